@@ -43,6 +43,7 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
     /** CONNACK reason codes that retrying cannot fix. */
     private static final int BAD_USER_NAME_OR_PASSWORD = 0x86;
     private static final int NOT_AUTHORIZED = 0x87;
+    private static final long PUBLISH_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final ServeConfig config;
     private final Translator translator;
@@ -113,9 +114,9 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         options.setKeepAliveInterval(config.mqtt.keepAliveS);
         options.setAutomaticReconnect(true);
         options.setAutomaticReconnectDelay(1, config.mqtt.reconnectMaxS);
-        // brokers that honour it send no more than the queue can take (Mosquitto 2.0.11 does not: see
-        // ServeConfig.MIN_QUEUE_SIZE)
-        options.setReceiveMaximum(config.service.queueSize + 1);
+        if (config.mqtt.receiveMaximum > 0) {
+            options.setReceiveMaximum(config.mqtt.receiveMaximum);
+        }
         MqttMessage will = new MqttMessage(statusJson("offline"), QOS, true, null);
         options.setWill(statusTopic, will);
         if (config.mqtt.username != null) {
@@ -269,10 +270,24 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         properties.setContentType("application/json");
         try {
             MqttMessage message = new MqttMessage(Replies.JSON.writeValueAsBytes(reply), QOS, false, properties);
-            client.publish(delivery.replyTopic(), message, null, whenPublished);
+            long deadline = System.nanoTime() + PUBLISH_WAIT_NANOS;
+            while (true) {
+                try {
+                    client.publish(delivery.replyTopic(), message, null, whenPublished);
+                    return;
+                } catch (MqttException e) {
+                    // the broker's Receive Maximum bounds our unacknowledged publishes: wait for room
+                    if (e.getReasonCode() != MqttException.REASON_CODE_MAX_INFLIGHT || System.nanoTime() > deadline) {
+                        throw e;
+                    }
+                    Thread.sleep(2);
+                }
+            }
         } catch (MqttException | JsonProcessingException e) {
             log.warn("cannot publish to {} ({}); the broker will deliver the request again",
                     delivery.replyTopic(), e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -288,7 +303,8 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         }
     }
 
-    private void publishStatus() {
+    /** Publishes the retained status now (the timer does so every status_interval_s). */
+    void publishStatus() {
         try {
             client.publish(statusTopic, new MqttMessage(statusJson(state), QOS, true, null));
         } catch (MqttException e) {
