@@ -8,8 +8,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.CharBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -525,11 +525,13 @@ public final class GgufFile implements AutoCloseable {
                         + (headerEnd - pos) + " bytes left in the header", lengthAt);
             }
             long at = pos;
-            try {
-                return utf8.decode(ByteBuffer.wrap(bytes((int) length))).toString();
-            } catch (CharacterCodingException e) {
-                throw new GgufFormatException("string is not valid UTF-8", at);
+            ByteBuffer in = ByteBuffer.wrap(bytes((int) length));
+            CharBuffer out = CharBuffer.allocate((int) length); // UTF-8 never decodes to more chars than bytes
+            utf8.reset();
+            if (utf8.decode(in, out, true).isError() || utf8.flush(out).isError()) {
+                throw new GgufFormatException("string is not valid UTF-8", at + in.position());
             }
+            return out.flip().toString();
         }
 
         private static long alignUp(long x, long alignment) {
