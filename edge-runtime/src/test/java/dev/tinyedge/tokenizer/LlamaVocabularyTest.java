@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -79,9 +80,16 @@ class LlamaVocabularyTest {
 
     @Test
     void matchesLlamaTokenizerJs() throws Exception {
-        List<int[]> expected = llamaTokenizerJs(SENTENCES);
-        for (int i = 0; i < SENTENCES.size(); i++) {
-            assertArrayEquals(expected.get(i), tokenizer.encode(SENTENCES.get(i), true, false), SENTENCES.get(i));
+        List<String> texts = new ArrayList<>(SENTENCES);
+        // runs of spaces: Llama-2 scores all ▁-run pieces alike, so here the order of ties decides
+        for (int n = 1; n <= 40; n++) {
+            texts.add(" ".repeat(n));
+            texts.add("a" + " ".repeat(n) + "b");
+            texts.add("\n" + " ".repeat(n) + "x");
+        }
+        List<int[]> expected = llamaTokenizerJs(texts);
+        for (int i = 0; i < texts.size(); i++) {
+            assertArrayEquals(expected.get(i), tokenizer.encode(texts.get(i), true, false), texts.get(i));
         }
     }
 
