@@ -30,10 +30,6 @@ import java.util.concurrent.Callable;
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         description = "Shows a GGUF model's architecture, hyper-parameters, tensor types and counts, parameter count and tokenizer.")
 final class InspectCommand implements Callable<Integer> {
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-            .enable(SerializationFeature.INDENT_OUTPUT);
-
     @Spec
     CommandSpec spec;
 
@@ -65,9 +61,13 @@ final class InspectCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            ObjectNode document = JSON.valueToTree(summary);
+            // made here, not in a static field: Jackson's start-up would slow down every error report
+            ObjectMapper mapper = new ObjectMapper()
+                    .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+                    .enable(SerializationFeature.INDENT_OUTPUT);
+            ObjectNode document = mapper.valueToTree(summary);
             // the memory plan for profile/contextLength joins the document here, as "memory_plan"
-            out.println(JSON.writeValueAsString(document));
+            out.println(mapper.writeValueAsString(document));
         } else {
             printTable(summary, out);
             // the memory plan for profile/contextLength follows here, as a "memory plan" section

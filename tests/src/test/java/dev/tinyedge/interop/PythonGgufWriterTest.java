@@ -26,9 +26,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * Reads a GGUF written by llama.cpp's own Python writer (gguf-py 0.19.0, tests/python/write_gguf.py) and
  * checks every key and every tensor's bytes against the manifest the script writes beside it.
  *
- * <p>Python: {@code $TINYEDGE_PYTHON} if set (a python with gguf 0.19.0 and numpy), else a virtual
- * environment in tests/target/python-venv that this test creates with {@code python3 -m venv} and fills with
- * {@code pip install gguf==0.19.0 numpy} (pip's configured index; no network needed where it is local).
+ * <p>Python: {@code $TINYEDGE_PYTHON} if set (a python with gguf 0.19.0 and numpy), else the repository's
+ * .venv, the one tests/run.sh makes; when that lacks gguf 0.19.0 this test makes it the same way
+ * ({@code python3 -m venv .venv; .venv/bin/pip install --retries 0 gguf==0.19.0 numpy}).
  */
 class PythonGgufWriterTest {
     static final Path ROOT = Path.of("").toAbsolutePath().getParent();
@@ -113,20 +113,20 @@ class PythonGgufWriterTest {
         };
     }
 
-    /** The python to run the script with, setting up tests/target/python-venv on first use. */
+    /** The python to run the script with, setting up the repository's .venv when it lacks gguf. */
     static String python() throws IOException, InterruptedException {
         String configured = System.getenv("TINYEDGE_PYTHON");
         if (configured != null && !configured.isBlank()) {
             return configured;
         }
-        Path venv = ROOT.resolve("tests/target/python-venv");
+        Path venv = ROOT.resolve(".venv");
         Path python = venv.resolve("bin/python");
         if (!Files.isExecutable(python) || !succeeds(python.toString(), "-c",
                 "import importlib.metadata as m, numpy; assert m.version('gguf') == '0.19.0'")) {
             run("python3", "-m", "venv", "--clear", venv.toString());
             // no retries: where pip's default index is unreachable it moves on to the configured local one
             run(python.toString(), "-m", "pip", "install", "-q", "--disable-pip-version-check", "--retries", "0",
-                    "--timeout", "20", "gguf==0.19.0", "numpy");
+                    "gguf==0.19.0", "numpy");
         }
         return python.toString();
     }
