@@ -259,7 +259,7 @@ public final class GgufFile implements AutoCloseable {
                     throw new GgufFormatException("duplicate tensor name " + quoted(info.name()), infoAt);
                 }
                 infos.add(info);
-                offsetFieldsAt.add(pos - 8);
+                offsetFieldsAt.add(pos - 8); // the data offset is the last field of a tensor info
             }
 
             // like llama.cpp, pad to the data section only when there is one
@@ -278,7 +278,7 @@ public final class GgufFile implements AutoCloseable {
             if (version == 1) {
                 throw new GgufFormatException("GGUF version 1 is not supported (re-convert the model)", at);
             }
-            if ((version & 0xFFFF) == 0) {
+            if (version != 0 && (version & 0xFFFF) == 0) {
                 // what a big-endian file's version 3 reads as, so say so, as llama.cpp does
                 throw new GgufFormatException("unsupported GGUF version " + version
                         + " (a big-endian file? only little-endian GGUF is supported)", at);
