@@ -94,7 +94,7 @@ class PythonGgufWriterTest {
     }
 
     /** One spelling for a value on both sides: unsigned types as unsigned, floats widened to double. */
-    private static String canonical(GgufValueType type, Object value) {
+    static String canonical(GgufValueType type, Object value) {
         if (value instanceof JsonNode json) {
             return switch (type) {
                 case FLOAT32, FLOAT64 -> Double.toString(json.asDouble());
