@@ -17,6 +17,8 @@ import java.nio.file.NoSuchFileException;
                 CommandLine.HelpCommand.class,
                 TokenizeCommand.class,
                 InspectCommand.class,
+                ServeCommand.class,
+                TranslateCommand.class,
         })
 public final class Main {
     public static final int EXIT_RUNTIME = 1;

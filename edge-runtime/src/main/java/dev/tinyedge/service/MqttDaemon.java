@@ -8,6 +8,7 @@ import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttActionListener;
 import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
 import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttClientException;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
@@ -128,6 +129,8 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         }
         if (brokerUrl.startsWith("ssl://") || config.mqtt.caFile != null) {
             options.setSocketFactory(TlsContexts.socketFactory(config.mqtt));
+        } else {
+            options.setSocketFactory(NoDelaySocketFactory.INSTANCE);
         }
         return options;
     }
@@ -277,7 +280,7 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
                     return;
                 } catch (MqttException e) {
                     // the broker's Receive Maximum bounds our unacknowledged publishes: wait for room
-                    if (e.getReasonCode() != MqttException.REASON_CODE_MAX_INFLIGHT || System.nanoTime() > deadline) {
+                    if (e.getReasonCode() != MqttClientException.REASON_CODE_MAX_INFLIGHT || System.nanoTime() > deadline) {
                         throw e;
                     }
                     Thread.sleep(2);

@@ -83,6 +83,9 @@ public final class TranslationClient implements AutoCloseable {
         options.setCleanStart(true);
         options.setAutomaticReconnect(true);
         options.setAutomaticReconnectDelay(1, 5);
+        if (brokerUrl.startsWith("tcp://")) {
+            options.setSocketFactory(NoDelaySocketFactory.INSTANCE);
+        }
         client.connect(options).waitForCompletion(10_000);
         client.subscribe(replyTopic, 1).waitForCompletion(10_000);
     }

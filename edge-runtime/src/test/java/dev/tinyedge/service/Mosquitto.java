@@ -26,6 +26,7 @@ public final class Mosquitto implements AutoCloseable {
         Files.writeString(dir.resolve("mosquitto.conf"), """
                 listener %d 127.0.0.1
                 allow_anonymous true
+                set_tcp_nodelay true
                 persistence true
                 persistence_location %s/
                 max_queued_messages 1000

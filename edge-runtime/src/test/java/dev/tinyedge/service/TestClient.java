@@ -60,6 +60,7 @@ final class TestClient implements AutoCloseable {
         });
         MqttConnectionOptions options = new MqttConnectionOptions();
         options.setCleanStart(true);
+        options.setSocketFactory(NoDelaySocketFactory.INSTANCE);
         client.connect(options).waitForCompletion(5000);
         subscribe(replyTopic);
     }
