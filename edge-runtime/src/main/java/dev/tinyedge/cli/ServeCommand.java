@@ -21,7 +21,6 @@ import java.util.concurrent.CountDownLatch;
 public final class ServeCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
     private static final String EMBEDDED = "embedded";
-    private static final int EMBEDDED_PORT = 1883;
 
     @Option(names = "--config", paramLabel = "FILE", description = "TOML configuration (see docs/MQTT.md)")
     Path configFile;
@@ -65,8 +64,8 @@ public final class ServeCommand implements Callable<Integer> {
                             + "the configuration), or build it with 'mvn -DskipTests package -pl broker-embedded -am'"));
             Path dataDir = config.mqtt.embeddedDataDir != null ? Path.of(config.mqtt.embeddedDataDir)
                     : Path.of(System.getProperty("user.home"), ".tinyedge", "broker");
-            embedded.start("127.0.0.1", EMBEDDED_PORT, dataDir);
-            brokerUrl = "tcp://127.0.0.1:" + EMBEDDED_PORT;
+            embedded.start("127.0.0.1", config.mqtt.embeddedPort, dataDir);
+            brokerUrl = "tcp://127.0.0.1:" + config.mqtt.embeddedPort;
             if (config.mqtt.receiveMaximum == 0) {
                 config.mqtt.receiveMaximum = config.service.queueSize; // HiveMQ keeps to it
             }

@@ -65,6 +65,8 @@ public final class ServeConfig {
          * about 20-34), so it is only worth setting for brokers that honour it, like the embedded one.
          */
         public int receiveMaximum;
+        /** The embedded broker's port on 127.0.0.1. */
+        public int embeddedPort = 1883;
         /** Where the embedded broker keeps its sessions; default ~/.tinyedge/broker. */
         public String embeddedDataDir;
     }

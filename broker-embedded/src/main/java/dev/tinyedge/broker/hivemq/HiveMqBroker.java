@@ -11,7 +11,8 @@ import java.util.concurrent.CompletionException;
 /**
  * HiveMQ Community Edition, embedded. HiveMQ reads its listener from {@code conf/config.xml}, so one is
  * written into the data folder on every start: a TCP listener on the requested address, and HiveMQ's
- * anonymous usage statistics off (a board running offline must not try to phone home).
+ * anonymous usage statistics off (a board running offline must not try to phone home), and a logback.xml
+ * that keeps HiveMQ's log on stderr.
  */
 public final class HiveMqBroker implements EmbeddedBroker {
     private EmbeddedHiveMQ hiveMq;
@@ -35,6 +36,10 @@ public final class HiveMqBroker implements EmbeddedBroker {
                     </anonymous-usage-statistics>
                 </hivemq>
                 """.formatted(port, host));
+        // HiveMQ reconfigures logback from conf/logback.xml, else from its own default that logs to stdout
+        try (var logging = HiveMqBroker.class.getResourceAsStream("/dev/tinyedge/broker/logback.xml")) {
+            Files.copy(logging, conf.resolve("logback.xml"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
         hiveMq = EmbeddedHiveMQ.builder()
                 .withConfigurationFolder(conf)
                 .withDataFolder(data)
