@@ -20,6 +20,8 @@ public final class Mosquitto implements AutoCloseable {
     /** @param extraConfig more mosquitto.conf lines, e.g. {@code max_inflight_messages 100} */
     public Mosquitto(String extraConfig) throws IOException, InterruptedException {
         dir = Files.createTempDirectory("tinyedge-mosquitto");
+        // started as root, Mosquitto drops to the mosquitto user: it must still write its database and log here
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
         try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             port = socket.getLocalPort();
         }
