@@ -35,11 +35,16 @@ class MemoryPlannerTest {
 
     @Test
     void kvCacheMatchesThePublishedSize() {
-        // TinyLlama's f16 KV cache: 22.5 KB per token, 44 MiB at 2048 tokens
-        MemoryPlan plan = PLANNER.plan(TINYLLAMA_Q4_0, CATALOG.find("raspberry-pi-4-2gb").orElseThrow(), 2048, -1);
-        assertEquals(KvCacheType.F16, plan.kvCacheType());
-        assertEquals(44L << 20, plan.kvCacheBytes());
-        assertEquals(22.5, plan.kvCacheBytes() / 2048 / 1000.0, 0.05);
+        // TinyLlama's f16 KV cache: 22.5 KB per token, 44 MiB at 2048 tokens; f32 takes twice that
+        Profile f32 = CATALOG.find("raspberry-pi-4-2gb").orElseThrow();
+        Profile f16 = new Profile(f32.name(), f32.description(), f32.match(), f32.memory(), f32.compute(),
+                new Profile.ModelDefaults(2048, KvCacheType.F16), f32.service(), f32.thermal(), f32.gpio());
+        MemoryPlan half = PLANNER.plan(TINYLLAMA_Q4_0, f16, 2048, -1);
+        assertEquals(44L << 20, half.kvCacheBytes());
+        assertEquals(22.5, half.kvCacheBytes() / 2048 / 1000.0, 0.05);
+        MemoryPlan plan = PLANNER.plan(TINYLLAMA_Q4_0, f32, 2048, -1);
+        assertEquals(KvCacheType.F32, plan.kvCacheType());
+        assertEquals(88L << 20, plan.kvCacheBytes());
         assertEquals(619_094_016L, plan.weightsBytes());
         assertEquals(plan.weightsBytes() + plan.kvCacheBytes() + plan.scratchBytes() + plan.jvmBytes(), plan.totalBytes());
     }
@@ -99,7 +104,7 @@ class MemoryPlannerTest {
     @Test
     void aOneGigabytePi4IsToldWhatWouldFit() {
         MemoryPlan plan = PLANNER.plan(TINYLLAMA_Q4_0, CATALOG.find("raspberry-pi-4-1gb").orElseThrow(), 2048, -1);
-        assertTrue(plan.verdict().matches("does not fit raspberry-pi-4-1gb at context 2048: needs \\d+ MiB, the budget is 720 MiB; "
+        assertTrue(plan.verdict().matches("does not fit raspberry-pi-4-1gb at context 2048: needs \\d+ MiB, the budget is 760 MiB; "
                 + "would fit: --ctx \\d+, or profile raspberry-pi-4-2gb \\(a board with more memory\\)"), plan.verdict());
         int suggested = Integer.parseInt(plan.verdict().replaceAll(".*--ctx (\\d+),.*", "$1"));
         Profile pi = CATALOG.find("raspberry-pi-4-1gb").orElseThrow();
