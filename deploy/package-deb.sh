@@ -54,8 +54,7 @@ if $jlink; then
   [[ -x "${JAVA_HOME:-}/bin/jlink" ]] || die "--jlink needs JAVA_HOME pointing at a JDK 25"
   # what the jars use, plus the incubating Vector API (loaded by flag, invisible to jdeps) and zipfs
   # (the built-in profiles are listed from inside their jar)
-  modules=$("$JAVA_HOME/bin/jdeps" --multi-release 25 --ignore-missing-deps --print-module-deps \
-    --class-path "$lib/*" "$lib"/*.jar)
+  modules=$("$JAVA_HOME/bin/jdeps" --multi-release 25 --ignore-missing-deps --print-module-deps "$lib"/*.jar | tail -1)
   "$JAVA_HOME/bin/jlink" --add-modules "$modules,jdk.incubator.vector,jdk.zipfs" --strip-debug \
     --no-header-files --no-man-pages --output "$share/runtime"
   arch=$(dpkg --print-architecture)
