@@ -60,7 +60,7 @@ public final class MemoryPlanner {
         String verdict = fits
                 ? "fits " + profile.name() + ": needs " + MemoryPlan.mib(sizes.total()) + " of " + limitText(budget, available)
                 : "does not fit " + profile.name() + " at context " + ctx + ": needs " + MemoryPlan.mib(sizes.total())
-                        + ", " + limitText(budget, available) + suggestions(model, profile, ctx, kv, threads, limit);
+                        + ", over " + limitText(budget, available) + suggestions(model, profile, ctx, kv, threads, limit);
         return new MemoryPlan(profile.name(), ctx, kv, model.weightBytes(), sizes.kvCache(), sizes.scratch(),
                 sizes.jvm(), sizes.total(), budget, available, sizes.heap(), sizes.heapMaxMb(), memoryMaxMb, fits, verdict);
     }
@@ -99,8 +99,8 @@ public final class MemoryPlanner {
 
     private static String limitText(long budget, long available) {
         return available >= 0 && available < budget
-                ? MemoryPlan.mib(available) + " available (MemAvailable less the OS reserve)"
-                : "the budget is " + MemoryPlan.mib(budget);
+                ? "the " + MemoryPlan.mib(available) + " available (MemAvailable less the OS reserve)"
+                : "the budget of " + MemoryPlan.mib(budget);
     }
 
     /** "; would fit: --ctx 1024, or a Q4_0 file (...), or profile raspberry-pi-4-2gb" or a plain refusal. */

@@ -104,7 +104,7 @@ class MemoryPlannerTest {
     @Test
     void aOneGigabytePi4IsToldWhatWouldFit() {
         MemoryPlan plan = PLANNER.plan(TINYLLAMA_Q4_0, CATALOG.find("raspberry-pi-4-1gb").orElseThrow(), 2048, -1);
-        assertTrue(plan.verdict().matches("does not fit raspberry-pi-4-1gb at context 2048: needs \\d+ MiB, the budget is 760 MiB; "
+        assertTrue(plan.verdict().matches("does not fit raspberry-pi-4-1gb at context 2048: needs \\d+ MiB, over the budget of 760 MiB; "
                 + "would fit: --ctx \\d+, or profile raspberry-pi-4-2gb \\(a board with more memory\\)"), plan.verdict());
         int suggested = Integer.parseInt(plan.verdict().replaceAll(".*--ctx (\\d+),.*", "$1"));
         Profile pi = CATALOG.find("raspberry-pi-4-1gb").orElseThrow();
@@ -130,7 +130,7 @@ class MemoryPlannerTest {
         assertEquals((4L << 30) - pi5.memory().osReserveBytes(), roomy.availableBytes());
         MemoryPlan crowded = PLANNER.plan(TINYLLAMA_Q4_0, pi5, 2048, 600L << 20);
         assertFalse(crowded.fits());
-        assertTrue(crowded.verdict().contains(" 450 MiB available (MemAvailable less the OS reserve)"), crowded.verdict());
+        assertTrue(crowded.verdict().contains("over the 450 MiB available (MemAvailable less the OS reserve)"), crowded.verdict());
     }
 
     @Test
