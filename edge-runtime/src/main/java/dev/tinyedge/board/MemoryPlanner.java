@@ -1,5 +1,7 @@
 package dev.tinyedge.board;
 
+import dev.tinyedge.gguf.GgufFile;
+import dev.tinyedge.gguf.GgufFormatException;
 import dev.tinyedge.tensor.GgmlType;
 
 import java.util.ArrayList;
@@ -41,6 +43,22 @@ public final class MemoryPlanner {
     /** @param catalog where to look for a bigger board to suggest; may be empty */
     public MemoryPlanner(List<Profile> catalog) {
         this.profiles = List.copyOf(catalog);
+    }
+
+    /**
+     * The plan {@code tinyedge inspect} and {@code serve} show: the profile named by {@code profileSpec}
+     * (a name, a .toml path, or "auto"/null to detect this board), checked against this machine's
+     * MemAvailable too when the profile was detected, since only then is the plan for this machine.
+     *
+     * @param contextLength 0 for the profile's context length, capped at the model's
+     */
+    public static MemoryPlan planFor(GgufFile model, String profileSpec, int contextLength) throws GgufFormatException {
+        ProfileCatalog catalog = ProfileCatalog.load();
+        boolean here = profileSpec == null || profileSpec.equals(ProfileCatalog.AUTO);
+        BoardFacts facts = here ? BoardFacts.ofThisMachine() : null;
+        Profile profile = catalog.select(here ? ProfileCatalog.AUTO : profileSpec, facts);
+        return new MemoryPlanner(catalog.all()).plan(ModelShape.of(model), profile, contextLength,
+                here ? facts.memAvailableBytes() : -1);
     }
 
     /**

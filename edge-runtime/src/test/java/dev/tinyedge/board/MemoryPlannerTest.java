@@ -71,6 +71,16 @@ class MemoryPlannerTest {
             assertEquals(new ModelShape("small", 1, 64, 128, 4, 2, 100, 256, 3600 + 256 + 8704,
                     6400 + 64 + 8192, GgmlType.Q8_0), shape);
             assertEquals(16, shape.headDim());
+
+            // what inspect shows: a named profile is a plan for that board, "auto" one for this machine
+            MemoryPlan named = MemoryPlanner.planFor(gguf, "raspberry-pi-5-4gb", 128);
+            assertEquals("raspberry-pi-5-4gb", named.profile());
+            assertEquals(128, named.contextLength());
+            assertEquals(-1, named.availableBytes());
+            assertEquals(2L * 1 * 128 * 2 * 16 * 4, named.kvCacheBytes());
+            MemoryPlan here = MemoryPlanner.planFor(gguf, "auto", 0);
+            assertEquals(256, here.contextLength(), "the profile's 2048, capped at the model's 256");
+            assertTrue(here.availableBytes() >= 0);
         }
     }
 
