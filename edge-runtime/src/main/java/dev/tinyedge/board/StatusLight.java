@@ -21,7 +21,8 @@ import java.util.stream.Stream;
  * A status LED and a cancel button on GPIO lines, through Pi4J: ready = on, busy = slow blink,
  * error = fast blink, off when stopped. Pressing the button (wired to ground; the line is pulled up)
  * calls the cancel callback. Only lines the profile names are touched; a board without GPIO access
- * gets a light that does nothing, after one log line.
+ * gets a light that does nothing, after one log line. Pi4J 3.0.3's gpiod provider opens the chip
+ * labelled "pinctrl-*" and only on a Raspberry Pi, so line numbers are BCM GPIO numbers.
  */
 public final class StatusLight implements AutoCloseable {
     /** The tick of the blink clock; a fast blink toggles every tick, a slow one every {@value #SLOW_TICKS}. */
