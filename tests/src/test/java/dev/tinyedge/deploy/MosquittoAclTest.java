@@ -32,9 +32,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The sample Mosquitto configuration and ACL, run for real: a Mosquitto started with the sample
- * configuration (only ports, file paths and the user changed), TLS with a throw-away CA, the ACL file
- * as shipped, and MQTT 5 clients for the daemon and two users.
+ * The sample Mosquitto configuration and ACL, run for real: a Mosquitto started with Debian's
+ * mosquitto.conf including the sample from its conf.d (only ports, file paths and the user changed),
+ * TLS with a throw-away CA, the ACL file as shipped, and MQTT 5 clients for the daemon and two users.
  */
 class MosquittoAclTest {
     static final String PASSWORD = "secret-for-tests";
@@ -132,16 +132,22 @@ class MosquittoAclTest {
         run(dir, "mosquitto_passwd", "-b", passwd.toString(), "bob", PASSWORD);
         Files.copy(REPO.resolve("deploy/mosquitto/tinyedge.acl"), dir.resolve("tinyedge.acl"));
         Files.createDirectories(dir.resolve("data"));
+        Files.createDirectories(dir.resolve("conf.d"));
 
-        String conf = Files.readString(REPO.resolve("deploy/mosquitto/tinyedge.conf"))
+        // Debian's own mosquitto.conf, with this test's folders, includes the sample as it would
+        String main = Files.readString(Path.of("/etc/mosquitto/mosquitto.conf"))
+                .replace("include_dir /etc/mosquitto/conf.d", "include_dir " + dir.resolve("conf.d"))
+                .replace("persistence_location /var/lib/mosquitto/", "persistence_location " + dir.resolve("data") + "/")
+                .replaceAll("(?m)^(pid_file|log_dest) .*$", "");
+        // started as root, Mosquitto would switch to its own user, who cannot read this test's folder
+        Files.writeString(dir.resolve("mosquitto.conf"), main + "\nuser root\nlog_dest stderr\n");
+        String sample = Files.readString(REPO.resolve("deploy/mosquitto/tinyedge.conf"))
                 .replace("/etc/mosquitto/tinyedge.passwd", passwd.toString())
                 .replace("/etc/mosquitto/tinyedge.acl", dir.resolve("tinyedge.acl").toString())
-                .replace("/var/lib/mosquitto/", dir.resolve("data") + "/")
                 .replace("/etc/mosquitto/certs/", dir + "/")
                 .replace("listener 1883 127.0.0.1", "listener " + localPort + " 127.0.0.1")
                 .replace("listener 8883", "listener " + tlsPort + " 127.0.0.1");
-        // started as root, Mosquitto would switch to its own user, who cannot read this test's folder
-        Files.writeString(dir.resolve("mosquitto.conf"), "user root\n" + conf);
+        Files.writeString(dir.resolve("conf.d/tinyedge.conf"), sample);
         mosquitto = new ProcessBuilder("mosquitto", "-c", dir.resolve("mosquitto.conf").toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("mosquitto.log").toFile()).start();
         for (long end = System.nanoTime() + 10_000_000_000L; ; Thread.sleep(50)) {
