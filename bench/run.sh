@@ -81,14 +81,15 @@ for t in $threads; do
 done
 
 # --- the runs ----------------------------------------------------------------------------------------------
-# Adds the model and engine names to one JSON result read from stdin and appends it to the runs file.
+# Adds the model, the engine and the thread count asked for to one JSON result read from stdin, and appends it to
+# the runs file.
 record() {
     node -e '
         let text = "";
         process.stdin.on("data", d => text += d).on("end", () => {
-            const result = { ...JSON.parse(text), model: process.argv[1], engine: process.argv[2] };
-            console.log(JSON.stringify(result));
-        });' "$1" "$2" >> "$runs"
+            const [model, engine, threads] = process.argv.slice(1);
+            console.log(JSON.stringify({ ...JSON.parse(text), model, engine, threads: Number(threads) }));
+        });' "$1" "$2" "$3" >> "$runs"
 }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -100,11 +101,11 @@ for ((r = 1; r <= repeat; r++)); do
         for t in $threads; do
             say "run $r/$repeat: $name, $t thread(s)"
             bin/tinyedge bench --model "$model" --threads "$t" --prompt-tokens "$prompt_tokens" --gen-tokens "$gen_tokens" \
-                | record "$name" "tinyedge"
+                | record "$name" "tinyedge" "$t"
             node tests/node/oracle.mjs bench "$model" --threads "$t" --prompt-tokens "$prompt_tokens" --gen-tokens "$gen_tokens" \
-                --kv-type F16 --llama-dir bench/node/icelake | record "$name" "llama.cpp no-AMX"
+                --kv-type F16 --llama-dir bench/node/icelake | record "$name" "llama.cpp no-AMX" "$t"
             node tests/node/oracle.mjs bench "$model" --threads "$t" --prompt-tokens "$prompt_tokens" --gen-tokens "$gen_tokens" \
-                --kv-type F16 | record "$name" "llama.cpp as shipped"
+                --kv-type F16 | record "$name" "llama.cpp as shipped" "$t"
         done
     done
 done
