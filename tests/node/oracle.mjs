@@ -153,6 +153,11 @@ async function loadModel(llama, path, options = {}) {
     }
 }
 
+/**
+ * A context of its own for one run. The parity commands turn flash attention off, so that llama.cpp computes
+ * attention the textbook way (softmax of the full score row, then the weighted sum of values) that tinyedge is
+ * compared with; the benchmark leaves the choice to llama.cpp, as its users do.
+ */
 async function createSequence(model, { threads, kvType, contextSize, flashAttention }) {
     const context = await model.createContext({
         contextSize,
@@ -162,7 +167,7 @@ async function createSequence(model, { threads, kvType, contextSize, flashAttent
         flashAttention,
         ignoreMemorySafetyChecks: true,
     });
-    return { context, sequence: context.getSequence() };
+    return context.getSequence();
 }
 
 /** Token ids as llama_tokenize(add_special = addBos, parse_special = special) gives them. */
@@ -195,7 +200,7 @@ async function runLogits(llama, opts) {
     const k = positiveInt("top", opts.values.top);
     const model = await loadModel(llama, opts.model);
     const tokens = promptTokens(model, prompt);
-    const { sequence } = await createSequence(model, {
+    const sequence = await createSequence(model, {
         threads: opts.threads, kvType: opts.kvType, flashAttention: false,
         contextSize: contextSizeFor(tokens.length + 1, opts.ctx),
     });
@@ -212,7 +217,7 @@ async function runGreedy(llama, opts) {
     const n = positiveInt("n", opts.values.n);
     const model = await loadModel(llama, opts.model);
     const tokens = promptTokens(model, prompt);
-    const { sequence } = await createSequence(model, {
+    const sequence = await createSequence(model, {
         threads: opts.threads, kvType: opts.kvType, flashAttention: false,
         contextSize: contextSizeFor(tokens.length + n, opts.ctx),
     });
@@ -242,7 +247,7 @@ async function runBench(llama, opts, cpuBackend) {
     while (tokens.length < promptCount)
         tokens = tokens.concat(model.tokenize(BENCH_TEXT, false));
     tokens = tokens.slice(0, promptCount);
-    const { sequence } = await createSequence(model, {
+    const sequence = await createSequence(model, {
         threads: opts.threads, kvType: opts.kvType, flashAttention: "auto",
         contextSize: contextSizeFor(promptCount + genCount, opts.ctx),
     });
