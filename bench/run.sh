@@ -59,6 +59,11 @@ export MAVEN_OPTS="${MAVEN_OPTS:+$MAVEN_OPTS }--sun-misc-unsafe-memory-access=al
 say "building tinyedge"
 mvn -q -B -DskipTests package -pl deploy -am
 
+# --- llama.cpp, as shipped and with only the no-AMX variant; the first also brings the Llama-2 vocabulary
+# (llama-tokenizer-js) that synth puts into the models ------------------------------------------------------
+tests/node/install.sh
+tests/node/install.sh --cpu-variant icelake bench/node/icelake
+
 models=()
 for type in $types; do
     model=bench/models/tinyllama-$type.gguf
@@ -68,10 +73,6 @@ for type in $types; do
     fi
     models+=("$type=$model")
 done
-
-# --- llama.cpp, as shipped and with only the no-AMX variant ------------------------------------------------
-tests/node/install.sh
-tests/node/install.sh --cpu-variant icelake bench/node/icelake
 
 # --- memory bandwidth ------------------------------------------------------------------------------------
 gcc -O3 -march=native -fopenmp bench/bandwidth.c -o "$work/bandwidth"
