@@ -35,13 +35,11 @@ public final class LlamaCpp {
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .build();
 
-    private final Path root;
     private final Path oracle;
     private final int threads;
 
-    private LlamaCpp(Path root, int threads) {
-        this.root = root;
-        this.oracle = root.resolve("tests/node/oracle.mjs");
+    private LlamaCpp(Path oracle, int threads) {
+        this.oracle = oracle;
         this.threads = threads;
     }
 
@@ -62,7 +60,7 @@ public final class LlamaCpp {
         } catch (IOException | InterruptedException e) {
             throw new IllegalStateException("node is not on PATH: install Node.js 20 or newer (Debian: apt-get install nodejs npm)", e);
         }
-        return new LlamaCpp(root, 1);
+        return new LlamaCpp(root.resolve("tests/node/oracle.mjs"), 1);
     }
 
     /** The checkout's root: the nearest folder at or above the working directory that holds the oracle. */
@@ -75,15 +73,10 @@ public final class LlamaCpp {
         throw new IllegalStateException("no tests/node/oracle.mjs at or above " + Path.of("").toAbsolutePath());
     }
 
-    public Path root() {
-        return root;
-    }
-
     /** Token ids for each text as llama.cpp's llama_tokenize gives them, BOS first when the model adds one. */
     public int[][] tokenize(Path model, List<String> texts, boolean parseSpecial) throws IOException {
-        Path textsFile = Files.createTempFile("oracle-texts", ".json");
+        Path textsFile = jsonFile(texts);
         try {
-            JSON.writeValue(textsFile.toFile(), texts);
             List<String> args = new ArrayList<>(List.of("tokenize", model.toString(), "--texts", textsFile.toString()));
             if (parseSpecial) {
                 args.add("--special");
@@ -94,16 +87,27 @@ public final class LlamaCpp {
         }
     }
 
-    /** The {@code top} most likely tokens after BOS + {@code prompt}, with an F32 KV cache. */
-    public NextTokens nextTokens(Path model, String prompt, int top) throws IOException {
-        return JSON.readValue(run(List.of("logits", model.toString(), "--prompt", prompt, "--top", Integer.toString(top))),
-                NextTokens.class);
+    /** For each prompt, the {@code top} most likely tokens after BOS + prompt, with an F32 KV cache. */
+    public List<NextTokens> nextTokens(Path model, List<String> prompts, int top) throws IOException {
+        Path promptsFile = jsonFile(prompts);
+        try {
+            String json = run(List.of("logits", model.toString(), "--prompts", promptsFile.toString(), "--top", Integer.toString(top)));
+            return List.of(JSON.readValue(json, NextTokens[].class));
+        } finally {
+            Files.deleteIfExists(promptsFile);
+        }
     }
 
     /** {@code n} tokens of greedy continuation after BOS + {@code prompt}; end-of-sequence does not stop it. */
     public Continuation greedy(Path model, String prompt, int n) throws IOException {
         return JSON.readValue(run(List.of("greedy", model.toString(), "--prompt", prompt, "-n", Integer.toString(n))),
                 Continuation.class);
+    }
+
+    private static Path jsonFile(List<String> strings) throws IOException {
+        Path file = Files.createTempFile("oracle", ".json");
+        JSON.writeValue(file.toFile(), strings);
+        return file;
     }
 
     private String run(List<String> args) throws IOException {

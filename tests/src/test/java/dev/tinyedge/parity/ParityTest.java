@@ -154,8 +154,10 @@ class ParityTest {
         Engine engine = engine(model);
         List<Executable> checks = new ArrayList<>();
         double largestGap = 0;
-        for (String prompt : PROMPTS) {
-            NextTokens expected = llamaCpp.nextTokens(model, prompt, TOP);
+        List<NextTokens> llamaCppResults = llamaCpp.nextTokens(model, PROMPTS, TOP);
+        for (int p = 0; p < PROMPTS.size(); p++) {
+            String prompt = PROMPTS.get(p);
+            NextTokens expected = llamaCppResults.get(p);
             int[] tokens = expected.promptTokens();
             // llama.cpp's prompt tokens, so that a tokenizer difference cannot show up here as a logit difference
             float[] logits = engine.forward(tokens, tokens.length, 0).clone();
