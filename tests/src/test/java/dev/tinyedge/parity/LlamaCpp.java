@@ -6,12 +6,10 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * llama.cpp, the reference implementation, as the tests see it: runs {@code tests/node/oracle.mjs} (node-llama-cpp's
@@ -29,7 +27,6 @@ public final class LlamaCpp {
     /** The tokens llama.cpp evaluated (BOS + prompt) and its greedy continuation. */
     public record Continuation(int[] promptTokens, int[] tokens) {}
 
-    private static final long TIMEOUT_SECONDS = 300;
     private static final ObjectMapper JSON = JsonMapper.builder()
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -114,26 +111,6 @@ public final class LlamaCpp {
         List<String> command = new ArrayList<>(List.of("node", oracle.toString()));
         command.addAll(args);
         command.addAll(List.of("--threads", Integer.toString(threads)));
-        Path stderr = Files.createTempFile("oracle", ".stderr");
-        try {
-            Process process = new ProcessBuilder(command).redirectError(stderr.toFile()).start();
-            process.getOutputStream().close();
-            // stdout is one JSON document; reading it to the end returns when the process closes it
-            String stdout = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new IOException("llama.cpp oracle did not finish in " + TIMEOUT_SECONDS + " s: " + String.join(" ", command));
-            }
-            if (process.exitValue() != 0) {
-                throw new IOException("llama.cpp oracle failed (exit " + process.exitValue() + "): " + String.join(" ", command)
-                        + "\n" + Files.readString(stderr).strip());
-            }
-            return stdout;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while running the llama.cpp oracle", e);
-        } finally {
-            Files.deleteIfExists(stderr);
-        }
+        return Processes.stdout(command);
     }
 }

@@ -11,7 +11,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -92,9 +91,6 @@ class ParityTest {
     private static final int TOP = 10;
     private static final int GREEDY_TOKENS = 32;
 
-    @TempDir
-    static Path models;
-
     private static LlamaCpp llamaCpp;
     private static final Map<Path, Engine> engines = new HashMap<>();
 
@@ -119,8 +115,8 @@ class ParityTest {
 
     private static Path model(String writer, String type) throws IOException {
         return switch (writer) {
-            case "synth" -> TestModels.synthTiny(models, type);
-            case "python" -> TestModels.pythonTiny(models, type);
+            case "synth" -> TestModels.synthTiny(type);
+            case "python" -> TestModels.pythonTiny(type);
             default -> throw new IllegalArgumentException(writer);
         };
     }
