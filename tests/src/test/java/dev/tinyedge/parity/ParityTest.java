@@ -48,8 +48,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  *
  * <p>Measured (tinyedge against llama.cpp 3.21.1's CPU build, largest gap; each run prints its own): synth f32 1.2e-6,
  * f16 1.4e-6 (llama.cpp's F16 products ran in float arithmetic on this model, like tinyedge's), q8_0 0.059, q4_0
- * 0.046; the Python model f32 3e-6 to 5e-6, q8_0 0.16, q4_0 0.12. The bounds are about twice those, and for F16 the 0.01 the
- * derivation allows should llama.cpp round the activations.
+ * 0.046; the Python model f32 3e-6 to 5e-6, q8_0 0.16, q4_0 0.12. The bounds are about twice those, and for F16
+ * the 0.01 that the derivation allows should llama.cpp round the activations.
  */
 class ParityTest {
 
