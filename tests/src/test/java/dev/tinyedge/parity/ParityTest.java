@@ -43,8 +43,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * output head adds such noise; a difference of two logits carries the head's twice: √2 · 0.6% · σ ≈ 0.008 σ RMS from
  * the head for logits of standard deviation σ, as much again or more from the layers through the residual stream,
  * so 0.01 σ to 0.02 σ RMS, and the largest of the 60 differences (10 tokens × 6 prompts) is 3–4 RMS: 0.03 σ to
- * 0.07 σ. F16 rounding is over ten times finer. The synth
- * models tie the output head to the embedding (rows of RMS 1/√dim), so σ ≈ 1; tiny_llama.py's head gives σ ≈ 4.
+ * 0.07 σ. F16 rounding is over ten times finer. The synth models tie the output head to the embedding (rows of RMS
+ * 1/√dim), so σ ≈ 1; tiny_llama.py's head gives σ ≈ 4.
  *
  * <p>Measured (tinyedge against llama.cpp 3.21.1's CPU build, largest gap; each run prints its own): synth f32 1.2e-6,
  * f16 1.4e-6 (llama.cpp's F16 products ran in float arithmetic on this model, like tinyedge's), q8_0 0.059, q4_0
