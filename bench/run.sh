@@ -131,7 +131,9 @@ default_variant=$(node -e 'const seen = new Set(); for (const l of require("fs")
     echo "- llama.cpp: node-llama-cpp 3.21.1's CPU build through tests/node/oracle.mjs, F16 KV cache, flash attention" \
         "as llama.cpp chooses. \"no-AMX\" keeps only libggml-cpu-icelake.so; \"as shipped\" loaded $default_variant."
     echo "- Bandwidth limit: read bandwidth (bench/bandwidth.c, same thread count) ÷ weight bytes read per token."
-    echo "- Peak RSS: VmHWM of the process (llama.cpp's includes node, about 90 MB before the model loads)."
+    echo "- Peak RSS: VmHWM of the process. llama.cpp's includes node (about 90 MB before the model loads) and, in both" \
+        "variants, the copy of the weights that ggml's CPU_REPACK makes at load in an interleaved layout (Q4_0 as" \
+        "q4_0_8x8: 555 MiB for TinyLlama) on top of the mapped file."
 } > bench/RESULTS.md
 echo "$table"
 say "wrote bench/RESULTS.md"
