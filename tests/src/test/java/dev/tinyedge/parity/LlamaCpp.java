@@ -32,18 +32,19 @@ public final class LlamaCpp {
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .build();
 
-    private final Path oracle;
-    private final int threads;
+    /**
+     * llama.cpp runs on one thread: the machine is shared, and llama.cpp's threads spin while they wait for each other,
+     * which makes two threads on a busy two-core machine very slow.
+     */
+    private static final int THREADS = 1;
 
-    private LlamaCpp(Path oracle, int threads) {
+    private final Path oracle;
+
+    private LlamaCpp(Path oracle) {
         this.oracle = oracle;
-        this.threads = threads;
     }
 
-    /**
-     * The oracle of this checkout, running llama.cpp on one thread: the machine is shared, and llama.cpp's threads
-     * spin while they wait for each other, which makes two threads on a busy two-core machine very slow.
-     */
+    /** The oracle of this checkout; fails with what to install when node or the pinned packages are missing. */
     public static LlamaCpp installed() {
         Path root = repositoryRoot();
         if (!Files.isRegularFile(root.resolve("tests/node/node_modules/node-llama-cpp/package.json"))) {
@@ -51,13 +52,11 @@ public final class LlamaCpp {
                     + ": run tests/node/install.sh (or tests/run.sh, which installs everything the tests need)");
         }
         try {
-            Process p = new ProcessBuilder("node", "--version").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            p.waitFor();
-        } catch (IOException | InterruptedException e) {
-            throw new IllegalStateException("node is not on PATH: install Node.js 20 or newer (Debian: apt-get install nodejs npm)", e);
+            Processes.stdout(List.of("node", "--version"));
+        } catch (IOException e) {
+            throw new IllegalStateException("node does not run (" + e.getMessage() + "): install Node.js 20 or newer", e);
         }
-        return new LlamaCpp(root.resolve("tests/node/oracle.mjs"), 1);
+        return new LlamaCpp(root.resolve("tests/node/oracle.mjs"));
     }
 
     /** The checkout's root: the nearest folder at or above the working directory that holds the oracle. */
@@ -110,7 +109,7 @@ public final class LlamaCpp {
     private String run(List<String> args) throws IOException {
         List<String> command = new ArrayList<>(List.of("node", oracle.toString()));
         command.addAll(args);
-        command.addAll(List.of("--threads", Integer.toString(threads)));
+        command.addAll(List.of("--threads", Integer.toString(THREADS)));
         return Processes.stdout(command);
     }
 }
