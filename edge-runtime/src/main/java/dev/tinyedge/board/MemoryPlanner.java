@@ -46,9 +46,10 @@ public final class MemoryPlanner {
     }
 
     /**
-     * The plan {@code tinyedge inspect} and {@code serve} show: the profile named by {@code profileSpec}
-     * (a name, a .toml path, or "auto"/null to detect this board), checked against this machine's
-     * MemAvailable too when the profile was detected, since only then is the plan for this machine.
+     * The plan {@code tinyedge inspect} shows: the profile named by {@code profileSpec} (a name, a .toml
+     * path, or "auto"/null to detect this board, quietly: the plan names the profile), checked against
+     * this machine's MemAvailable too when the profile was detected, since only then is the plan for
+     * this machine.
      *
      * @param contextLength 0 for the profile's context length, capped at the model's
      */
@@ -56,7 +57,7 @@ public final class MemoryPlanner {
         ProfileCatalog catalog = ProfileCatalog.load();
         boolean here = profileSpec == null || profileSpec.equals(ProfileCatalog.AUTO);
         BoardFacts facts = here ? BoardFacts.ofThisMachine() : null;
-        Profile profile = catalog.select(here ? ProfileCatalog.AUTO : profileSpec, facts);
+        Profile profile = here ? catalog.detection(facts).profile() : catalog.select(profileSpec, null);
         return new MemoryPlanner(catalog.all()).plan(ModelShape.of(model), profile, contextLength,
                 here ? facts.memAvailableBytes() : -1);
     }

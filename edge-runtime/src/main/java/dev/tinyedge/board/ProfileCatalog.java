@@ -81,12 +81,22 @@ public final class ProfileCatalog {
                 + String.join(", ", byName.keySet()) + ", or a path to a .toml file)"));
     }
 
+    /** A detected profile and, for the log, what board was seen or why the generic profile was taken. */
+    public record Detection(Profile profile, String reason) {}
+
+    /** {@link #detection} that says in one log line what it found; the daemon's choice. */
+    public Profile detect(BoardFacts facts) {
+        Detection d = detection(facts);
+        log.info(d.reason());
+        return d.profile();
+    }
+
     /**
      * The profile for this board: the board profiles whose model string or compatible matches, for the
      * largest RAM size the machine has (MemTotal is a little under the nominal size, hence the fraction);
-     * else the generic profile of the architecture, said in one log line.
+     * else the generic profile of the architecture.
      */
-    public Profile detect(BoardFacts facts) {
+    public Detection detection(BoardFacts facts) {
         List<Profile> family = byName.values().stream()
                 .filter(p -> p.match().arch().equals(facts.arch()))
                 .filter(p -> p.match().models().stream().anyMatch(facts.model()::contains)
@@ -96,8 +106,7 @@ public final class ProfileCatalog {
                 .filter(p -> facts.memTotalBytes() >= p.match().ramGb() * RAM_MATCH_FRACTION * (1L << 30))
                 .max(Comparator.comparingInt(p -> p.match().ramGb()));
         if (sized.isPresent()) {
-            log.info("board: {} -> profile {}", facts.summary(), sized.get().name());
-            return sized.get();
+            return new Detection(sized.get(), "board: " + facts.summary() + " -> profile " + sized.get().name());
         }
         Profile generic = byName.values().stream()
                 .filter(p -> p.match().models().isEmpty() && p.match().compatibles().isEmpty())
@@ -105,10 +114,9 @@ public final class ProfileCatalog {
                 .findFirst()
                 .orElseThrow(() -> new ProfileException("no profile for this machine (" + facts.summary()
                         + ") and no generic profile for " + facts.arch() + ": pass --profile FILE.toml"));
-        log.info("board: {}: no board profile {}; using {}", facts.summary(),
-                family.isEmpty() ? "matches" : "for this memory size (" + String.join(", ", family.stream().map(Profile::name).toList()) + " need more)",
-                generic.name());
-        return generic;
+        String why = family.isEmpty() ? "no board profile matches"
+                : "no board profile for this memory size (" + String.join(", ", family.stream().map(Profile::name).toList()) + " need more)";
+        return new Detection(generic, "board: " + facts.summary() + ": " + why + "; using " + generic.name());
     }
 
     private static Profile readFile(Path file) {

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Auto-detection against fake /proc and /sys trees with what each board's kernel reports. */
 class BoardDetectionTest {
@@ -43,6 +44,9 @@ class BoardDetectionTest {
         BoardFacts facts = BoardFacts.read(root, "aarch64");
         assertEquals(model, facts.model());
         assertEquals(expected, CATALOG.select("auto", facts).name());
+        String reason = CATALOG.detection(facts).reason();
+        assertTrue(reason.startsWith("board: " + model + ", aarch64, "), reason);
+        assertTrue(reason.endsWith(expected.startsWith("generic") ? "; using " + expected : " -> profile " + expected), reason);
     }
 
     @Test
@@ -61,10 +65,14 @@ class BoardDetectionTest {
         Files.createDirectories(root.resolve("proc"));
         Files.writeString(root.resolve("proc/meminfo"), "MemTotal:       24683520 kB\nMemAvailable:   20000000 kB\n");
         Files.writeString(root.resolve("proc/cpuinfo"), "processor\t: 0\nflags\t\t: fpu sse avx2 avx512f\n");
+        Files.createDirectories(root.resolve("sys/devices/system/cpu"));
+        Files.writeString(root.resolve("sys/devices/system/cpu/online"), "0-1\n");
         BoardFacts facts = BoardFacts.read(root, "amd64");
         assertEquals("x86_64", facts.arch());
         assertEquals("", facts.model());
         assertEquals("generic-x86_64", CATALOG.select("auto", facts).name());
+        assertEquals("board: no device-tree model, x86_64, 2 CPUs, 23.5 GiB: no board profile matches; using generic-x86_64",
+                CATALOG.detection(facts).reason());
         assertEquals(List.of("fpu", "sse", "avx2", "avx512f"), facts.cpuFeatures());
     }
 
