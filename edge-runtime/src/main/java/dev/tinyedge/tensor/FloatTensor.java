@@ -96,7 +96,11 @@ public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, Q8_0Tenso
         }
         for (int r = rowStart; r < rowEnd; r++) {
             dequantize((long) r * cols, rowScratch, 0, cols);
-            for (int b = 0; b < batch; b++) {
+            int b = 0;
+            for (; b + 4 <= batch; b += 4) {
+                Simd.dot4(rowScratch, x, b * cols, cols, cols, out, outOffset + b * rows + r, rows);
+            }
+            for (; b < batch; b++) {
                 out[outOffset + b * rows + r] = Simd.dot(rowScratch, 0, x, b * cols, cols);
             }
         }

@@ -64,11 +64,15 @@ public final class Q8_0Tensor extends FloatTensor {
 
     @Override
     public void dequantize(long offset, float[] out, int outOffset, int n) {
+        long firstBlock = offset / BLOCK;
         for (int i = 0; i < n; i += BLOCK) {
-            long block = (offset + i) / BLOCK;
-            float d = scale(block);
-            for (int j = 0; j < BLOCK; j++) {
-                out[outOffset + i + j] = data.get(ValueLayout.JAVA_BYTE, block * BLOCK_BYTES + QS + j) * d;
+            long blockAt = (firstBlock + i / BLOCK) * BLOCK_BYTES;
+            FloatVector d = broadcast(Float16.toFloat(data.get(HALF, blockAt)));
+            for (int j = 0; j < BLOCK; j += QUANTS.length()) {
+                ByteVector q = ByteVector.fromMemorySegment(QUANTS, data, blockAt + QS + j, ByteOrder.LITTLE_ENDIAN);
+                for (int part = 0; part < PARTS; part++) {
+                    ((FloatVector) q.convertShape(VectorOperators.B2F, F, part)).mul(d).intoArray(out, outOffset + i + j + part * F.length());
+                }
             }
         }
     }
