@@ -56,10 +56,11 @@ final class GenerateCommand implements Callable<Integer> {
         try (Engine engine = engineArguments.load()) {
             int[] promptTokens = engine.tokenizer().encode(prompt, true, parseSpecial);
             var decoder = engine.tokenizer().streamDecoder();
-            PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+            PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
             Generator.Result result = new Generator(engine).generate(promptTokens, maxTokens, sampler, token -> {
                 if (!json) {
                     out.print(decoder.feed(token));
+                    out.flush();
                 }
                 return true;
             });
@@ -76,6 +77,7 @@ final class GenerateCommand implements Callable<Integer> {
                 Json.print(doc);
             } else {
                 out.println(decoder.flush());
+                out.flush();
             }
         }
         return 0;

@@ -1,7 +1,9 @@
 package dev.tinyedge.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
 
 /** Machine-readable output: one JSON document on stdout. */
 final class Json {
@@ -10,12 +12,14 @@ final class Json {
     private Json() {
     }
 
+    /** Writes the document as UTF-8 bytes, whatever the platform's console encoding. */
     static void print(Object document) {
         try {
-            System.out.println(MAPPER.writeValueAsString(document));
+            System.out.write(MAPPER.writeValueAsBytes(document));
+            System.out.write('\n');
             System.out.flush();
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot write JSON: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write JSON: " + e.getMessage(), e);
         }
     }
 

@@ -75,6 +75,19 @@ class GeneratorTest {
     }
 
     @Test
+    void cachedPrefixIsNotEvaluatedAgain() {
+        Generator generator = new Generator(engine);
+        int[] a = {1, 600, 700, 800, 900};
+        int[] b = {1, 600, 700, 5, 6, 7};
+        int[] fresh = generator.generate(a, 4, Sampler.greedy(), t -> true).tokens();
+        generator.generate(b, 3, Sampler.greedy(), t -> true); // leaves 1, 600, 700 at positions 0..2
+        Generator.Result reused = generator.generate(a, 3, 4, Sampler.greedy(), t -> true);
+        assertArrayEquals(fresh, reused.tokens());
+        assertEquals(2, reused.prefilledTokens());
+        assertThrows(IllegalArgumentException.class, () -> generator.generate(a, 5, 4, Sampler.greedy(), t -> true));
+    }
+
+    @Test
     void listenerStopsAndContextBoundsGeneration() {
         Generator generator = new Generator(engine);
         Generator.Result stopped = generator.generate(new int[] {1, 7}, 50, new Sampler(1f, 0, 1f, 1), token -> false);
