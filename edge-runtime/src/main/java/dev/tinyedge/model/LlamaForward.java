@@ -37,7 +37,7 @@ public final class LlamaForward {
     private final float[] logits;
     /** base^(-2i/headDim) for each rotated pair i of a head. */
     private final double[] ropeFrequencies;
-    /** Per worker thread: one decoded weight row, and attention scores over the positions. */
+    /** Per worker thread: decoded weight rows, and attention scores over the positions. */
     private final float[][] rowScratch;
     private final float[][] scores;
 
@@ -74,7 +74,7 @@ public final class LlamaForward {
         up = new float[maxBatch * c.ffnDim()];
         logits = new float[c.vocabSize()];
         ropeFrequencies = ropeFrequencies(c.headDim(), c.ropeBase());
-        rowScratch = new float[pool.threads()][Math.max(c.dim(), c.ffnDim())];
+        rowScratch = new float[pool.threads()][FloatTensor.matmulScratchSize(Math.max(c.dim(), c.ffnDim()))];
         scores = new float[pool.threads()][contextLength];
     }
 

@@ -4,6 +4,7 @@ import dev.tinyedge.backend.WorkerPool;
 import dev.tinyedge.gguf.GgufFile;
 import dev.tinyedge.reference.ScalarLlama;
 import dev.tinyedge.reference.TestModels;
+import dev.tinyedge.tensor.FloatTensor;
 import dev.tinyedge.tensor.GgmlType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -239,7 +240,7 @@ class LlamaForwardTest {
         float[] gate = new float[hidden];
         float[] up = new float[hidden];
         float[] out = new float[dim];
-        float[] scratch = new float[hidden];
+        float[] scratch = new float[FloatTensor.matmulScratchSize(hidden)];
         w.gate().matmul(x, 1, dim, gate, 0, hidden, 0, hidden, scratch);
         w.up().matmul(x, 1, dim, up, 0, hidden, 0, hidden, scratch);
         LlamaForward.swiglu(gate, up, hidden);
