@@ -16,9 +16,10 @@ import java.nio.ByteOrder;
  * nibble of qs[j] is weight j, the high nibble weight j+16; a weight is {@code (nibble - 8) * d}.
  */
 public final class Q4_0Tensor extends FloatTensor {
-    static final int BLOCK = 32;
-    static final int BLOCK_BYTES = 18;
-    private static final int QS = 2;
+    static final int BLOCK = GgmlType.Q4_0.blockSize;
+    static final int BLOCK_BYTES = GgmlType.Q4_0.typeSize;
+    /** The quants follow the fp16 scale d. */
+    private static final int QS = Short.BYTES;
     private static final int PACKED = BLOCK / 2;
     /**
      * Nibble bytes per load: half as many bytes as float-vector bits (so the low and the high nibbles each

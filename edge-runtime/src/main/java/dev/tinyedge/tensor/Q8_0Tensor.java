@@ -16,9 +16,10 @@ import java.nio.ByteOrder;
  * block is {@code qs[j] * d}.
  */
 public final class Q8_0Tensor extends FloatTensor {
-    static final int BLOCK = 32;
-    static final int BLOCK_BYTES = 34;
-    private static final int QS = 2;
+    static final int BLOCK = GgmlType.Q8_0.blockSize;
+    static final int BLOCK_BYTES = GgmlType.Q8_0.typeSize;
+    /** The quants follow the fp16 scale d. */
+    private static final int QS = Short.BYTES;
     /** Half as many bytes as float-vector bits, so one load widens to two float vectors (parts 0 and 1). */
     private static final VectorSpecies<Byte> QUANTS = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
     private static final int PARTS = QUANTS.length() / F.length();
