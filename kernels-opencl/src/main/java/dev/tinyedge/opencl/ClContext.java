@@ -5,9 +5,11 @@ import org.lwjgl.system.MemoryStack;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 import static org.lwjgl.opencl.CL10.*;
 import static org.lwjgl.opencl.CL12.CL_MAP_WRITE_INVALIDATE_REGION;
@@ -60,7 +62,7 @@ public final class ClContext implements AutoCloseable {
      * unified-memory driver hand out memory the GPU reads in place, so the weights exist once (the
      * file's pages are dropped afterwards by the caller); a discrete device copies on unmap.
      */
-    public long constantBuffer(long bytes, java.util.function.Consumer<MemorySegment> fill) {
+    public long constantBuffer(long bytes, Consumer<MemorySegment> fill) {
         long buffer = createBuffer(CL_MEM_READ_ONLY | CL_MEM_ALLOC_HOST_PTR, bytes);
         try (MemoryStack stack = MemoryStack.stackPush()) {
             IntBuffer status = stack.mallocInt(1);
@@ -83,7 +85,8 @@ public final class ClContext implements AutoCloseable {
         }
     }
 
-    public void write(long buffer, long offsetBytes, float[] values) {
+    /** Writes values' remaining floats (a direct buffer) at offsetBytes, waiting until they are copied. */
+    public void write(long buffer, long offsetBytes, FloatBuffer values) {
         ClException.check(clEnqueueWriteBuffer(queue, buffer, true, offsetBytes, values, null, null),
                 "clEnqueueWriteBuffer");
     }
@@ -105,6 +108,7 @@ public final class ClContext implements AutoCloseable {
     /** Releases every buffer made here, the queue and the context. */
     @Override
     public void close() {
+        clFinish(queue);
         for (long buffer : buffers) {
             clReleaseMemObject(buffer);
         }

@@ -1,10 +1,12 @@
 package dev.tinyedge.opencl;
 
 import dev.tinyedge.tensor.GgmlType;
+import org.lwjgl.system.MemoryUtil;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.Random;
 
@@ -36,7 +38,12 @@ final class TestDevice {
 
     long upload(float[] values) {
         long buffer = cl.buffer((long) values.length * Float.BYTES);
-        cl.write(buffer, 0, values);
+        FloatBuffer staging = MemoryUtil.memAllocFloat(values.length).put(0, values);
+        try {
+            cl.write(buffer, 0, staging);
+        } finally {
+            MemoryUtil.memFree(staging);
+        }
         return buffer;
     }
 
@@ -47,7 +54,11 @@ final class TestDevice {
     }
 
     DeviceMatrix uploadMatrix(GgmlType type, byte[] data, int rows, int cols) {
-        return new WeightLoader(cl).upload(type, rows, cols, MemorySegment.ofArray(data));
+        return uploadMatrix(type, MemorySegment.ofArray(data), rows, cols);
+    }
+
+    DeviceMatrix uploadMatrix(GgmlType type, MemorySegment data, int rows, int cols) {
+        return new WeightLoader(cl).upload(type, rows, cols, data);
     }
 
     static float[] randomFloats(Random random, int n, float scale) {
