@@ -11,9 +11,9 @@ import static org.lwjgl.opencl.CL10.*;
 
 /**
  * Every kernel of the forward pass with a typed launch method. Buffers are cl_mem handles; shapes are
- * row-major with the token index outermost. Kernels that reduce run one work-group per row with a
- * power-of-two local size; the others leave the local size to the driver, so no global size has to be
- * padded to a multiple of it.
+ * row-major with the token index outermost. RMSNorm and softmax run one work-group per row with a
+ * power-of-two local size and reduce in local memory; the other kernels leave the local size to the
+ * driver, so no global size has to be padded to a multiple of it.
  */
 public final class Kernels {
     /** Tokens a matrix-matrix work-group takes at once: the TILE of the mul_mm kernels. */
@@ -64,15 +64,11 @@ public final class Kernels {
             args.mem(w.scales());
         }
         args.mem(x).mem(y).i(w.cols());
-        if (!decode) {
-            args.i(w.rows()).i(tokens);
-        }
-        int group = groupSize(kernel);
-        args.local(group * Float.BYTES);
         if (decode) {
-            run(kernel, new long[] {(long) w.rows() * group}, new long[] {group});
+            run(kernel, new long[] {w.rows()}, null);
         } else {
-            run(kernel, new long[] {(long) w.rows() * group, (tokens + TILE - 1) / TILE}, new long[] {group, 1});
+            args.i(w.rows()).i(tokens);
+            run(kernel, new long[] {w.rows(), (tokens + TILE - 1) / TILE}, null);
         }
     }
 

@@ -1,41 +1,42 @@
-// y = W x for F32 weights W [n_out][n_in] (any n_in). One work-group per output row.
+// y = W x for F32 weights W [n_out][n_in] (any n_in: four at a time, then the rest). One work-item
+// per output row, as in matmul_q4_0.cl.
 
-kernel void mul_mv_f32(global const float* w, global const float* x, global float* y, int n_in,
-                       local float* scratch) {
-    const int row = get_group_id(0);
+kernel void mul_mv_f32(global const float* w, global const float* x, global float* y, int n_in) {
+    const int row = get_global_id(0);
     global const float* row_w = w + (size_t) row * n_in;
-    float sum = 0.0f;
-    for (int i = get_local_id(0); i < n_in; i += get_local_size(0)) {
+    float4 sum4 = 0.0f;
+    int i = 0;
+    for (; i + 4 <= n_in; i += 4) {
+        sum4 += vload4(0, row_w + i) * vload4(0, x + i);
+    }
+    float sum = sum4.x + sum4.y + sum4.z + sum4.w;
+    for (; i < n_in; i++) {
         sum += row_w[i] * x[i];
     }
-    sum = group_sum(scratch, sum);
-    if (get_local_id(0) == 0) {
-        y[row] = sum;
-    }
+    y[row] = sum;
 }
 
-// Prefill: x [n_tokens][n_in], y [n_tokens][n_out]; a work-group takes one row and TILE tokens.
+// Prefill: x [n_tokens][n_in], y [n_tokens][n_out]; a work-item takes one row and TILE tokens.
 #define TILE 8
 kernel void mul_mm_f32(global const float* w, global const float* x, global float* y, int n_in,
-                       int n_out, int n_tokens, local float* scratch) {
-    const int row = get_group_id(0);
-    const int t0 = get_group_id(1) * TILE;
+                       int n_out, int n_tokens) {
+    const int row = get_global_id(0);
+    const int t0 = get_global_id(1) * TILE;
     const int tokens = min(TILE, n_tokens - t0);
     global const float* row_w = w + (size_t) row * n_in;
-    float acc[TILE];
-    for (int t = 0; t < TILE; t++) {
-        acc[t] = 0.0f;
-    }
-    for (int i = get_local_id(0); i < n_in; i += get_local_size(0)) {
-        const float wi = row_w[i];
+    float4 acc[TILE] = {0};
+    int i = 0;
+    for (; i + 4 <= n_in; i += 4) {
+        const float4 wi = vload4(0, row_w + i);
         for (int t = 0; t < tokens; t++) {
-            acc[t] += wi * x[(size_t) (t0 + t) * n_in + i];
+            acc[t] += wi * vload4(0, x + (size_t) (t0 + t) * n_in + i);
         }
     }
     for (int t = 0; t < tokens; t++) {
-        const float sum = group_sum(scratch, acc[t]);
-        if (get_local_id(0) == 0) {
-            y[(size_t) (t0 + t) * n_out + row] = sum;
+        float sum = acc[t].x + acc[t].y + acc[t].z + acc[t].w;
+        for (int j = i; j < n_in; j++) {
+            sum += row_w[j] * x[(size_t) (t0 + t) * n_in + j];
         }
+        y[(size_t) (t0 + t) * n_out + row] = sum;
     }
 }

@@ -1,40 +1,33 @@
 // y = W x for Q8_0 weights W [n_out][n_in], in the flat layout made once at load: int8 values q
 // (32 per block) and scales d (one half per block). Weight value = q * d. n_in is a multiple of 32.
-// Same work split as matmul_q4_0.cl: one work-group per output row.
+// Same work split as matmul_q4_0.cl: one work-item per output row.
 
 kernel void mul_mv_q8_0(global const char* q, global const half* d, global const float* x,
-                        global float* y, int n_in, local float* scratch) {
-    const int row = get_group_id(0);
+                        global float* y, int n_in) {
+    const int row = get_global_id(0);
     const int blocks = n_in / 32;
     global const char* row_q = q + (size_t) row * n_in;
     global const half* row_d = d + (size_t) row * blocks;
     float sum = 0.0f;
-    for (int b = get_local_id(0); b < blocks; b += get_local_size(0)) {
+    for (int b = 0; b < blocks; b++) {
         const float16 lo = convert_float16(vload16(2 * b, row_q));
         const float16 hi = convert_float16(vload16(2 * b + 1, row_q));
-        const float16 p = lo * vload16(0, x + b * 32) + hi * vload16(1, x + b * 32);
-        sum += sum16(p) * vload_half(b, row_d);
+        sum += sum16(lo * vload16(0, x + b * 32) + hi * vload16(1, x + b * 32)) * vload_half(b, row_d);
     }
-    sum = group_sum(scratch, sum);
-    if (get_local_id(0) == 0) {
-        y[row] = sum;
-    }
+    y[row] = sum;
 }
 
 #define TILE 8
 kernel void mul_mm_q8_0(global const char* q, global const half* d, global const float* x,
-                        global float* y, int n_in, int n_out, int n_tokens, local float* scratch) {
-    const int row = get_group_id(0);
-    const int t0 = get_group_id(1) * TILE;
+                        global float* y, int n_in, int n_out, int n_tokens) {
+    const int row = get_global_id(0);
+    const int t0 = get_global_id(1) * TILE;
     const int tokens = min(TILE, n_tokens - t0);
     const int blocks = n_in / 32;
     global const char* row_q = q + (size_t) row * n_in;
     global const half* row_d = d + (size_t) row * blocks;
-    float acc[TILE];
-    for (int t = 0; t < TILE; t++) {
-        acc[t] = 0.0f;
-    }
-    for (int b = get_local_id(0); b < blocks; b += get_local_size(0)) {
+    float acc[TILE] = {0};
+    for (int b = 0; b < blocks; b++) {
         const float scale = vload_half(b, row_d);
         const float16 lo = convert_float16(vload16(2 * b, row_q)) * scale;
         const float16 hi = convert_float16(vload16(2 * b + 1, row_q)) * scale;
@@ -44,9 +37,6 @@ kernel void mul_mm_q8_0(global const char* q, global const half* d, global const
         }
     }
     for (int t = 0; t < tokens; t++) {
-        const float sum = group_sum(scratch, acc[t]);
-        if (get_local_id(0) == 0) {
-            y[(size_t) (t0 + t) * n_out + row] = sum;
-        }
+        y[(size_t) (t0 + t) * n_out + row] = acc[t];
     }
 }

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -46,17 +47,22 @@ class OpenClTest {
 
     @Test
     void missingLibraryIsReportedNotThrownFromAStaticInitializer() throws IOException, InterruptedException {
-        String output = runProbe("-Dorg.lwjgl.opencl.libname=/nonexistent/libOpenCL.so.1");
-        assertTrue(output.startsWith("unavailable: OpenCL library /nonexistent/libOpenCL.so.1 not loadable"), output);
+        String output = runProbe(Probe.class, "-Dorg.lwjgl.opencl.libname=/nonexistent/libOpenCL.so.1");
+        assertTrue(output.lines().anyMatch(line -> line.startsWith(
+                "unavailable: OpenCL library /nonexistent/libOpenCL.so.1 not loadable")), output);
     }
 
-    /** Runs {@link Probe} in a fresh JVM (LWJGL loads the library once per JVM) and returns its output. */
-    static String runProbe(String... jvmOptions) throws IOException, InterruptedException {
-        List<String> command = new java.util.ArrayList<>(List.of(
+    /**
+     * Runs {@code main} with {@code args} in a fresh JVM (LWJGL loads the library once per JVM) with one
+     * extra JVM option, and returns its output.
+     */
+    static String runProbe(Class<?> main, String jvmOption, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"));
-        command.addAll(List.of(jvmOptions));
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Probe.class.getName()));
+                "--add-modules", "jdk.incubator.vector",
+                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", jvmOption,
+                "-cp", System.getProperty("java.class.path"), main.getName()));
+        command.addAll(List.of(args));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(process.waitFor(60, TimeUnit.SECONDS));
