@@ -4,6 +4,7 @@ import dev.tinyedge.tensor.GgmlType;
 import org.lwjgl.PointerBuffer;
 import org.lwjgl.system.MemoryStack;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -12,8 +13,8 @@ import static org.lwjgl.opencl.CL10.*;
 /**
  * Every kernel of the forward pass with a typed launch method. Buffers are cl_mem handles; shapes are
  * row-major with the token index outermost. RMSNorm and softmax run one work-group per row with a
- * power-of-two local size and reduce in local memory; the other kernels leave the local size to the
- * driver, so no global size has to be padded to a multiple of it.
+ * power-of-two local size and reduce in local memory; the other kernels run on padded global
+ * sizes with a fixed local size along the first dimension and ignore the work-items past the end.
  */
 public final class Kernels {
     /** Tokens a matrix-matrix work-group takes at once: the TILE of the mul_mm kernels. */
@@ -63,12 +64,12 @@ public final class Kernels {
         if (w.type().isQuantized()) {
             args.mem(w.scales());
         }
-        args.mem(x).mem(y).i(w.cols());
+        args.mem(x).mem(y).i(w.cols()).i(w.rows());
         if (decode) {
-            run(kernel, new long[] {w.rows()}, null);
+            runPadded(kernel, w.rows());
         } else {
-            args.i(w.rows()).i(tokens);
-            run(kernel, new long[] {w.rows(), (tokens + TILE - 1) / TILE}, null);
+            args.i(tokens);
+            runPadded(kernel, w.rows(), (tokens + TILE - 1) / TILE);
         }
     }
 
@@ -82,7 +83,7 @@ public final class Kernels {
     /** RoPE in place on x [tokens][heads][headDim], token t at position startPos + t. */
     public void rope(long x, int tokens, int heads, int headDim, int nRot, int startPos, float freqBase) {
         new Args(rope).mem(x).i(heads).i(headDim).i(nRot).i(startPos).f(freqBase);
-        run(rope, new long[] {headDim / 2, heads, tokens}, null);
+        runPadded(rope, headDim / 2, heads, tokens);
     }
 
     /** Softmax in place over the first firstLen + r / rowsPerStep entries of each row r of x [rows][stride]. */
@@ -102,30 +103,44 @@ public final class Kernels {
         float scale = (float) (1.0 / Math.sqrt(headDim));
         new Args(attentionScores).mem(q).mem(k).mem(scores).i(heads).i(kvHeads).i(headDim).i(context).i(startPos)
                 .f(scale);
-        run(attentionScores, new long[] {startPos + tokens, heads, tokens}, null);
+        runPadded(attentionScores, startPos + tokens, heads, tokens);
         softmax(scores, tokens * heads, context, startPos + 1, heads);
         new Args(attentionValues).mem(scores).mem(v).mem(out).i(heads).i(kvHeads).i(headDim).i(context).i(startPos);
-        run(attentionValues, new long[] {headDim, heads, tokens}, null);
+        runPadded(attentionValues, headDim, heads, tokens);
     }
 
     /** gate[i] = silu(gate[i]) * up[i] for i < n. */
     public void swiglu(long gate, long up, int n) {
-        new Args(swiglu).mem(gate).mem(up);
-        run(swiglu, new long[] {n}, null);
+        new Args(swiglu).mem(gate).mem(up).i(n);
+        runPadded(swiglu, n);
     }
 
     /** x[i] += y[i] for i < n. */
     public void add(long x, long y, int n) {
-        new Args(add).mem(x).mem(y);
-        run(add, new long[] {n}, null);
+        new Args(add).mem(x).mem(y).i(n);
+        runPadded(add, n);
+    }
+
+    /**
+     * Runs a kernel over at least {@code size} work-items, with work-groups of a fixed size along the first
+     * dimension (the kernel ignores the padding). Fixed, because PoCL compiles a kernel anew for each
+     * work-group size, and the size a driver picks itself follows the global size, which here changes
+     * with every token.
+     */
+    private void runPadded(long kernel, long... size) {
+        long group = groupSize(kernel);
+        long[] global = size.clone();
+        global[0] = (size[0] + group - 1) / group * group;
+        long[] local = new long[size.length];
+        Arrays.fill(local, 1);
+        local[0] = group;
+        run(kernel, global, local);
     }
 
     private void run(long kernel, long[] global, long[] local) {
         try (MemoryStack stack = MemoryStack.stackPush()) {
-            PointerBuffer globalSize = stack.pointers(global);
-            PointerBuffer localSize = local == null ? null : stack.pointers(local);
-            ClException.check(clEnqueueNDRangeKernel(cl.queue(), kernel, global.length, null, globalSize, localSize,
-                    null, null), "clEnqueueNDRangeKernel");
+            ClException.check(clEnqueueNDRangeKernel(cl.queue(), kernel, global.length, null, stack.pointers(global),
+                    stack.pointers(local), null, null), "clEnqueueNDRangeKernel");
         }
     }
 

@@ -26,7 +26,7 @@ final class WeightLoader {
             throw new IllegalArgumentException("tensor type " + type + " is not supported by the OpenCL backend");
         }
         long elements = (long) rows * cols;
-        if (data.byteSize() != type.byteSize(elements)) {
+        if (data.byteSize() != type.byteSize(elements)) { // a slice of exactly the tensor: its pages get dropped
             throw new IllegalArgumentException("tensor of " + data.byteSize() + " bytes is not " + type + " [" + rows
                     + "][" + cols + "]");
         }

@@ -4,7 +4,7 @@
 // with group = n_heads / n_kv_heads. q, out: [n_tokens][n_heads][head_dim]; k, v caches of one layer:
 // [context][n_kv_heads][head_dim]; scores: [n_tokens][n_heads][context].
 
-// Global size (start_pos + n_tokens, n_heads, n_tokens).
+// Global size (start_pos + n_tokens or more, n_heads, n_tokens).
 kernel void attention_scores(global const float* q, global const float* k, global float* scores,
                              int n_heads, int n_kv_heads, int head_dim, int context, int start_pos,
                              float scale) {
@@ -24,12 +24,15 @@ kernel void attention_scores(global const float* q, global const float* k, globa
     scores[((size_t) t * n_heads + h) * context + j] = dot * scale;
 }
 
-// Global size (head_dim, n_heads, n_tokens).
+// Global size (head_dim or more, n_heads, n_tokens).
 kernel void attention_values(global const float* probs, global const float* v, global float* out,
                              int n_heads, int n_kv_heads, int head_dim, int context, int start_pos) {
     const int i = get_global_id(0);
     const int h = get_global_id(1);
     const int t = get_global_id(2);
+    if (i >= head_dim) {
+        return;
+    }
     const int kv_head = h / (n_heads / n_kv_heads);
     global const float* p = probs + ((size_t) t * n_heads + h) * context;
     float sum = 0.0f;

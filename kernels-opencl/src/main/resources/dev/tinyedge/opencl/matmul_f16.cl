@@ -1,8 +1,11 @@
 // y = W x for F16 weights W [n_out][n_in] (any n_in: four at a time, then the rest). vload_half is
 // core OpenCL C, so this needs no cl_khr_fp16; arithmetic is in float. One work-item per output row.
 
-kernel void mul_mv_f16(global const half* w, global const float* x, global float* y, int n_in) {
+kernel void mul_mv_f16(global const half* w, global const float* x, global float* y, int n_in, int n_out) {
     const int row = get_global_id(0);
+    if (row >= n_out) {
+        return;
+    }
     global const half* row_w = w + (size_t) row * n_in;
     float4 sum4 = 0.0f;
     int i = 0;
@@ -20,6 +23,9 @@ kernel void mul_mv_f16(global const half* w, global const float* x, global float
 kernel void mul_mm_f16(global const half* w, global const float* x, global float* y, int n_in,
                        int n_out, int n_tokens) {
     const int row = get_global_id(0);
+    if (row >= n_out) {
+        return;
+    }
     const int t0 = get_global_id(1) * TILE;
     const int tokens = min(TILE, n_tokens - t0);
     global const half* row_w = w + (size_t) row * n_in;

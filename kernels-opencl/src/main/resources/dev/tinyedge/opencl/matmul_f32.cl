@@ -1,8 +1,11 @@
 // y = W x for F32 weights W [n_out][n_in] (any n_in: four at a time, then the rest). One work-item
 // per output row, as in matmul_q4_0.cl.
 
-kernel void mul_mv_f32(global const float* w, global const float* x, global float* y, int n_in) {
+kernel void mul_mv_f32(global const float* w, global const float* x, global float* y, int n_in, int n_out) {
     const int row = get_global_id(0);
+    if (row >= n_out) {
+        return;
+    }
     global const float* row_w = w + (size_t) row * n_in;
     float4 sum4 = 0.0f;
     int i = 0;
@@ -21,6 +24,9 @@ kernel void mul_mv_f32(global const float* w, global const float* x, global floa
 kernel void mul_mm_f32(global const float* w, global const float* x, global float* y, int n_in,
                        int n_out, int n_tokens) {
     const int row = get_global_id(0);
+    if (row >= n_out) {
+        return;
+    }
     const int t0 = get_global_id(1) * TILE;
     const int tokens = min(TILE, n_tokens - t0);
     global const float* row_w = w + (size_t) row * n_in;

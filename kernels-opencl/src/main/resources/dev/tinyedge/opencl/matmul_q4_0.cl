@@ -7,10 +7,13 @@
 // barriers, which Mali's guidance favours and which made these kernels 3-4x faster on PoCL than one
 // work-group per row with a tree reduction.
 
-// Decode: x is one vector [n_in], y [n_out]. Global size n_out.
+// Decode: x is one vector [n_in], y [n_out]. Global size n_out or more.
 kernel void mul_mv_q4_0(global const uchar* q, global const half* d, global const float* x,
-                        global float* y, int n_in) {
+                        global float* y, int n_in, int n_out) {
     const int row = get_global_id(0);
+    if (row >= n_out) {
+        return;
+    }
     const int blocks = n_in / 32;
     global const uchar* row_q = q + (size_t) row * blocks * 16;
     global const half* row_d = d + (size_t) row * blocks;
@@ -25,11 +28,14 @@ kernel void mul_mv_q4_0(global const uchar* q, global const half* d, global cons
 }
 
 // Prefill: x is [n_tokens][n_in], y [n_tokens][n_out]. A work-item takes one row for a tile of TILE
-// tokens, so each dequantized block is used TILE times. Global size (n_out, ceil(n_tokens / TILE)).
+// tokens, so each dequantized block is used TILE times. Global size (n_out or more, ceil(n_tokens / TILE)).
 #define TILE 8
 kernel void mul_mm_q4_0(global const uchar* q, global const half* d, global const float* x,
                         global float* y, int n_in, int n_out, int n_tokens) {
     const int row = get_global_id(0);
+    if (row >= n_out) {
+        return;
+    }
     const int t0 = get_global_id(1) * TILE;
     const int tokens = min(TILE, n_tokens - t0);
     const int blocks = n_in / 32;

@@ -3,8 +3,11 @@
 // Same work split as matmul_q4_0.cl: one work-item per output row.
 
 kernel void mul_mv_q8_0(global const char* q, global const half* d, global const float* x,
-                        global float* y, int n_in) {
+                        global float* y, int n_in, int n_out) {
     const int row = get_global_id(0);
+    if (row >= n_out) {
+        return;
+    }
     const int blocks = n_in / 32;
     global const char* row_q = q + (size_t) row * n_in;
     global const half* row_d = d + (size_t) row * blocks;
@@ -21,6 +24,9 @@ kernel void mul_mv_q8_0(global const char* q, global const half* d, global const
 kernel void mul_mm_q8_0(global const char* q, global const half* d, global const float* x,
                         global float* y, int n_in, int n_out, int n_tokens) {
     const int row = get_global_id(0);
+    if (row >= n_out) {
+        return;
+    }
     const int t0 = get_global_id(1) * TILE;
     const int tokens = min(TILE, n_tokens - t0);
     const int blocks = n_in / 32;

@@ -1,6 +1,7 @@
 // Rotary position embedding, llama.cpp "normal" mode, in place on x [n_tokens][n_heads][head_dim]:
 // the adjacent pair (x[2i], x[2i+1]) of token t is rotated by theta = pos * base^(-2i/n_rot) with
-// pos = start_pos + t. Pairs at 2i >= n_rot stay as they are. Global size (head_dim/2, n_heads, n_tokens).
+// pos = start_pos + t. Pairs at 2i >= n_rot stay as they are. Global size (head_dim/2 or more, n_heads,
+// n_tokens).
 kernel void rope(global float* x, int n_heads, int head_dim, int n_rot, int start_pos, float freq_base) {
     const int i = get_global_id(0);
     const int h = get_global_id(1);

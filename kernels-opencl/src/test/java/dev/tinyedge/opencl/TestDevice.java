@@ -7,16 +7,14 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.file.Path;
 import java.util.Random;
 
 /**
  * The OpenCL device the tests run on (PoCL's CPU device in CI), opened once per test JVM, plus helpers
- * for random ggml data and error measures. Kernel binaries are cached under target/ so that a second
- * run skips PoCL's slow compiles.
+ * for random ggml data and error measures. Kernel binaries are cached (the pom points the cache into
+ * target/) so that a second run skips PoCL's slow compiles.
  */
 final class TestDevice {
-    static final Path CACHE = Path.of("target", "opencl-cache");
     private static TestDevice instance;
 
     final ClContext cl;
@@ -25,7 +23,7 @@ final class TestDevice {
 
     private TestDevice() {
         cl = new ClContext(OpenCl.select(OpenCl.devices(), null));
-        programs = new ClPrograms(cl, CACHE, null);
+        programs = new ClPrograms(cl, ClPrograms.defaultCacheDir(), null);
         kernels = new Kernels(cl, programs);
     }
 
