@@ -8,6 +8,8 @@ import org.lwjgl.system.MemoryUtil;
 
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The Llama forward pass on an OpenCL device. Weights are uploaded once (see {@link WeightLoader}); the
@@ -30,6 +32,7 @@ public final class OpenClBackend implements Backend {
     private final long outputNorm;
     private final DeviceMatrix output;
     private final long x, normed, q, k, v, attention, scores, gate, up, last, logitsOnDevice;
+    private final float[] embeddingRow;
     private final FloatBuffer embeddings;
     private final float[] logits;
 
@@ -75,6 +78,7 @@ public final class OpenClBackend implements Backend {
         up = activations(c.ffnDim());
         last = cl.buffer((long) c.dim() * Float.BYTES);
         logitsOnDevice = cl.buffer((long) c.vocabSize() * Float.BYTES);
+        embeddingRow = new float[c.dim()];
         embeddings = MemoryUtil.memAllocFloat(MAX_BATCH * c.dim());
         logits = new float[c.vocabSize()];
     }
@@ -84,11 +88,7 @@ public final class OpenClBackend implements Backend {
      * {@link OpenCl#select}), builds the kernels and uploads the weights.
      */
     public static OpenClBackend open(LlamaModel model, int contextLength, String selector) {
-        for (FloatTensor t : new FloatTensor[] {model.output(), model.layers().getFirst().query()}) {
-            if (!Kernels.supports(t.type())) {
-                throw new OpenClUnavailableException("tensor type " + t.type() + " is not supported by the OpenCL kernels");
-            }
-        }
+        checkTypes(model);
         ClContext cl = new ClContext(OpenCl.select(OpenCl.devices(), selector));
         ClPrograms programs = new ClPrograms(cl, ClPrograms.defaultCacheDir(), kernelOverrides());
         try {
@@ -97,6 +97,20 @@ public final class OpenClBackend implements Backend {
             programs.close();
             cl.close();
             throw e;
+        }
+    }
+
+    /** Fails before any device work if a matrix has a type without kernels (e.g. a K-quant). */
+    private static void checkTypes(LlamaModel model) {
+        List<FloatTensor> matrices = new ArrayList<>(List.of(model.output()));
+        for (LlamaModel.Layer l : model.layers()) {
+            matrices.addAll(List.of(l.query(), l.key(), l.value(), l.attentionOutput(), l.gate(), l.up(), l.down()));
+        }
+        for (FloatTensor matrix : matrices) {
+            if (!Kernels.supports(matrix.type())) {
+                throw new OpenClUnavailableException("the model has " + matrix.type()
+                        + " tensors; the OpenCL kernels cover F32, F16, Q8_0 and Q4_0");
+            }
         }
     }
 
@@ -153,11 +167,10 @@ public final class OpenClBackend implements Backend {
     private void evaluate(int[] tokens, int from, int n, int pos) {
         LlamaConfig c = config;
         int dim = c.dim();
-        float[] row = new float[dim];
         embeddings.clear();
         for (int t = 0; t < n; t++) {
-            tokenEmbedding.dequantize((long) tokens[from + t] * dim, row, 0, dim);
-            embeddings.put(row);
+            tokenEmbedding.dequantize((long) tokens[from + t] * dim, embeddingRow, 0, dim);
+            embeddings.put(embeddingRow);
         }
         cl.write(x, 0, embeddings.flip());
         long kvBytes = (long) n * c.kvDim() * Float.BYTES;

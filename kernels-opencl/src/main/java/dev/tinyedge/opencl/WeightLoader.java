@@ -22,9 +22,6 @@ final class WeightLoader {
 
     /** The matrix [rows][cols] of the given type held in {@code data} (ggml layout). */
     DeviceMatrix upload(GgmlType type, int rows, int cols, MemorySegment data) {
-        if (!Kernels.supports(type)) {
-            throw new IllegalArgumentException("tensor type " + type + " is not supported by the OpenCL backend");
-        }
         long elements = (long) rows * cols;
         if (data.byteSize() != type.byteSize(elements)) { // a slice of exactly the tensor: its pages get dropped
             throw new IllegalArgumentException("tensor of " + data.byteSize() + " bytes is not " + type + " [" + rows
@@ -48,7 +45,7 @@ final class WeightLoader {
                 });
                 yield new DeviceMatrix(type, rows, cols, quants, scales);
             }
-            default -> throw new AssertionError(type);
+            default -> throw new IllegalArgumentException("no OpenCL kernels for " + type);
         };
         PageDropper.drop(data);
         return matrix;
