@@ -27,7 +27,7 @@ public final class OpenClBackendProvider implements Backend.Provider {
     public Backend load(LlamaModel model, int contextLength, int threads) throws IOException {
         try {
             OpenClBackend backend = OpenClBackend.open(model, contextLength, System.getProperty("tinyedge.opencl.device"));
-            log.info("OpenCL: running on {}", backend.description());
+            log.info("Backend: {}", backend.description());
             return backend;
         } catch (OpenClUnavailableException | ClException e) {
             if (Boolean.getBoolean("tinyedge.opencl.required")) {
