@@ -4,6 +4,7 @@ import dev.tinyedge.backend.Backend;
 import dev.tinyedge.model.LlamaConfig;
 import dev.tinyedge.model.LlamaModel;
 import dev.tinyedge.tensor.FloatTensor;
+import dev.tinyedge.tensor.GgmlType;
 import org.lwjgl.system.MemoryUtil;
 
 import java.nio.FloatBuffer;
@@ -100,16 +101,26 @@ public final class OpenClBackend implements Backend {
         }
     }
 
-    /** Fails before any device work if a matrix has a type without kernels (e.g. a K-quant). */
+    /**
+     * Fails before any device work if a matrix has a type without kernels (e.g. a K-quant) or a norm
+     * weight is not F32 (as llama.cpp's converters write them).
+     */
     private static void checkTypes(LlamaModel model) {
         List<FloatTensor> matrices = new ArrayList<>(List.of(model.output()));
+        List<FloatTensor> norms = new ArrayList<>(List.of(model.outputNorm()));
         for (LlamaModel.Layer l : model.layers()) {
             matrices.addAll(List.of(l.query(), l.key(), l.value(), l.attentionOutput(), l.gate(), l.up(), l.down()));
+            norms.addAll(List.of(l.attentionNorm(), l.ffnNorm()));
         }
         for (FloatTensor matrix : matrices) {
             if (!Kernels.supports(matrix.type())) {
                 throw new OpenClUnavailableException("the model has " + matrix.type()
                         + " tensors; the OpenCL kernels cover F32, F16, Q8_0 and Q4_0");
+            }
+        }
+        for (FloatTensor norm : norms) {
+            if (norm.type() != GgmlType.F32) {
+                throw new OpenClUnavailableException("the model has " + norm.type() + " norm weights; the OpenCL backend takes F32");
             }
         }
     }
