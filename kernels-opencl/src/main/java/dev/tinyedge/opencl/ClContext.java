@@ -58,12 +58,13 @@ public final class ClContext implements AutoCloseable {
     }
 
     /**
-     * A read-only buffer filled once by {@code fill} through a mapping. CL_MEM_ALLOC_HOST_PTR lets a
-     * unified-memory driver hand out memory the GPU reads in place, so the weights exist once (the
-     * file's pages are dropped afterwards by the caller); a discrete device copies on unmap.
+     * A read-only buffer filled once by {@code fill} through a mapping. On a unified-memory device
+     * CL_MEM_ALLOC_HOST_PTR has the driver hand out memory that host and GPU both use in place, so the
+     * mapping writes straight into what the kernels read (and the caller can drop the file's copy); a
+     * discrete device gets an ordinary device buffer, uploaded on unmap.
      */
     public long constantBuffer(long bytes, Consumer<MemorySegment> fill) {
-        long buffer = createBuffer(CL_MEM_READ_ONLY | CL_MEM_ALLOC_HOST_PTR, bytes);
+        long buffer = createBuffer(CL_MEM_READ_ONLY | (device.unifiedMemory() ? CL_MEM_ALLOC_HOST_PTR : 0), bytes);
         try (MemoryStack stack = MemoryStack.stackPush()) {
             IntBuffer status = stack.mallocInt(1);
             ByteBuffer mapped = clEnqueueMapBuffer(queue, buffer, true, CL_MAP_WRITE_INVALIDATE_REGION, 0, bytes,
