@@ -1,19 +1,13 @@
 package dev.tinyedge.opencl;
 
-import java.util.Set;
-
 /**
  * One OpenCL device as the driver describes it. {@code index} is its place in {@link OpenCl#devices()}
- * (platforms in ICD order, devices in platform order), the number {@code opencl:N} selects.
+ * (platforms in ICD order, devices in platform order), the number
+ * {@code -Dtinyedge.opencl.device=N} selects.
  */
 public record ClDevice(int index, long platform, long id, String platformName, String platformVersion,
                        String name, String version, String driverVersion, boolean gpu,
-                       boolean unifiedMemory, long globalMemoryBytes, long maxAllocationBytes,
-                       long maxWorkGroupSize, Set<String> extensions) {
-
-    public boolean hasExtension(String extension) {
-        return extensions.contains(extension);
-    }
+                       boolean unifiedMemory, long globalMemoryBytes, long maxWorkGroupSize) {
 
     /** Names the compiled-binary cache: a program binary is only valid for this exact device and driver. */
     String cacheIdentity() {

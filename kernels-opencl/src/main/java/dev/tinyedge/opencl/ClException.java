@@ -94,9 +94,4 @@ public class ClException extends RuntimeException {
     public int code() {
         return code;
     }
-
-    /** The device (or the driver on its behalf) ran out of memory: the caller may fall back to the CPU. */
-    public boolean isOutOfMemory() {
-        return code == -4 || code == -5 || code == -6;
-    }
 }

@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 
 import static org.lwjgl.opencl.CL10.*;
 import static org.lwjgl.opencl.CL11.CL_DEVICE_HOST_UNIFIED_MEMORY;
@@ -58,7 +57,7 @@ public final class OpenCl {
         }
     }
 
-    /** All devices of all platforms, in the order {@code opencl:N} counts them. */
+    /** All devices of all platforms, in the order a device number counts them (clinfo -l's order). */
     public static List<ClDevice> devices() {
         load();
         List<ClDevice> devices = new ArrayList<>();
@@ -89,9 +88,9 @@ public final class OpenCl {
     }
 
     /**
-     * The device a backend option selects: {@code opencl} takes the first GPU (else the first device),
-     * {@code opencl:N} the N-th device, {@code opencl:NAME} the first whose device or platform name
-     * contains NAME, ignoring case.
+     * The device a selector ({@code -Dtinyedge.opencl.device}) names: none takes the first GPU (else the
+     * first device), a number N the N-th device, any other text the first device whose device or platform
+     * name contains it, ignoring case.
      */
     public static ClDevice select(List<ClDevice> devices, String selector) {
         if (devices.isEmpty()) {
@@ -122,15 +121,13 @@ public final class OpenCl {
     }
 
     private static ClDevice describe(int index, long platform, long device) {
-        Set<String> extensions = Set.of(deviceString(device, CL_DEVICE_EXTENSIONS).trim().split("\\s+"));
         return new ClDevice(index, platform, device,
                 platformString(platform, CL_PLATFORM_NAME), platformString(platform, CL_PLATFORM_VERSION),
                 deviceString(device, CL_DEVICE_NAME), deviceString(device, CL_DEVICE_VERSION),
                 deviceString(device, CL_DRIVER_VERSION),
                 (deviceLong(device, CL_DEVICE_TYPE) & CL_DEVICE_TYPE_GPU) != 0,
                 deviceInt(device, CL_DEVICE_HOST_UNIFIED_MEMORY) != 0,
-                deviceLong(device, CL_DEVICE_GLOBAL_MEM_SIZE), deviceLong(device, CL_DEVICE_MAX_MEM_ALLOC_SIZE),
-                devicePointer(device, CL_DEVICE_MAX_WORK_GROUP_SIZE), extensions);
+                deviceLong(device, CL_DEVICE_GLOBAL_MEM_SIZE), devicePointer(device, CL_DEVICE_MAX_WORK_GROUP_SIZE));
     }
 
     private static String platformString(long platform, int param) {
