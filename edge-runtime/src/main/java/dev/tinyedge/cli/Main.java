@@ -17,6 +17,10 @@ import java.nio.file.NoSuchFileException;
                 CommandLine.HelpCommand.class,
                 TokenizeCommand.class,
                 InspectCommand.class,
+                GenerateCommand.class,
+                LogitsCommand.class,
+                BenchCommand.class,
+                SynthCommand.class,
         })
 public final class Main {
     public static final int EXIT_RUNTIME = 1;

@@ -40,7 +40,7 @@ public final class Engine implements AutoCloseable {
                         + " exceeds the model's " + config.contextLength());
             }
             int context = options.contextLength() > 0 ? options.contextLength() : config.contextLength();
-            Backend backend = Backend.load(options.backend(), weights, context, options.threads());
+            Backend backend = Backend.load(options.backend(), weights, context, options.resolvedThreads());
             String fileName = model.getFileName().toString();
             String name = file.getString("general.name",
                     fileName.endsWith(".gguf") ? fileName.substring(0, fileName.length() - ".gguf".length()) : fileName);
