@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Every kernel against {@link Reference} on random inputs. Sizes are chosen awkward on purpose: row
  * counts and lengths that are not multiples of the work-group size (64) or of the matrix-matrix tile
- * (8 tokens), and rows with fewer blocks than work-items. Bound: relative error 1e-5, a few float32
+ * (8 tokens), fewer rows than one work-group, and single-block rows. Bound: relative error 1e-5, a few float32
  * roundings over sums of up to ~4000 terms against a double-precision reference.
  */
 class KernelsTest {
