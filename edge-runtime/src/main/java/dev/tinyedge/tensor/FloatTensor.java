@@ -31,6 +31,11 @@ public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, Q8_0Tenso
         this.size = size;
     }
 
+    /** The bytes in ggml's layout, in place (for a GPU backend that uploads them). */
+    public final MemorySegment data() {
+        return data.asSlice(0, type().byteSize(size));
+    }
+
     /** Views {@code data} as {@code size} numbers of {@code type}. */
     public static FloatTensor of(GgmlType type, MemorySegment data, long size) {
         return switch (type) {
