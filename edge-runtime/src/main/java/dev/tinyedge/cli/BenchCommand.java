@@ -65,7 +65,7 @@ final class BenchCommand implements Callable<Integer> {
             doc.put("decode_tok_s", Json.rate(genTokens * repeat / decodeSeconds));
             doc.put("peak_rss_mb", peakRssMegabytes());
             doc.put("threads", engineArguments.options().resolvedThreads());
-            doc.put("backend", engineArguments.backend);
+            doc.put("backend", engine.backendName());
             doc.put("backend_description", engine.backendDescription());
             doc.put("vector_bits", Simd.vectorBits());
             doc.put("model", engine.modelName());

@@ -64,6 +64,11 @@ public final class Engine implements AutoCloseable {
         return modelName;
     }
 
+    /** The backend that actually runs: "cpu" after an OpenCL fallback, whatever was asked for. */
+    public String backendName() {
+        return backend.name();
+    }
+
     public String backendDescription() {
         return backend.description();
     }
