@@ -1,0 +1,74 @@
+package dev.tinyedge.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+import static dev.tinyedge.tensor.BlockVectors.F;
+
+/** BF16: the top 16 bits of an IEEE float, little-endian. */
+public final class BF16Tensor {
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** As many 16-bit lanes as F has float lanes, so one load widens to one float vector. */
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.length() * 16));
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+
+    private final long size;
+    private final MemorySegment data;
+
+    public BF16Tensor(long size, MemorySegment data) {
+        this.size = size;
+        this.data = data;
+    }
+
+    public long size() {
+        return size;
+    }
+
+    public float getFloat(long index) {
+        return toFloat(data.get(U16, index * 2));
+    }
+
+    /** Σ w[offset + i]·x[xOffset + i] for i < n. */
+    public float dot(long offset, float[] x, int xOffset, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int upper = F.loopBound(n);
+        for (int i = 0; i < upper; i += F.length()) {
+            ShortVector bits = ShortVector.fromMemorySegment(S, data, (offset + i) * 2, ByteOrder.LITTLE_ENDIAN);
+            FloatVector w = ((IntVector) bits.convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            acc = w.fma(FloatVector.fromArray(F, x, xOffset + i), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (int i = upper; i < n; i++) {
+            sum += getFloat(offset + i) * x[xOffset + i];
+        }
+        return sum;
+    }
+
+    public static float toFloat(short bits) {
+        return Float.intBitsToFloat(bits << 16);
+    }
+
+    /** ggml's fp32 → bf16: round to nearest even; NaN stays NaN (made quiet). */
+    public static short fromFloat(float value) {
+        int bits = Float.floatToRawIntBits(value);
+        if ((bits & 0x7fffffff) > 0x7f800000) {
+            return (short) ((bits >>> 16) | 64);
+        }
+        return (short) ((bits + (0x7fff + ((bits >>> 16) & 1))) >>> 16);
+    }
+
+    public static void quantize(float[] x, int xOffset, int n, MemorySegment out, long outOffset) {
+        for (int i = 0; i < n; i++) {
+            out.set(U16, outOffset + 2L * i, fromFloat(x[xOffset + i]));
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package dev.tinyedge.tensor;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * What the block-quantized dot products share: the float species picked at run time (4 lanes on a
+ * 128-bit NEON board, 8 or 16 on x86), 16-byte loads of packed quants, and the step that widens 16
+ * small integers to floats, scales them into weights and multiplies them into an accumulator.
+ */
+final class BlockVectors {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Packed quants are always read 16 bytes at a time: every layout here groups them by 16 or 32. */
+    static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+
+    private static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private BlockVectors() {
+    }
+
+    static ByteVector load16(MemorySegment data, long offset) {
+        return ByteVector.fromMemorySegment(B, data, offset, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /**
+     * acc + Σ (q[i]·scale + bias)·x[xOffset + i] over the 16 byte lanes of q (signed values), spread over
+     * as many float vectors as the species needs.
+     */
+    static FloatVector accumulate(ByteVector q, float scale, float bias, float[] x, int xOffset, FloatVector acc) {
+        FloatVector scales = FloatVector.broadcast(F, scale);
+        FloatVector biases = FloatVector.broadcast(F, bias);
+        int lanes = F.length();
+        for (int part = 0; part < B.length() / lanes; part++) {
+            FloatVector weights = ((FloatVector) q.castShape(F, part)).fma(scales, biases);
+            acc = weights.fma(FloatVector.fromArray(F, x, xOffset + part * lanes), acc);
+        }
+        return acc;
+    }
+
+    static float f16(MemorySegment data, long offset) {
+        return Float.float16ToFloat(data.get(F16, offset));
+    }
+
+    static void putF16(MemorySegment data, long offset, float value) {
+        data.set(F16, offset, Float.floatToFloat16(value));
+    }
+}

@@ -1,0 +1,107 @@
+package dev.tinyedge.tensor;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
+import static dev.tinyedge.tensor.BlockVectors.F;
+import static dev.tinyedge.tensor.KQuants.QK_K;
+
+/**
+ * Q5_K (ggml block_q5_K, 176 bytes per 256 weights): Q4_K's header (fp16 d, fp16 dmin, 12 bytes of
+ * 6-bit scales and mins), then 32 bytes of fifth bits and 128 bytes of low nibbles laid out like Q4_K.
+ * Byte l of the fifth bits holds, for each 64-weight chunk j, weight 64j + l's bit at 2j and weight
+ * 64j + 32 + l's bit at 2j + 1.
+ */
+public final class Q5_KTensor {
+    static final int BYTES = 176;
+    private static final int SCALES = 4;
+    private static final int QH = 16;
+    private static final int QS = 48;
+
+    private final long size;
+    private final MemorySegment data;
+
+    public Q5_KTensor(long size, MemorySegment data) {
+        this.size = size;
+        this.data = data;
+    }
+
+    public long size() {
+        return size;
+    }
+
+    public float getFloat(long index) {
+        long block = index / QK_K * BYTES;
+        int i = (int) (index % QK_K);
+        int chunk = i / 64;
+        int l = i % 64;
+        int sub = 2 * chunk + l / 32;
+        int packed = KQuants.u8(data, block + QS + chunk * 32 + l % 32);
+        int high = (KQuants.u8(data, block + QH + l % 32) >> sub) & 1;
+        int q = (l < 32 ? packed & 0xF : packed >> 4) | high << 4;
+        float d = BlockVectors.f16(data, block) * KQuants.scale6(data, block + SCALES, sub);
+        float m = BlockVectors.f16(data, block + 2) * KQuants.min6(data, block + SCALES, sub);
+        return d * q - m;
+    }
+
+    /** Σ w[offset + i]·x[xOffset + i] for i < n; offset and n are multiples of 256. */
+    public float dot(long offset, float[] x, int xOffset, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / QK_K; b++) {
+            long block = (offset / QK_K + b) * BYTES;
+            int xBlock = xOffset + b * QK_K;
+            float d = BlockVectors.f16(data, block);
+            float dmin = BlockVectors.f16(data, block + 2);
+            for (int chunk = 0; chunk < 4; chunk++) {
+                float d1 = d * KQuants.scale6(data, block + SCALES, 2 * chunk);
+                float m1 = dmin * KQuants.min6(data, block + SCALES, 2 * chunk);
+                float d2 = d * KQuants.scale6(data, block + SCALES, 2 * chunk + 1);
+                float m2 = dmin * KQuants.min6(data, block + SCALES, 2 * chunk + 1);
+                for (int half = 0; half < 2; half++) {
+                    ByteVector packed = BlockVectors.load16(data, block + QS + chunk * 32 + half * 16);
+                    ByteVector highBits = BlockVectors.load16(data, block + QH + half * 16);
+                    ByteVector lo = packed.and((byte) 0xF).or(fifthBit(highBits, 2 * chunk));
+                    ByteVector hi = packed.lanewise(VectorOperators.LSHR, 4).or(fifthBit(highBits, 2 * chunk + 1));
+                    int xi = xBlock + chunk * 64 + half * 16;
+                    acc = BlockVectors.accumulate(lo, d1, -m1, x, xi, acc);
+                    acc = BlockVectors.accumulate(hi, d2, -m2, x, xi + 32, acc);
+                }
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static ByteVector fifthBit(ByteVector highBits, int bit) {
+        return highBits.lanewise(VectorOperators.LSHR, bit).and((byte) 1).lanewise(VectorOperators.LSHL, 4);
+    }
+
+    /**
+     * ggml's quantize_row_q5_K_ref: Q4_K's procedure with 5-bit quants (make_qkx2_quants over [0, 31]
+     * with its Q5_K search range).
+     */
+    public static void quantize(float[] x, int xOffset, int n, MemorySegment out, long outOffset) {
+        byte[] L = new byte[QK_K];
+        byte[] highBits = new byte[32];
+        ScaleMinQuantizer header = new ScaleMinQuantizer(31, -0.5f, 0.1f, 15);
+        for (int b = 0; b < n / QK_K; b++) {
+            int xb = xOffset + b * QK_K;
+            long block = outOffset + (long) b * BYTES;
+            header.quantize(x, xb, L, out, block);
+            Arrays.fill(highBits, (byte) 0);
+            for (int chunk = 0; chunk < 4; chunk++) {
+                for (int l = 0; l < 32; l++) {
+                    int lo = L[chunk * 64 + l];
+                    int hi = L[chunk * 64 + 32 + l];
+                    highBits[l] |= (byte) ((lo >> 4) << (2 * chunk) | (hi >> 4) << (2 * chunk + 1));
+                    out.set(ValueLayout.JAVA_BYTE, block + QS + chunk * 32 + l, (byte) ((lo & 0xF) | (hi & 0xF) << 4));
+                }
+            }
+            MemorySegment.copy(highBits, 0, out, ValueLayout.JAVA_BYTE, block + QH, 32);
+        }
+    }
+}
