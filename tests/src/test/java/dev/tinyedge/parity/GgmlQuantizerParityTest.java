@@ -1,0 +1,118 @@
+package dev.tinyedge.parity;
+
+import dev.tinyedge.tensor.BF16Tensor;
+import dev.tinyedge.tensor.GgmlType;
+import dev.tinyedge.tensor.Q4_1Tensor;
+import dev.tinyedge.tensor.Q4_KTensor;
+import dev.tinyedge.tensor.Q5_0Tensor;
+import dev.tinyedge.tensor.Q5_1Tensor;
+import dev.tinyedge.tensor.Q5_KTensor;
+import dev.tinyedge.tensor.Q6_KTensor;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+/**
+ * tinyedge's reference quantizers write the same bytes as ggml's own quantize_row_*_ref (what llama.cpp's
+ * quantize uses without an importance matrix), called in the libggml-base.so of the pinned
+ * node-llama-cpp install.
+ */
+class GgmlQuantizerParityTest {
+    private static final String LIBRARY = "tests/node/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libggml-base.so";
+
+    private static Arena arena;
+    private static SymbolLookup ggml;
+
+    @BeforeAll
+    static void loadGgml() {
+        Path library = null;
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null && library == null; dir = dir.getParent()) {
+            if (Files.isRegularFile(dir.resolve(LIBRARY))) {
+                library = dir.resolve(LIBRARY);
+            }
+        }
+        if (library == null) {
+            throw new IllegalStateException("no " + LIBRARY + " at or above " + Path.of("").toAbsolutePath()
+                    + ": run tests/node/install.sh");
+        }
+        arena = Arena.ofShared();
+        ggml = SymbolLookup.libraryLookup(library, arena);
+    }
+
+    @AfterAll
+    static void unload() {
+        arena.close();
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K", "BF16"})
+    void sameBytesAsGgml(GgmlType type) throws Throwable {
+        float[] x = testData(256 * 64, new Random(type.id));
+        assertArrayEquals(ggmlQuantize(type, x), tinyedgeQuantize(type, x), type.toString());
+    }
+
+    /**
+     * Gaussian rows at several scales, with blocks that test the edge paths: all zero, constant, one
+     * outlier, all positive, and values so small that scales round to zero in fp16.
+     */
+    private static float[] testData(int n, Random random) {
+        float[] x = new float[n];
+        for (int b = 0; b < n / 256; b++) {
+            float scale = (float) Math.pow(10, -3 + random.nextInt(4));
+            for (int i = b * 256; i < b * 256 + 256; i++) {
+                x[i] = switch (b % 8) {
+                    case 0 -> 0f;
+                    case 1 -> 0.25f;
+                    case 2 -> i % 256 == 17 ? 50 * scale : (float) random.nextGaussian() * scale;
+                    case 3 -> Math.abs((float) random.nextGaussian()) * scale;
+                    case 4 -> (float) random.nextGaussian() * 1e-9f;
+                    default -> (float) random.nextGaussian() * scale;
+                };
+            }
+        }
+        return x;
+    }
+
+    private static byte[] tinyedgeQuantize(GgmlType type, float[] x) {
+        byte[] out = new byte[Math.toIntExact(type.byteSize(x.length))];
+        MemorySegment segment = MemorySegment.ofArray(out);
+        switch (type) {
+            case Q4_1 -> Q4_1Tensor.quantize(x, 0, x.length, segment, 0);
+            case Q5_0 -> Q5_0Tensor.quantize(x, 0, x.length, segment, 0);
+            case Q5_1 -> Q5_1Tensor.quantize(x, 0, x.length, segment, 0);
+            case Q4_K -> Q4_KTensor.quantize(x, 0, x.length, segment, 0);
+            case Q5_K -> Q5_KTensor.quantize(x, 0, x.length, segment, 0);
+            case Q6_K -> Q6_KTensor.quantize(x, 0, x.length, segment, 0);
+            case BF16 -> BF16Tensor.quantize(x, 0, x.length, segment, 0);
+            default -> throw new IllegalArgumentException(type.toString());
+        }
+        return out;
+    }
+
+    private static byte[] ggmlQuantize(GgmlType type, float[] x) throws Throwable {
+        String function = type == GgmlType.BF16 ? "ggml_fp32_to_bf16_row_ref"
+                : "quantize_row_" + type.name().toLowerCase().replace("_k", "_K") + "_ref";
+        MethodHandle quantize = Linker.nativeLinker().downcallHandle(ggml.find(function).orElseThrow(),
+                FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment in = call.allocateFrom(ValueLayout.JAVA_FLOAT, x);
+            MemorySegment out = call.allocate(type.byteSize(x.length));
+            quantize.invokeExact(in, out, (long) x.length);
+            return out.toArray(ValueLayout.JAVA_BYTE);
+        }
+    }
+}
