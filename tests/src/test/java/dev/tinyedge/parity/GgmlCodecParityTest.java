@@ -27,11 +27,11 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 /**
- * tinyedge's reference quantizers write the same bytes as ggml's own quantize_row_*_ref (what llama.cpp's
- * quantize uses without an importance matrix), called in the libggml-base.so of the pinned
- * node-llama-cpp install.
+ * tinyedge's block codecs against ggml's own, called in the libggml-base.so of the pinned node-llama-cpp
+ * install: the reference quantizers write the same bytes as quantize_row_*_ref (what llama.cpp's quantize
+ * uses without an importance matrix), and every weight reads back as dequantize_row_* reads it.
  */
-class GgmlQuantizerParityTest {
+class GgmlCodecParityTest {
     private static final String LIBRARY = "tests/node/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libggml-base.so";
 
     private static Arena arena;
@@ -87,6 +87,29 @@ class GgmlQuantizerParityTest {
         return x;
     }
 
+    @ParameterizedTest
+    @EnumSource(names = {"Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K", "BF16"})
+    void sameWeightsAsGgml(GgmlType type) throws Throwable {
+        byte[] bytes = tinyedgeQuantize(type, testData(256 * 16, new Random(100 + type.id)));
+        long n = bytes.length / type.typeSize * (long) type.blockSize;
+        float[] expected = ggmlDequantize(type, bytes, n);
+        MemorySegment data = MemorySegment.ofArray(bytes);
+        float[] actual = new float[expected.length];
+        for (int i = 0; i < actual.length; i++) {
+            actual[i] = switch (type) {
+                case Q4_1 -> new Q4_1Tensor(n, data).getFloat(i);
+                case Q5_0 -> new Q5_0Tensor(n, data).getFloat(i);
+                case Q5_1 -> new Q5_1Tensor(n, data).getFloat(i);
+                case Q4_K -> new Q4_KTensor(n, data).getFloat(i);
+                case Q5_K -> new Q5_KTensor(n, data).getFloat(i);
+                case Q6_K -> new Q6_KTensor(n, data).getFloat(i);
+                case BF16 -> new BF16Tensor(n, data).getFloat(i);
+                default -> throw new IllegalArgumentException(type.toString());
+            };
+        }
+        assertArrayEquals(expected, actual, type.toString());
+    }
+
     private static byte[] tinyedgeQuantize(GgmlType type, float[] x) {
         byte[] out = new byte[Math.toIntExact(type.byteSize(x.length))];
         MemorySegment segment = MemorySegment.ofArray(out);
@@ -104,15 +127,34 @@ class GgmlQuantizerParityTest {
     }
 
     private static byte[] ggmlQuantize(GgmlType type, float[] x) throws Throwable {
-        String function = type == GgmlType.BF16 ? "ggml_fp32_to_bf16_row_ref"
-                : "quantize_row_" + type.name().toLowerCase().replace("_k", "_K") + "_ref";
-        MethodHandle quantize = Linker.nativeLinker().downcallHandle(ggml.find(function).orElseThrow(),
-                FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+        MethodHandle quantize = rowFunction(type == GgmlType.BF16 ? "ggml_fp32_to_bf16_row_ref"
+                : "quantize_row_" + ggmlName(type) + "_ref");
         try (Arena call = Arena.ofConfined()) {
             MemorySegment in = call.allocateFrom(ValueLayout.JAVA_FLOAT, x);
             MemorySegment out = call.allocate(type.byteSize(x.length));
             quantize.invokeExact(in, out, (long) x.length);
             return out.toArray(ValueLayout.JAVA_BYTE);
         }
+    }
+
+    private static float[] ggmlDequantize(GgmlType type, byte[] bytes, long n) throws Throwable {
+        MethodHandle dequantize = rowFunction(type == GgmlType.BF16 ? "ggml_bf16_to_fp32_row" : "dequantize_row_" + ggmlName(type));
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment in = call.allocateFrom(ValueLayout.JAVA_BYTE, bytes);
+            MemorySegment out = call.allocate(ValueLayout.JAVA_FLOAT, n);
+            dequantize.invokeExact(in, out, n);
+            return out.toArray(ValueLayout.JAVA_FLOAT);
+        }
+    }
+
+    /** ggml's row functions all take (const void * in, void * out, int64_t count). */
+    private static MethodHandle rowFunction(String name) {
+        return Linker.nativeLinker().downcallHandle(ggml.find(name).orElseThrow(),
+                FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+    }
+
+    /** ggml's spelling in function names: q4_1, q4_K. */
+    private static String ggmlName(GgmlType type) {
+        return type.name().toLowerCase().replace("_k", "_K");
     }
 }
