@@ -15,6 +15,7 @@ import java.nio.file.NoSuchFileException;
         description = "Offline translation on small boards: GGUF Llama models on CPU or OpenCL, served over MQTT.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                TokenizeCommand.class,
         })
 public final class Main {
     public static final int EXIT_RUNTIME = 1;

@@ -15,6 +15,35 @@ public record GgufValue(GgufValueType type, GgufValueType elementType, Object va
         if ((type == GgufValueType.ARRAY) != (elementType != null)) {
             throw new IllegalArgumentException("elementType is for arrays only");
         }
+        // a writer given the wrong Java type would write the wrong number of bytes
+        Class<?> expected = type == GgufValueType.ARRAY ? arrayClass(elementType) : scalarClass(type);
+        if (!expected.isInstance(value)) {
+            throw new IllegalArgumentException((elementType == null ? type : elementType + " array") + " needs a "
+                    + expected.getSimpleName() + ", not a " + value.getClass().getSimpleName());
+        }
+    }
+
+    private static Class<?> scalarClass(GgufValueType type) {
+        return switch (type) {
+            case BOOL -> Boolean.class;
+            case STRING -> String.class;
+            case ARRAY -> throw new IllegalArgumentException("ARRAY is not a scalar type");
+            default -> Number.class;
+        };
+    }
+
+    private static Class<?> arrayClass(GgufValueType elementType) {
+        return switch (elementType) {
+            case UINT8, INT8 -> byte[].class;
+            case UINT16, INT16 -> short[].class;
+            case UINT32, INT32 -> int[].class;
+            case UINT64, INT64 -> long[].class;
+            case FLOAT32 -> float[].class;
+            case FLOAT64 -> double[].class;
+            case BOOL -> boolean[].class;
+            case STRING -> String[].class;
+            case ARRAY -> throw new IllegalArgumentException("nested arrays are not GGUF");
+        };
     }
 
     public static GgufValue string(String s) {

@@ -47,6 +47,9 @@ public final class GgufWriter {
     }
 
     public GgufWriter(int alignment) {
+        if (alignment <= 0 || Integer.bitCount(alignment) != 1) {
+            throw new IllegalArgumentException("alignment " + alignment + " is not a power of two");
+        }
         this.alignment = alignment;
         if (alignment != GgufFile.DEFAULT_ALIGNMENT) {
             metadata.put("general.alignment", GgufValue.u32(alignment));
@@ -59,6 +62,13 @@ public final class GgufWriter {
     }
 
     public GgufWriter addTensor(String name, GgmlType type, long[] shape, TensorSource source) {
+        if (name.isEmpty() || name.getBytes(StandardCharsets.UTF_8).length >= GgufFile.MAX_TENSOR_NAME_BYTES) {
+            throw new IllegalArgumentException("tensor name '" + name + "' must be 1.."
+                    + (GgufFile.MAX_TENSOR_NAME_BYTES - 1) + " bytes");
+        }
+        if (tensors.stream().anyMatch(t -> t.name().equals(name))) {
+            throw new IllegalArgumentException("duplicate tensor name '" + name + "'");
+        }
         if (shape[0] % type.blockSize != 0) {
             throw new IllegalArgumentException(name + ": row length " + shape[0] + " is not a multiple of " + type.blockSize);
         }

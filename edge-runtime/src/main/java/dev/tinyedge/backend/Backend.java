@@ -1,0 +1,53 @@
+package dev.tinyedge.backend;
+
+import dev.tinyedge.model.LlamaModel;
+
+import java.io.IOException;
+import java.util.ServiceLoader;
+
+/**
+ * Where the forward pass runs. A backend holds what it needs of the model's weights (the CPU reads them in
+ * place; a GPU backend uploads them) and its own KV cache, and evaluates batches of tokens into logits.
+ * Not thread-safe: one forward pass at a time.
+ */
+public interface Backend extends AutoCloseable {
+
+    /** Short name, as given to {@code --backend}: "cpu", "opencl". */
+    String name();
+
+    /** For logs and status, e.g. "cpu (2 threads, 128-bit vectors)". */
+    String description();
+
+    int contextLength();
+
+    /**
+     * Evaluates tokens[0..count) at positions startPos.. (cache entries at positions >= startPos are
+     * overwritten, those below are kept) and returns the logits of the last token, in a buffer that the
+     * next call reuses.
+     */
+    float[] forward(int[] tokens, int count, int startPos);
+
+    @Override
+    void close();
+
+    /** Makes backends of one name; backends other than "cpu" register one with {@link ServiceLoader}. */
+    interface Provider {
+        String name();
+
+        Backend load(LlamaModel model, int contextLength, int threads) throws IOException;
+    }
+
+    /** The backend called {@code name} for this model; threads 0 means one per available processor. */
+    static Backend load(String name, LlamaModel model, int contextLength, int threads) throws IOException {
+        int resolvedThreads = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        if (name.equals(CpuBackend.NAME)) {
+            return new CpuBackend(model, contextLength, resolvedThreads);
+        }
+        for (Provider provider : ServiceLoader.load(Provider.class)) {
+            if (provider.name().equals(name)) {
+                return provider.load(model, contextLength, resolvedThreads);
+            }
+        }
+        throw new IllegalArgumentException("backend '" + name + "' is not available in this build (use --backend cpu)");
+    }
+}

@@ -1,0 +1,89 @@
+package dev.tinyedge.engine;
+
+import dev.tinyedge.backend.Backend;
+import dev.tinyedge.gguf.GgufFile;
+import dev.tinyedge.gguf.GgufFormatException;
+import dev.tinyedge.model.LlamaConfig;
+import dev.tinyedge.model.LlamaModel;
+import dev.tinyedge.tokenizer.Tokenizer;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * A loaded model ready to run: the mapped GGUF file, its tokenizer and a backend with its KV cache.
+ * Not thread-safe: one forward pass (one generation) at a time.
+ */
+public final class Engine implements AutoCloseable {
+    private final GgufFile file;
+    private final LlamaConfig config;
+    private final Tokenizer tokenizer;
+    private final Backend backend;
+    private final String modelName;
+
+    private Engine(GgufFile file, LlamaConfig config, Tokenizer tokenizer, Backend backend, String modelName) {
+        this.file = file;
+        this.config = config;
+        this.tokenizer = tokenizer;
+        this.backend = backend;
+        this.modelName = modelName;
+    }
+
+    public static Engine load(Path model, EngineOptions options) throws IOException, GgufFormatException {
+        GgufFile file = GgufFile.open(model);
+        try {
+            LlamaModel weights = LlamaModel.load(file);
+            Tokenizer tokenizer = Tokenizer.fromGguf(file);
+            LlamaConfig config = weights.config();
+            if (options.contextLength() > config.contextLength()) {
+                throw new IllegalArgumentException("context length " + options.contextLength()
+                        + " exceeds the model's " + config.contextLength());
+            }
+            int context = options.contextLength() > 0 ? options.contextLength() : config.contextLength();
+            Backend backend = Backend.load(options.backend(), weights, context, options.threads());
+            String fileName = model.getFileName().toString();
+            String name = file.getString("general.name",
+                    fileName.endsWith(".gguf") ? fileName.substring(0, fileName.length() - ".gguf".length()) : fileName);
+            return new Engine(file, config, tokenizer, backend, name);
+        } catch (IOException | GgufFormatException | RuntimeException | Error e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    /** general.name, or the file name without .gguf. */
+    public String modelName() {
+        return modelName;
+    }
+
+    public String backendDescription() {
+        return backend.description();
+    }
+
+    public int contextLength() {
+        return backend.contextLength();
+    }
+
+    /**
+     * Evaluates tokens[0..count) at positions startPos.. (KV cache entries at >= startPos are overwritten);
+     * returns the logits of the last token (a buffer reused by the next call). Positions below startPos
+     * keep their cached keys/values, so a shared prompt prefix is evaluated once.
+     */
+    public float[] forward(int[] tokens, int count, int startPos) {
+        return backend.forward(tokens, count, startPos);
+    }
+
+    @Override
+    public void close() {
+        backend.close();
+        file.close();
+    }
+}

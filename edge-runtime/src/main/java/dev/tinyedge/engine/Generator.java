@@ -1,0 +1,95 @@
+package dev.tinyedge.engine;
+
+import dev.tinyedge.sampling.Sampler;
+
+import java.util.Arrays;
+
+/**
+ * The generation loop shared by the CLI and the daemon: prefill the prompt in one batch, then sample and
+ * evaluate one token at a time until end of sequence, the token limit, the context end, or the listener
+ * says stop.
+ */
+public final class Generator {
+    /** Receives each generated token as soon as it is sampled (EOS is not reported). */
+    @FunctionalInterface
+    public interface TokenListener {
+        /** Returns false to stop generating. */
+        boolean onToken(int token);
+    }
+
+    public enum StopReason { END_OF_SEQUENCE, MAX_TOKENS, CONTEXT_FULL, STOPPED }
+
+    /**
+     * What came out: the generated tokens (without EOS), and the time spent evaluating the prompt and
+     * the generated tokens. {@code decodedTokens} counts the forward passes of the decode phase.
+     */
+    public record Result(int[] tokens, int promptTokens, long prefillNanos, int decodedTokens, long decodeNanos,
+                         StopReason stopReason) {
+        public double prefillTokensPerSecond() {
+            return prefillNanos == 0 ? 0 : promptTokens * 1e9 / prefillNanos;
+        }
+
+        public double decodeTokensPerSecond() {
+            return decodeNanos == 0 ? 0 : decodedTokens * 1e9 / decodeNanos;
+        }
+    }
+
+    private final Engine engine;
+
+    public Generator(Engine engine) {
+        this.engine = engine;
+    }
+
+    /** Generates up to maxTokens tokens after the prompt (which starts at position 0). */
+    public Result generate(int[] promptTokens, int maxTokens, Sampler sampler, TokenListener listener) {
+        int context = engine.contextLength();
+        if (maxTokens < 0) {
+            throw new IllegalArgumentException("the token limit must not be negative, got " + maxTokens);
+        }
+        if (promptTokens.length == 0) {
+            throw new IllegalArgumentException("the prompt is empty");
+        }
+        if (promptTokens.length >= context) {
+            throw new IllegalArgumentException("the prompt has " + promptTokens.length
+                    + " tokens, which leaves no room in the context of " + context);
+        }
+        long started = System.nanoTime();
+        float[] logits = engine.forward(promptTokens, promptTokens.length, 0);
+        long prefillNanos = System.nanoTime() - started;
+
+        int[] generated = new int[Math.max(0, Math.min(maxTokens, context - promptTokens.length))];
+        int[] next = new int[1];
+        int count = 0;
+        int decoded = 0;
+        long decodeNanos = 0;
+        StopReason reason = StopReason.MAX_TOKENS;
+        while (true) {
+            if (count == maxTokens) {
+                break;
+            }
+            if (count == generated.length) {
+                reason = StopReason.CONTEXT_FULL;
+                break;
+            }
+            int token = sampler.sample(logits);
+            if (token == engine.tokenizer().eos()) {
+                reason = StopReason.END_OF_SEQUENCE;
+                break;
+            }
+            generated[count++] = token;
+            if (!listener.onToken(token)) {
+                reason = StopReason.STOPPED;
+                break;
+            }
+            if (count == maxTokens || promptTokens.length + count == context) {
+                continue; // the loop ends above without evaluating a token nobody will use
+            }
+            next[0] = token;
+            long t = System.nanoTime();
+            logits = engine.forward(next, 1, promptTokens.length + count - 1);
+            decodeNanos += System.nanoTime() - t;
+            decoded++;
+        }
+        return new Result(Arrays.copyOf(generated, count), promptTokens.length, prefillNanos, decoded, decodeNanos, reason);
+    }
+}

@@ -1,0 +1,252 @@
+package dev.tinyedge.model;
+
+import dev.tinyedge.backend.WorkerPool;
+import dev.tinyedge.tensor.FloatTensor;
+import dev.tinyedge.tensor.Simd;
+
+import java.util.Arrays;
+
+/**
+ * The Llama forward pass on the CPU, as llama.cpp runs GGUF llama models: RMSNorm, rotary embeddings in
+ * "normal" mode (adjacent pairs), grouped-query attention with a causal mask over an f32 KV cache, SwiGLU
+ * feed-forward, residual adds, final norm and output head.
+ *
+ * <p>Tokens are processed in batches: every matrix product takes the whole batch at once, so a weight row
+ * is read once per batch (prefill) rather than once per token. Matrix rows and attention heads are split
+ * across the worker pool. All buffers are allocated here, once; a forward pass allocates nothing.
+ * Not thread-safe: one forward pass at a time.
+ */
+public final class LlamaForward {
+    private static final int MAX_BATCH = 64;
+
+    private final LlamaModel model;
+    private final LlamaConfig c;
+    private final WorkerPool pool;
+    private final int contextLength;
+    private final int maxBatch;
+    /** Per layer, position p's keys (values) at [p * kvDim, (p+1) * kvDim), heads one after another. */
+    private final float[][] keyCache;
+    private final float[][] valueCache;
+    /** Activations of a batch: token b's vector starts at b * (its width). */
+    private final float[] x;
+    private final float[] xb;
+    private final float[] q;
+    private final float[] attention;
+    private final float[] gate;
+    private final float[] up;
+    private final float[] logits;
+    /** base^(-2i/headDim) for each rotated pair i of a head. */
+    private final double[] ropeFrequencies;
+    /** Per worker thread: one decoded weight row, and attention scores over the positions. */
+    private final float[][] rowScratch;
+    private final float[][] scores;
+
+    // The job on the pool, set by the caller before each pool.run (which publishes it to the workers).
+    private FloatTensor matmulWeight;
+    private float[] matmulIn;
+    private float[] matmulOut;
+    private int matmulOutOffset;
+    private int matmulBatch;
+    private int matmulCols;
+    private int matmulRows;
+    private int attentionLayer;
+    private int attentionStart;
+    private final WorkerPool.RangeTask matmulTask = this::matmulRows;
+    private final WorkerPool.RangeTask attentionTask = this::attentionHeads;
+
+    public LlamaForward(LlamaModel model, int contextLength, WorkerPool pool) {
+        this.model = model;
+        this.c = model.config();
+        if (contextLength < 1 || contextLength > c.contextLength()) {
+            throw new IllegalArgumentException("context length " + contextLength + " is outside 1.." + c.contextLength()
+                    + " (the model's context length)");
+        }
+        this.pool = pool;
+        this.contextLength = contextLength;
+        this.maxBatch = Math.min(MAX_BATCH, contextLength);
+        keyCache = new float[c.layers()][contextLength * c.kvDim()];
+        valueCache = new float[c.layers()][contextLength * c.kvDim()];
+        x = new float[maxBatch * c.dim()];
+        xb = new float[maxBatch * c.dim()];
+        q = new float[maxBatch * c.dim()];
+        attention = new float[maxBatch * c.dim()];
+        gate = new float[maxBatch * c.ffnDim()];
+        up = new float[maxBatch * c.ffnDim()];
+        logits = new float[c.vocabSize()];
+        ropeFrequencies = ropeFrequencies(c.headDim(), c.ropeBase());
+        rowScratch = new float[pool.threads()][Math.max(c.dim(), c.ffnDim())];
+        scores = new float[pool.threads()][contextLength];
+    }
+
+    public int contextLength() {
+        return contextLength;
+    }
+
+    /**
+     * Evaluates tokens[0..count) at positions startPos.. and returns the logits of the last one (this
+     * buffer is overwritten by the next call). Cache entries below startPos are kept and attended to.
+     */
+    public float[] forward(int[] tokens, int count, int startPos) {
+        if (count < 1 || count > tokens.length || startPos < 0 || startPos + count > contextLength) {
+            throw new IllegalArgumentException("cannot evaluate " + count + " tokens at position " + startPos
+                    + " with a context of " + contextLength);
+        }
+        for (int i = 0; i < count; i++) {
+            if (tokens[i] < 0 || tokens[i] >= c.vocabSize()) {
+                throw new IllegalArgumentException("token id " + tokens[i] + " is outside the vocabulary 0.." + (c.vocabSize() - 1));
+            }
+        }
+        int batch = 0;
+        for (int done = 0; done < count; done += batch) {
+            batch = Math.min(maxBatch, count - done);
+            forwardBatch(tokens, done, batch, startPos + done);
+        }
+        int dim = c.dim();
+        rmsNorm(xb, 0, x, (batch - 1) * dim, model.outputNorm(), dim, c.rmsEps());
+        matmul(model.output(), xb, 1, dim, logits, 0, c.vocabSize());
+        return logits;
+    }
+
+    private void forwardBatch(int[] tokens, int from, int batch, int start) {
+        int dim = c.dim();
+        int kvDim = c.kvDim();
+        for (int b = 0; b < batch; b++) {
+            model.tokenEmbedding().dequantize((long) tokens[from + b] * dim, x, b * dim, dim);
+        }
+        for (int l = 0; l < c.layers(); l++) {
+            LlamaModel.Layer w = model.layers().get(l);
+
+            for (int b = 0; b < batch; b++) {
+                rmsNorm(xb, b * dim, x, b * dim, w.attentionNorm(), dim, c.rmsEps());
+            }
+            matmul(w.query(), xb, batch, dim, q, 0, dim);
+            matmul(w.key(), xb, batch, dim, keyCache[l], start * kvDim, kvDim);
+            matmul(w.value(), xb, batch, dim, valueCache[l], start * kvDim, kvDim);
+            rope(q, 0, dim, batch, start, c.heads(), c.headDim(), ropeFrequencies);
+            rope(keyCache[l], start * kvDim, kvDim, batch, start, c.kvHeads(), c.headDim(), ropeFrequencies);
+            attentionLayer = l;
+            attentionStart = start;
+            pool.run(batch * c.heads(), attentionTask);
+            matmul(w.attentionOutput(), attention, batch, dim, xb, 0, dim);
+            add(x, xb, batch * dim);
+
+            for (int b = 0; b < batch; b++) {
+                rmsNorm(xb, b * dim, x, b * dim, w.ffnNorm(), dim, c.rmsEps());
+            }
+            matmul(w.gate(), xb, batch, dim, gate, 0, c.ffnDim());
+            matmul(w.up(), xb, batch, dim, up, 0, c.ffnDim());
+            swiglu(gate, up, batch * c.ffnDim());
+            matmul(w.down(), gate, batch, c.ffnDim(), xb, 0, dim);
+            add(x, xb, batch * dim);
+        }
+    }
+
+    /** out = in / sqrt(mean(in²) + eps) · weight, over one vector of {@code dim} elements. */
+    static void rmsNorm(float[] out, int outOffset, float[] in, int inOffset, FloatTensor weight, int dim, float eps) {
+        double sumOfSquares = 0;
+        for (int i = 0; i < dim; i++) {
+            sumOfSquares += in[inOffset + i] * in[inOffset + i];
+        }
+        float scale = (float) (1.0 / Math.sqrt(sumOfSquares / dim + eps));
+        for (int i = 0; i < dim; i++) {
+            out[outOffset + i] = in[inOffset + i] * scale * weight.getFloat(i);
+        }
+    }
+
+    /** base^(-2i/headDim) for each rotated pair i of a head. */
+    static double[] ropeFrequencies(int headDim, float base) {
+        double[] frequencies = new double[headDim / 2];
+        for (int i = 0; i < frequencies.length; i++) {
+            frequencies[i] = Math.pow(base, -2.0 * i / headDim);
+        }
+        return frequencies;
+    }
+
+    /**
+     * Rotates each adjacent pair (2i, 2i+1) of every head by pos · frequencies[i], for the batch's vectors
+     * v[offset + b*stride ..] (heads of headDim one after another) at positions start + b.
+     */
+    static void rope(float[] v, int offset, int stride, int batch, int start, int heads, int headDim, double[] frequencies) {
+        for (int b = 0; b < batch; b++) {
+            int pos = start + b;
+            for (int i = 0; i < frequencies.length; i++) {
+                double theta = pos * frequencies[i];
+                float cos = (float) Math.cos(theta);
+                float sin = (float) Math.sin(theta);
+                for (int h = 0; h < heads; h++) {
+                    int at = offset + b * stride + h * headDim + 2 * i;
+                    float v0 = v[at];
+                    float v1 = v[at + 1];
+                    v[at] = v0 * cos - v1 * sin;
+                    v[at + 1] = v0 * sin + v1 * cos;
+                }
+            }
+        }
+    }
+
+    /**
+     * One query head over cached positions [0, positions): softmax(q·k_t / sqrt(headDim)) weighted sum of
+     * v_t into out[outAt..]. Position t's head starts at t * kvDim + kvAt in keys and values.
+     */
+    static void attendHead(float[] q, int qAt, float[] keys, float[] values, int kvAt, int kvDim, int positions,
+                           int headDim, float[] scores, float[] out, int outAt) {
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        float max = Float.NEGATIVE_INFINITY;
+        for (int t = 0; t < positions; t++) {
+            scores[t] = Simd.dot(q, qAt, keys, t * kvDim + kvAt, headDim) * scale;
+            max = Math.max(max, scores[t]);
+        }
+        float sum = 0;
+        for (int t = 0; t < positions; t++) {
+            scores[t] = (float) Math.exp(scores[t] - max);
+            sum += scores[t];
+        }
+        Arrays.fill(out, outAt, outAt + headDim, 0f);
+        for (int t = 0; t < positions; t++) {
+            Simd.axpy(scores[t] / sum, values, t * kvDim + kvAt, out, outAt, headDim);
+        }
+    }
+
+    /** gate[i] = silu(gate[i]) · up[i]: SwiGLU's gating, before the down projection. */
+    static void swiglu(float[] gate, float[] up, int n) {
+        for (int i = 0; i < n; i++) {
+            float g = gate[i];
+            gate[i] = g / (1 + (float) Math.exp(-g)) * up[i];
+        }
+    }
+
+    /** Attention for items b * heads + h of the batch: query head h of token b over positions 0..start+b. */
+    private void attentionHeads(int first, int end, int worker) {
+        int headDim = c.headDim();
+        int group = c.heads() / c.kvHeads();
+        for (int item = first; item < end; item++) {
+            int b = item / c.heads();
+            int h = item % c.heads();
+            int at = b * c.dim() + h * headDim;
+            attendHead(q, at, keyCache[attentionLayer], valueCache[attentionLayer], (h / group) * headDim, c.kvDim(),
+                    attentionStart + b + 1, headDim, scores[worker], attention, at);
+        }
+    }
+
+    private void matmul(FloatTensor weight, float[] in, int batch, int cols, float[] out, int outOffset, int rows) {
+        matmulWeight = weight;
+        matmulIn = in;
+        matmulBatch = batch;
+        matmulCols = cols;
+        matmulOut = out;
+        matmulOutOffset = outOffset;
+        matmulRows = rows;
+        pool.run(rows, matmulTask);
+    }
+
+    private void matmulRows(int start, int end, int worker) {
+        matmulWeight.matmul(matmulIn, matmulBatch, matmulCols, matmulOut, matmulOutOffset, matmulRows, start, end,
+                rowScratch[worker]);
+    }
+
+    private static void add(float[] x, float[] delta, int n) {
+        for (int i = 0; i < n; i++) {
+            x[i] += delta[i];
+        }
+    }
+}

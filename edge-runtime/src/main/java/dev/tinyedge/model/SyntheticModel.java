@@ -1,0 +1,127 @@
+package dev.tinyedge.model;
+
+import dev.tinyedge.gguf.GgufValue;
+import dev.tinyedge.gguf.GgufWriter;
+import dev.tinyedge.tensor.FloatTensor;
+import dev.tinyedge.tensor.GgmlType;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Llama models with random weights, for tests and benchmarks. Matrices are uniform with the standard
+ * deviation 1/sqrt(in) (0.022 at TinyLlama's width), so every projection keeps activations near unit
+ * scale; norm weights are 1. Weights are deterministic per seed and generated row by row while the file
+ * is written, so even TinyLlama's 1.1 billion never sit on the heap as floats.
+ */
+public final class SyntheticModel {
+    /** A named shape; without an output head the token embedding is tied to it. */
+    public record Preset(String name, LlamaConfig config, boolean outputHead) {
+    }
+
+    public static final Preset TINY = new Preset("tiny",
+            new LlamaConfig(32000, 64, 192, 2, 4, 2, 256, 1e-5f, 10000f), false);
+    public static final Preset TINYLLAMA_1_1B = new Preset("tinyllama-1.1b",
+            new LlamaConfig(32000, 2048, 5632, 22, 32, 4, 2048, 1e-5f, 10000f), true);
+
+    private SyntheticModel() {
+    }
+
+    public static Preset preset(String name) {
+        return switch (name) {
+            case "tiny" -> TINY;
+            case "tinyllama-1.1b" -> TINYLLAMA_1_1B;
+            default -> throw new IllegalArgumentException("unknown preset '" + name + "' (tiny, tinyllama-1.1b)");
+        };
+    }
+
+    /** llama.cpp's general.file_type (llama_ftype) for a model whose matrices are {@code type}. */
+    static int fileType(GgmlType type) {
+        return switch (type) {
+            case F32 -> 0;
+            case F16 -> 1;
+            case Q4_0 -> 2;
+            case Q8_0 -> 7;
+            default -> throw new IllegalArgumentException("synthetic models are " + FloatTensor.supportedTypes() + ", not " + type);
+        };
+    }
+
+    /**
+     * A writer holding the model's metadata and tensors (matrices in {@code type}, norms in F32, as
+     * llama.cpp's converters do); the caller adds the tokenizer metadata and writes it.
+     */
+    public static GgufWriter writer(Preset preset, GgmlType type, long seed) {
+        LlamaConfig c = preset.config();
+        GgufWriter w = new GgufWriter()
+                .put("general.architecture", GgufValue.string(LlamaConfig.ARCHITECTURE))
+                .put("general.name", GgufValue.string("synthetic-" + preset.name() + "-" + type.name().toLowerCase()))
+                .put("general.file_type", GgufValue.u32(fileType(type)))
+                .put("llama.vocab_size", GgufValue.u32(c.vocabSize()))
+                .put("llama.context_length", GgufValue.u32(c.contextLength()))
+                .put("llama.embedding_length", GgufValue.u32(c.dim()))
+                .put("llama.block_count", GgufValue.u32(c.layers()))
+                .put("llama.feed_forward_length", GgufValue.u32(c.ffnDim()))
+                .put("llama.rope.dimension_count", GgufValue.u32(c.headDim()))
+                .put("llama.attention.head_count", GgufValue.u32(c.heads()))
+                .put("llama.attention.head_count_kv", GgufValue.u32(c.kvHeads()))
+                .put("llama.attention.layer_norm_rms_epsilon", GgufValue.f32(c.rmsEps()))
+                .put("llama.rope.freq_base", GgufValue.f32(c.ropeBase()));
+        SplittableRandom tensorSeeds = new SplittableRandom(seed);
+        tensorShapes(preset).forEach((name, shape) -> {
+            long tensorSeed = tensorSeeds.nextLong();
+            if (shape.length == 1) {
+                norm(w, name, (int) shape[0]);
+            } else {
+                matrix(w, name, type, (int) shape[0], (int) shape[1], tensorSeed);
+            }
+        });
+        return w;
+    }
+
+    /** The tensors of a Llama model of this shape, in file order, with their GGUF shapes. */
+    public static Map<String, long[]> tensorShapes(Preset preset) {
+        LlamaConfig c = preset.config();
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        shapes.put(LlamaModel.TOKEN_EMBEDDING, new long[] {c.dim(), c.vocabSize()});
+        for (int i = 0; i < c.layers(); i++) {
+            String p = "blk." + i + ".";
+            shapes.put(p + "attn_norm.weight", new long[] {c.dim()});
+            shapes.put(p + "attn_q.weight", new long[] {c.dim(), c.dim()});
+            shapes.put(p + "attn_k.weight", new long[] {c.dim(), c.kvDim()});
+            shapes.put(p + "attn_v.weight", new long[] {c.dim(), c.kvDim()});
+            shapes.put(p + "attn_output.weight", new long[] {c.dim(), c.dim()});
+            shapes.put(p + "ffn_norm.weight", new long[] {c.dim()});
+            shapes.put(p + "ffn_gate.weight", new long[] {c.dim(), c.ffnDim()});
+            shapes.put(p + "ffn_up.weight", new long[] {c.dim(), c.ffnDim()});
+            shapes.put(p + "ffn_down.weight", new long[] {c.ffnDim(), c.dim()});
+        }
+        shapes.put(LlamaModel.OUTPUT_NORM, new long[] {c.dim()});
+        if (preset.outputHead()) {
+            shapes.put(LlamaModel.OUTPUT, new long[] {c.dim(), c.vocabSize()});
+        }
+        return shapes;
+    }
+
+    private static void norm(GgufWriter w, String name, int dim) {
+        w.addTensor(name, GgmlType.F32, new long[] {dim}, out -> {
+            for (int i = 0; i < dim; i++) {
+                out.putFloat(1f);
+            }
+        });
+    }
+
+    private static void matrix(GgufWriter w, String name, GgmlType type, int cols, int rows, long seed) {
+        float bound = (float) Math.sqrt(3.0 / cols); // uniform on [-b, b] has standard deviation b/sqrt(3)
+        w.addTensor(name, type, new long[] {cols, rows}, out -> {
+            SplittableRandom random = new SplittableRandom(seed);
+            float[] row = new float[cols];
+            for (int r = 0; r < rows; r++) {
+                for (int i = 0; i < cols; i++) {
+                    row[i] = (float) random.nextDouble(-bound, bound);
+                }
+                FloatTensor.encode(type, row, 0, cols, out);
+            }
+        });
+    }
+}

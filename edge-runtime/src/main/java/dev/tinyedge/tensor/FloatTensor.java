@@ -1,0 +1,113 @@
+package dev.tinyedge.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * A flat run of {@code size} numbers stored in one ggml type, read in place from a memory segment (for
+ * model weights: a slice of the file mapping, never copied to the heap). Matrices are row-major with
+ * ggml's convention: a [cols, rows] tensor has rows of {@code cols} contiguous elements, and row r starts
+ * at element {@code r * cols}. Offsets of quantized rows are multiples of the block size.
+ */
+public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, Q8_0Tensor, Q4_0Tensor {
+    static final VectorSpecies<Float> F = Simd.FLOATS;
+    static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    final MemorySegment data;
+    final long size;
+
+    FloatTensor(MemorySegment data, long size) {
+        if (size % type().blockSize != 0 || data.byteSize() < type().byteSize(size)) {
+            throw new IllegalArgumentException(type() + " tensor of " + size + " elements needs "
+                    + type().byteSize(size) + " bytes, got " + data.byteSize());
+        }
+        this.data = data;
+        this.size = size;
+    }
+
+    /** Views {@code data} as {@code size} numbers of {@code type}. */
+    public static FloatTensor of(GgmlType type, MemorySegment data, long size) {
+        return switch (type) {
+            case F32 -> new F32Tensor(data, size);
+            case F16 -> new F16Tensor(data, size);
+            case Q8_0 -> new Q8_0Tensor(data, size);
+            case Q4_0 -> new Q4_0Tensor(data, size);
+            default -> throw new IllegalArgumentException("tensor type " + type + " is not supported (supported: "
+                    + supportedTypes() + ")");
+        };
+    }
+
+    public static String supportedTypes() {
+        return "F32, F16, Q8_0, Q4_0";
+    }
+
+    public static boolean isSupported(GgmlType type) {
+        return type == GgmlType.F32 || type == GgmlType.F16 || type == GgmlType.Q8_0 || type == GgmlType.Q4_0;
+    }
+
+    /**
+     * Appends x[xOffset, xOffset+n) to {@code out} in {@code type}'s layout (quantizing like ggml's reference
+     * quantizers); n is a multiple of the type's block size.
+     */
+    public static void encode(GgmlType type, float[] x, int xOffset, int n, ByteBuffer out) {
+        switch (type) {
+            case F32 -> F32Tensor.write(x, xOffset, n, out);
+            case F16 -> F16Tensor.write(x, xOffset, n, out);
+            case Q8_0 -> Q8_0Tensor.quantize(x, xOffset, n, out);
+            case Q4_0 -> Q4_0Tensor.quantize(x, xOffset, n, out);
+            default -> throw new IllegalArgumentException("cannot write " + type + " tensors (supported: " + supportedTypes() + ")");
+        }
+    }
+
+    public abstract GgmlType type();
+
+    public final long size() {
+        return size;
+    }
+
+    /** Element {@code index}, decoded one at a time (slow; for tests, references and small vectors). */
+    public abstract float getFloat(long index);
+
+    /** This tensor's elements [offset, offset+n) · x[xOffset, xOffset+n), vectorized. */
+    public abstract float dot(long offset, float[] x, int xOffset, int n);
+
+    /** Decodes elements [offset, offset+n) into out[outOffset..]. */
+    public abstract void dequantize(long offset, float[] out, int outOffset, int n);
+
+    /**
+     * Rows [rowStart, rowEnd) of the product of this [cols, rows] matrix with {@code batch} input vectors
+     * x[b*cols..(b+1)*cols): out[outOffset + b*rows + r] = row r · x_b. With more than one input vector, each
+     * row is decoded once into {@code rowScratch} (at least {@code cols} long) and reused for the whole batch,
+     * so a batch costs one pass over the weights instead of one per vector.
+     */
+    public final void matmul(float[] x, int batch, int cols, float[] out, int outOffset, int rows,
+                             int rowStart, int rowEnd, float[] rowScratch) {
+        if (batch == 1) {
+            for (int r = rowStart; r < rowEnd; r++) {
+                out[outOffset + r] = dot((long) r * cols, x, 0, cols);
+            }
+            return;
+        }
+        for (int r = rowStart; r < rowEnd; r++) {
+            dequantize((long) r * cols, rowScratch, 0, cols);
+            for (int b = 0; b < batch; b++) {
+                out[outOffset + b * rows + r] = Simd.dot(rowScratch, 0, x, b * cols, cols);
+            }
+        }
+    }
+
+    static FloatVector broadcast(float value) {
+        return FloatVector.broadcast(F, value);
+    }
+
+    @Override
+    public String toString() {
+        return type() + "[" + size + "]";
+    }
+}

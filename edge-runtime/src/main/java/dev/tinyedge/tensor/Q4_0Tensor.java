@@ -1,0 +1,116 @@
+package dev.tinyedge.tensor;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * ggml's block_q4_0: blocks of 32 weights stored as {@code {fp16 d; uint8 qs[16]}} (18 bytes). The low
+ * nibble of qs[j] is weight j, the high nibble weight j+16; a weight is {@code (nibble - 8) * d}.
+ */
+public final class Q4_0Tensor extends FloatTensor {
+    static final int BLOCK = 32;
+    static final int BLOCK_BYTES = 18;
+    private static final int QS = 2;
+    private static final int PACKED = BLOCK / 2;
+    /**
+     * Nibble bytes per load: half as many bytes as float-vector bits (so the low and the high nibbles each
+     * widen to two float vectors), but at most the 16 a block has (at 512 bits, one load and one part each).
+     */
+    private static final VectorSpecies<Byte> NIBBLES = VectorSpecies.of(byte.class,
+            VectorShape.forBitSize(Math.min(F.vectorBitSize() / 2, PACKED * 8)));
+    private static final int PARTS = NIBBLES.length() / F.length();
+
+    Q4_0Tensor(MemorySegment data, long size) {
+        super(data, size);
+    }
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q4_0;
+    }
+
+    private float scale(long block) {
+        return Float16.toFloat(data.get(HALF, block * BLOCK_BYTES));
+    }
+
+    private int nibble(long block, int j) {
+        int packed = data.get(ValueLayout.JAVA_BYTE, block * BLOCK_BYTES + QS + j % PACKED) & 0xff;
+        return j < PACKED ? packed & 0xf : packed >>> 4;
+    }
+
+    @Override
+    public float getFloat(long index) {
+        long block = index / BLOCK;
+        return (nibble(block, (int) (index % BLOCK)) - 8) * scale(block);
+    }
+
+    @Override
+    public float dot(long offset, float[] x, int xOffset, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        long firstBlock = offset / BLOCK;
+        for (int i = 0; i < n; i += BLOCK) {
+            long blockAt = (firstBlock + i / BLOCK) * BLOCK_BYTES;
+            FloatVector blockSum = FloatVector.zero(F);
+            for (int j = 0; j < PACKED; j += NIBBLES.length()) {
+                ByteVector packed = ByteVector.fromMemorySegment(NIBBLES, data, blockAt + QS + j, ByteOrder.LITTLE_ENDIAN);
+                ByteVector low = packed.and((byte) 0xf).sub((byte) 8);
+                ByteVector high = packed.lanewise(VectorOperators.LSHR, 4).and((byte) 0xf).sub((byte) 8);
+                for (int part = 0; part < PARTS; part++) {
+                    int at = xOffset + i + j + part * F.length();
+                    FloatVector w0 = (FloatVector) low.convertShape(VectorOperators.B2F, F, part);
+                    FloatVector w1 = (FloatVector) high.convertShape(VectorOperators.B2F, F, part);
+                    blockSum = w0.fma(FloatVector.fromArray(F, x, at), blockSum);
+                    blockSum = w1.fma(FloatVector.fromArray(F, x, at + PACKED), blockSum);
+                }
+            }
+            acc = blockSum.fma(broadcast(Float16.toFloat(data.get(HALF, blockAt))), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    public void dequantize(long offset, float[] out, int outOffset, int n) {
+        for (int i = 0; i < n; i += BLOCK) {
+            long block = (offset + i) / BLOCK;
+            long qs = block * BLOCK_BYTES + QS;
+            float d = scale(block);
+            for (int j = 0; j < PACKED; j++) {
+                int packed = data.get(ValueLayout.JAVA_BYTE, qs + j) & 0xff;
+                out[outOffset + i + j] = ((packed & 0xf) - 8) * d;
+                out[outOffset + i + j + PACKED] = ((packed >>> 4) - 8) * d;
+            }
+        }
+    }
+
+    /** Quantizes x[xOffset, xOffset+n) (n a multiple of 32) exactly like ggml's quantize_row_q4_0_ref. */
+    public static void quantize(float[] x, int xOffset, int n, ByteBuffer out) {
+        for (int i = 0; i < n; i += BLOCK) {
+            float amax = 0;
+            float max = 0; // the value of largest magnitude, with its sign
+            for (int j = 0; j < BLOCK; j++) {
+                float v = x[xOffset + i + j];
+                if (amax < Math.abs(v)) {
+                    amax = Math.abs(v);
+                    max = v;
+                }
+            }
+            float d = max / -8;
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            out.putShort(Float16.fromFloat(d));
+            for (int j = 0; j < PACKED; j++) {
+                // (int8_t)(v + 8.5f) truncates towards zero; the values lie in [0.5, 16.5]
+                int q0 = Math.min(15, (int) (x[xOffset + i + j] * id + 8.5f));
+                int q1 = Math.min(15, (int) (x[xOffset + i + j + PACKED] * id + 8.5f));
+                out.put((byte) (q0 | q1 << 4));
+            }
+        }
+    }
+}

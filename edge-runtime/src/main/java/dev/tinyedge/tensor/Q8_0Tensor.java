@@ -1,0 +1,99 @@
+package dev.tinyedge.tensor;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * ggml's block_q8_0: blocks of 32 weights stored as {@code {fp16 d; int8 qs[32]}} (34 bytes); weight j of a
+ * block is {@code qs[j] * d}.
+ */
+public final class Q8_0Tensor extends FloatTensor {
+    static final int BLOCK = 32;
+    static final int BLOCK_BYTES = 34;
+    private static final int QS = 2;
+    /** Half as many bytes as float-vector bits, so one load widens to two float vectors (parts 0 and 1). */
+    private static final VectorSpecies<Byte> QUANTS = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+    private static final int PARTS = QUANTS.length() / F.length();
+
+    Q8_0Tensor(MemorySegment data, long size) {
+        super(data, size);
+    }
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q8_0;
+    }
+
+    private float scale(long block) {
+        return Float16.toFloat(data.get(HALF, block * BLOCK_BYTES));
+    }
+
+    @Override
+    public float getFloat(long index) {
+        long block = index / BLOCK;
+        byte q = data.get(ValueLayout.JAVA_BYTE, block * BLOCK_BYTES + QS + index % BLOCK);
+        return q * scale(block);
+    }
+
+    @Override
+    public float dot(long offset, float[] x, int xOffset, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        long firstBlock = offset / BLOCK;
+        for (int i = 0; i < n; i += BLOCK) {
+            long blockAt = (firstBlock + i / BLOCK) * BLOCK_BYTES;
+            FloatVector blockSum = FloatVector.zero(F);
+            for (int j = 0; j < BLOCK; j += QUANTS.length()) {
+                ByteVector q = ByteVector.fromMemorySegment(QUANTS, data, blockAt + QS + j, ByteOrder.LITTLE_ENDIAN);
+                for (int part = 0; part < PARTS; part++) {
+                    FloatVector w = (FloatVector) q.convertShape(VectorOperators.B2F, F, part);
+                    blockSum = w.fma(FloatVector.fromArray(F, x, xOffset + i + j + part * F.length()), blockSum);
+                }
+            }
+            acc = blockSum.fma(broadcast(Float16.toFloat(data.get(HALF, blockAt))), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    public void dequantize(long offset, float[] out, int outOffset, int n) {
+        for (int i = 0; i < n; i += BLOCK) {
+            long block = (offset + i) / BLOCK;
+            float d = scale(block);
+            for (int j = 0; j < BLOCK; j++) {
+                out[outOffset + i + j] = data.get(ValueLayout.JAVA_BYTE, block * BLOCK_BYTES + QS + j) * d;
+            }
+        }
+    }
+
+    /** Quantizes x[xOffset, xOffset+n) (n a multiple of 32) exactly like ggml's quantize_row_q8_0_ref. */
+    public static void quantize(float[] x, int xOffset, int n, ByteBuffer out) {
+        for (int i = 0; i < n; i += BLOCK) {
+            float amax = 0;
+            for (int j = 0; j < BLOCK; j++) {
+                amax = Math.max(amax, Math.abs(x[xOffset + i + j]));
+            }
+            float d = amax / 127;
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            out.putShort(Float16.fromFloat(d));
+            for (int j = 0; j < BLOCK; j++) {
+                out.put((byte) roundHalfAwayFromZero(x[xOffset + i + j] * id));
+            }
+        }
+    }
+
+    /** C's roundf (Math.round rounds halves towards positive infinity instead). */
+    private static int roundHalfAwayFromZero(float v) {
+        float magnitude = Math.abs(v);
+        float floor = (float) Math.floor(magnitude);
+        int rounded = (int) floor + (magnitude - floor >= 0.5f ? 1 : 0);
+        return v < 0 ? -rounded : rounded;
+    }
+}

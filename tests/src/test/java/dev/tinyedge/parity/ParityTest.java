@@ -1,0 +1,224 @@
+package dev.tinyedge.parity;
+
+import dev.tinyedge.engine.Engine;
+import dev.tinyedge.engine.EngineOptions;
+import dev.tinyedge.gguf.GgufFormatException;
+import dev.tinyedge.parity.LlamaCpp.Continuation;
+import dev.tinyedge.parity.LlamaCpp.NextTokens;
+import dev.tinyedge.parity.LlamaCpp.TopToken;
+import dev.tinyedge.tokenizer.Tokenizer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * tinyedge against llama.cpp on the same files: tokenization, next-token logits and greedy continuations. The models
+ * are tiny random ones written by {@code bin/tinyedge synth} (the real Llama-2 vocabulary) and by Python's gguf writer
+ * (a byte-level vocabulary, and a file from a writer that is not tinyedge's).
+ *
+ * <p>llama.cpp reports ln p, not logits; ln p(i) - ln p(j) = logit(i) - logit(j), so the tests compare differences
+ * to the most likely token. Its KV cache is F32 here (tests/node/oracle.mjs), so on F32 weights the only differences
+ * are float summation order: measured 2e-6 against a float64 reference; the bound is 1e-3.
+ *
+ * <p>Bounds for the other types. llama.cpp's CPU kernels do not multiply weights with float activations: for F16
+ * weights they round each activation vector to F16 (relative error at most 2^-11), and for Q8_0/Q4_0 weights they
+ * quantize it to Q8_0 first (blocks of 32, scale d = max|x| / 127, values rounded to integers) and take integer dot
+ * products. That rounding error is uniform in ±d/2, RMS d/√12 = max|x| / (127·√12); with max|x| about 2.5 RMS for
+ * 32 Gaussian-like values, each element carries about 0.6% relative noise, and a dot product inherits about 0.6% of
+ * its own scale because the independent errors add like its terms. Each of the 7 matrix products per layer and the
+ * output head adds such noise; a difference of two logits carries the head's twice: with logits spread over a few
+ * units, √2 · 0.6% · 3 ≈ 0.025 RMS from the head, about as much again from the layers, and the largest of ~60
+ * differences (10 tokens × 6 prompts) is 3–4 RMS, so 0.1–0.2. Measured on tests/python/tiny_llama.py's model,
+ * llama.cpp against a float64 reference with the same weights: F16 0.002, Q8_0 0.08, Q4_0 0.12. The bounds below
+ * (0.05 for F16, 0.3 for Q8_0 and Q4_0) leave room for that; each test prints the gap it measured, and the bounds
+ * should come down to about twice the measured gaps.
+ */
+class ParityTest {
+
+    private static final List<String> SENTENCES = List.of(
+            "Hello world!",
+            "",
+            " ",
+            "     ",
+            " Hello",
+            "Hello  world,   three   spaces",
+            "trailing space ",
+            "tab\tseparated\tvalues\t",
+            "line one\nline two\n\nline four\n",
+            "windows\r\nline ends\r\n",
+            "1234567890 3.14159 -42 1e10 0x1F 2024-11-26 12:30",
+            "Wait... what?! (yes) [no] {maybe} <tag> a/b\\c \"quoted\" 'single' #hash @at $5 100% a&b *x* ~y `z` ^ _u_ = + | ;:",
+            "café naïve résumé Ångström façade Über straße",
+            "e\u0301 (combining accent) vs é",
+            "¿Dónde está la estación de tren?",
+            "Привет, мир! Γειά σου κόσμε. مرحبا بالعالم. नमस्ते दुनिया",
+            "こんにちは世界",
+            "你好，世界！我们去吃饭吧。",
+            "한국어 텍스트 처리",
+            "I ❤️ 🦙 llamas 🚀🔥 👍🏽 👨‍👩‍👧",
+            "∑ x² ≤ ∞ → ½ € £ ¥ © ™",
+            "</s>",
+            "text with </s> inside and <s> too",
+            "<unk> <s></s><s>",
+            "<|system|>\nYou translate.</s>\n<|user|>\nWhere is the station?</s>\n<|assistant|>\n",
+            "\u001b[31mred\u001b[0m bell\u0007",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "\u2581 literal lower one eighth block \u2581\u2581",
+            "The quick brown fox jumps over the lazy dog. THE QUICK BROWN FOX! the_quick-brown.fox");
+
+    private static final List<String> PROMPTS = List.of(
+            "Hello world",
+            "The capital of France is",
+            "Translate to Spanish: Where is the train station?\n",
+            "def fibonacci(n):\n    return",
+            "こんにちは世界、元気ですか",
+            "1, 2, 3, 4, 5,");
+
+    private static final int TOP = 10;
+    private static final int GREEDY_TOKENS = 32;
+
+    @TempDir
+    static Path models;
+
+    private static LlamaCpp llamaCpp;
+    private static final Map<Path, Engine> engines = new HashMap<>();
+
+    @BeforeAll
+    static void findLlamaCpp() {
+        llamaCpp = LlamaCpp.installed();
+    }
+
+    @AfterAll
+    static void closeEngines() {
+        engines.values().forEach(Engine::close);
+    }
+
+    private static Engine engine(Path model) throws IOException, GgufFormatException {
+        Engine engine = engines.get(model);
+        if (engine == null) {
+            engine = Engine.load(model, new EngineOptions(0, 1, "cpu"));
+            engines.put(model, engine);
+        }
+        return engine;
+    }
+
+    private static Path model(String writer, String type) throws IOException {
+        return switch (writer) {
+            case "synth" -> TestModels.synthTiny(models, type);
+            case "python" -> TestModels.pythonTiny(models, type);
+            default -> throw new IllegalArgumentException(writer);
+        };
+    }
+
+    @ParameterizedTest(name = "{0} vocabulary, parse special {1}")
+    @CsvSource({"synth, false", "synth, true", "python, false", "python, true"})
+    void tokenizationMatchesLlamaCpp(String writer, boolean parseSpecial) throws IOException, GgufFormatException {
+        Path model = model(writer, "f32");
+        int[][] expected = llamaCpp.tokenize(model, SENTENCES, parseSpecial);
+        Tokenizer tokenizer = engine(model).tokenizer();
+        List<Executable> checks = new ArrayList<>();
+        for (int i = 0; i < SENTENCES.size(); i++) {
+            String text = SENTENCES.get(i);
+            int[] want = expected[i];
+            checks.add(() -> assertArrayEquals(want, tokenizer.encode(text, true, parseSpecial), () -> "tokens of " + quoted(text)));
+        }
+        assertAll(checks);
+    }
+
+    @ParameterizedTest(name = "{0} {1}, bound {2}")
+    @CsvSource({
+            "synth, f32, 1e-3",
+            "synth, f16, 0.05",
+            "synth, q8_0, 0.3",
+            "synth, q4_0, 0.3",
+            "python, f32, 1e-3",
+            "python, q8_0, 0.3",
+            "python, q4_0, 0.3"})
+    void nextTokenLogitsMatchLlamaCpp(String writer, String type, double bound) throws IOException, GgufFormatException {
+        Path model = model(writer, type);
+        Engine engine = engine(model);
+        List<Executable> checks = new ArrayList<>();
+        double largestGap = 0;
+        for (String prompt : PROMPTS) {
+            NextTokens expected = llamaCpp.nextTokens(model, prompt, TOP);
+            int[] tokens = expected.promptTokens();
+            // llama.cpp's prompt tokens, so that a tokenizer difference cannot show up here as a logit difference
+            float[] logits = engine.forward(tokens, tokens.length, 0).clone();
+            TopToken best = expected.top().getFirst();
+            for (TopToken t : expected.top()) {
+                double want = t.lnp() - best.lnp();
+                double got = (double) logits[t.id()] - logits[best.id()];
+                largestGap = Math.max(largestGap, Math.abs(got - want));
+                checks.add(() -> assertEquals(want, got, bound, () -> "logit(%d) - logit(%d) after %s"
+                        .formatted(t.id(), best.id(), quoted(prompt))));
+            }
+            // where llama.cpp's winner leads by more than the bound, tinyedge must pick it too, over the whole vocabulary
+            double margin = best.lnp() - expected.top().get(1).lnp();
+            if (margin > bound) {
+                checks.add(() -> assertEquals(best.id(), argmax(logits), () -> "most likely token after %s (llama.cpp's leads by %.3f)"
+                        .formatted(quoted(prompt), margin)));
+            }
+        }
+        System.out.printf("parity %s %s: largest logit-difference gap to llama.cpp %.2e (bound %.0e)%n",
+                writer, type, largestGap, bound);
+        assertAll(checks);
+    }
+
+    @Test
+    void greedyContinuationsMatchLlamaCppOnF32() throws IOException, GgufFormatException {
+        Path model = model("synth", "f32");
+        Engine engine = engine(model);
+        List<Executable> checks = new ArrayList<>();
+        for (String prompt : List.of(PROMPTS.get(1), PROMPTS.get(2))) {
+            Continuation expected = llamaCpp.greedy(model, prompt, GREEDY_TOKENS);
+            int[] got = greedy(engine, expected.promptTokens(), GREEDY_TOKENS);
+            checks.add(() -> assertArrayEquals(expected.tokens(), got, () -> "greedy continuation of " + quoted(prompt)));
+        }
+        assertAll(checks);
+    }
+
+    /** Argmax decoding that, like llama.cpp's, does not stop at end-of-sequence. */
+    private static int[] greedy(Engine engine, int[] prompt, int n) {
+        int[] out = new int[n];
+        float[] logits = engine.forward(prompt, prompt.length, 0);
+        for (int i = 0; i < n; i++) {
+            out[i] = argmax(logits);
+            if (i + 1 < n) {
+                logits = engine.forward(new int[] {out[i]}, 1, prompt.length + i);
+            }
+        }
+        return out;
+    }
+
+    /** The first index of the largest value, as llama.cpp's greedy sampler picks it. */
+    private static int argmax(float[] values) {
+        int best = 0;
+        for (int i = 1; i < values.length; i++) {
+            if (values[i] > values[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    private static String quoted(String text) {
+        StringBuilder sb = new StringBuilder("\"");
+        text.codePoints().forEach(c -> sb.append(c < 0x20 ? "\\u%04x".formatted(c) : Character.toString(c)));
+        return sb.append('"').toString();
+    }
+}
