@@ -9,34 +9,34 @@ import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
-import static dev.tinyedge.tensor.BlockVectors.F;
 
 /** BF16: the top 16 bits of an IEEE float, little-endian. */
-public final class BF16Tensor {
+public final class BF16Tensor extends FloatTensor {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** As many 16-bit lanes as F has float lanes, so one load widens to one float vector. */
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.length() * 16));
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
 
-    private final long size;
-    private final MemorySegment data;
 
-    public BF16Tensor(long size, MemorySegment data) {
-        this.size = size;
-        this.data = data;
+    BF16Tensor(MemorySegment data, long size) {
+        super(data, size);
     }
 
-    public long size() {
-        return size;
+    @Override
+    public GgmlType type() {
+        return GgmlType.BF16;
     }
 
+    @Override
     public float getFloat(long index) {
         return toFloat(data.get(U16, index * 2));
     }
 
     /** Σ w[offset + i]·x[xOffset + i] for i < n. */
+    @Override
     public float dot(long offset, float[] x, int xOffset, int n) {
         FloatVector acc = FloatVector.zero(F);
         int upper = F.loopBound(n);
@@ -53,6 +53,13 @@ public final class BF16Tensor {
         return sum;
     }
 
+    @Override
+    public void dequantize(long offset, float[] out, int outOffset, int n) {
+        for (int i = 0; i < n; i++) {
+            out[outOffset + i] = getFloat(offset + i);
+        }
+    }
+
     public static float toFloat(short bits) {
         return Float.intBitsToFloat(bits << 16);
     }
@@ -66,9 +73,10 @@ public final class BF16Tensor {
         return (short) ((bits + (0x7fff + ((bits >>> 16) & 1))) >>> 16);
     }
 
-    public static void quantize(float[] x, int xOffset, int n, MemorySegment out, long outOffset) {
+    /** Appends {@code n} numbers from x[xOffset..], rounded to bfloat16. */
+    public static void write(float[] x, int xOffset, int n, ByteBuffer out) {
         for (int i = 0; i < n; i++) {
-            out.set(U16, outOffset + 2L * i, fromFloat(x[xOffset + i]));
+            out.putShort(fromFloat(x[xOffset + i]));
         }
     }
 }

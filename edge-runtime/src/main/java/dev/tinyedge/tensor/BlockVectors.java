@@ -5,20 +5,19 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * What the block-quantized dot products share: the float species picked at run time (4 lanes on a
- * 128-bit NEON board, 8 or 16 on x86), 16-byte loads of packed quants, and the step that widens 16
- * small integers to floats, scales them into weights and multiplies them into an accumulator.
+ * What the dot products of the 32- and 256-weight block types share: 16-byte loads of packed quants, and
+ * the step that widens 16 small integers to floats of the run-time species ({@link Simd#FLOATS}: 4 lanes
+ * on a 128-bit NEON board, 8 or 16 on x86), scales them into weights and multiplies them into an
+ * accumulator.
  */
 final class BlockVectors {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> F = Simd.FLOATS;
     /** Packed quants are always read 16 bytes at a time: every layout here groups them by 16 or 32. */
     static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
-
-    private static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private BlockVectors() {
     }
@@ -42,11 +41,18 @@ final class BlockVectors {
         return acc;
     }
 
+    /** The next {@code bytes} of {@code out} as a segment to write blocks into; moves out's position past them. */
+    static MemorySegment claim(ByteBuffer out, long bytes) {
+        MemorySegment blocks = MemorySegment.ofBuffer(out).asSlice(0, bytes);
+        out.position(Math.toIntExact(out.position() + bytes));
+        return blocks;
+    }
+
     static float f16(MemorySegment data, long offset) {
-        return Float.float16ToFloat(data.get(F16, offset));
+        return Float16.toFloat(data.get(FloatTensor.HALF, offset));
     }
 
     static void putF16(MemorySegment data, long offset, float value) {
-        data.set(F16, offset, Float.floatToFloat16(value));
+        data.set(FloatTensor.HALF, offset, Float16.fromFloat(value));
     }
 }

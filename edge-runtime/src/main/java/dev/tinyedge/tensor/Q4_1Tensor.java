@@ -6,30 +6,29 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 
-import static dev.tinyedge.tensor.BlockVectors.F;
 
 /**
  * Q4_1 (ggml block_q4_1, 20 bytes per 32 weights): fp16 d, fp16 m, 16 bytes of nibbles; byte j holds
  * weight j in its low nibble and weight j + 16 in its high nibble. Weight = q·d + m.
  */
-public final class Q4_1Tensor {
+public final class Q4_1Tensor extends FloatTensor {
     static final int BLOCK = 32;
     static final int BYTES = 20;
     private static final int QS = 4;
 
-    private final long size;
-    private final MemorySegment data;
 
-    public Q4_1Tensor(long size, MemorySegment data) {
-        this.size = size;
-        this.data = data;
+    Q4_1Tensor(MemorySegment data, long size) {
+        super(data, size);
     }
 
-    public long size() {
-        return size;
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q4_1;
     }
 
+    @Override
     public float getFloat(long index) {
         long block = index / BLOCK * BYTES;
         int j = (int) (index % BLOCK);
@@ -39,6 +38,7 @@ public final class Q4_1Tensor {
     }
 
     /** Σ w[offset + i]·x[xOffset + i] for i < n; offset and n are multiples of 32. */
+    @Override
     public float dot(long offset, float[] x, int xOffset, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / BLOCK; b++) {
@@ -52,11 +52,26 @@ public final class Q4_1Tensor {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    @Override
+    public void dequantize(long offset, float[] out, int outOffset, int n) {
+        for (int i = 0; i < n; i += BLOCK) {
+            long block = (offset + i) / BLOCK * BYTES;
+            float d = BlockVectors.f16(data, block);
+            float m = BlockVectors.f16(data, block + 2);
+            for (int j = 0; j < 16; j++) {
+                int packed = KQuants.u8(data, block + QS + j);
+                out[outOffset + i + j] = (packed & 0xF) * d + m;
+                out[outOffset + i + j + 16] = (packed >> 4) * d + m;
+            }
+        }
+    }
+
     /** ggml's quantize_row_q4_1_ref: d = (max − min)/15, m = min, q = round((x − min)/d). */
-    public static void quantize(float[] x, int xOffset, int n, MemorySegment out, long outOffset) {
+    public static void quantize(float[] x, int xOffset, int n, ByteBuffer buffer) {
+        MemorySegment out = BlockVectors.claim(buffer, (long) n / BLOCK * BYTES);
         for (int b = 0; b < n / BLOCK; b++) {
             int xb = xOffset + b * BLOCK;
-            long block = outOffset + (long) b * BYTES;
+            long block = (long) b * BYTES;
             float min = Float.MAX_VALUE;
             float max = -Float.MAX_VALUE;
             for (int j = 0; j < BLOCK; j++) {

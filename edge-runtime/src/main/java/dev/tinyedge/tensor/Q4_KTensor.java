@@ -6,8 +6,8 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 
-import static dev.tinyedge.tensor.BlockVectors.F;
 import static dev.tinyedge.tensor.KQuants.QK_K;
 
 /**
@@ -16,23 +16,22 @@ import static dev.tinyedge.tensor.KQuants.QK_K;
  * The nibbles go by 64 weights: byte l of each 32-byte run holds weight l in its low nibble (sub-block
  * 2j) and weight 32 + l in its high nibble (sub-block 2j + 1).
  */
-public final class Q4_KTensor {
+public final class Q4_KTensor extends FloatTensor {
     static final int BYTES = 144;
     private static final int SCALES = 4;
     private static final int QS = 16;
 
-    private final long size;
-    private final MemorySegment data;
 
-    public Q4_KTensor(long size, MemorySegment data) {
-        this.size = size;
-        this.data = data;
+    Q4_KTensor(MemorySegment data, long size) {
+        super(data, size);
     }
 
-    public long size() {
-        return size;
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q4_K;
     }
 
+    @Override
     public float getFloat(long index) {
         long block = index / QK_K * BYTES;
         int i = (int) (index % QK_K);
@@ -47,6 +46,7 @@ public final class Q4_KTensor {
     }
 
     /** Σ w[offset + i]·x[xOffset + i] for i < n; offset and n are multiples of 256. */
+    @Override
     public float dot(long offset, float[] x, int xOffset, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / QK_K; b++) {
@@ -71,17 +71,39 @@ public final class Q4_KTensor {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    @Override
+    public void dequantize(long offset, float[] out, int outOffset, int n) {
+        for (int i = 0; i < n; i += QK_K) {
+            long block = (offset + i) / QK_K * BYTES;
+            float d = BlockVectors.f16(data, block);
+            float dmin = BlockVectors.f16(data, block + 2);
+            for (int chunk = 0; chunk < 4; chunk++) {
+                float d1 = d * KQuants.scale6(data, block + SCALES, 2 * chunk);
+                float m1 = dmin * KQuants.min6(data, block + SCALES, 2 * chunk);
+                float d2 = d * KQuants.scale6(data, block + SCALES, 2 * chunk + 1);
+                float m2 = dmin * KQuants.min6(data, block + SCALES, 2 * chunk + 1);
+                int o = outOffset + i + chunk * 64;
+                for (int l = 0; l < 32; l++) {
+                    int packed = KQuants.u8(data, block + QS + chunk * 32 + l);
+                    out[o + l] = d1 * (packed & 0xF) - m1;
+                    out[o + 32 + l] = d2 * (packed >> 4) - m2;
+                }
+            }
+        }
+    }
+
     /**
      * ggml's quantize_row_q4_K_ref: per sub-block an asymmetric 4-bit fit (make_qkx2_quants weighted by
      * rms + |x|), the eight scales and mins quantized to 6 bits against the super-block's largest, then
      * every weight requantized with the scales as stored.
      */
-    public static void quantize(float[] x, int xOffset, int n, MemorySegment out, long outOffset) {
+    public static void quantize(float[] x, int xOffset, int n, ByteBuffer buffer) {
+        MemorySegment out = BlockVectors.claim(buffer, (long) n / QK_K * BYTES);
         byte[] L = new byte[QK_K];
         ScaleMinQuantizer header = new ScaleMinQuantizer(15, -1f, 0.1f, 20);
         for (int b = 0; b < n / QK_K; b++) {
             int xb = xOffset + b * QK_K;
-            long block = outOffset + (long) b * BYTES;
+            long block = (long) b * BYTES;
             header.quantize(x, xb, L, out, block);
             for (int chunk = 0; chunk < 4; chunk++) {
                 for (int l = 0; l < 32; l++) {

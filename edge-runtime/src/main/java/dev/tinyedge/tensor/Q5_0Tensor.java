@@ -5,33 +5,32 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
-import static dev.tinyedge.tensor.BlockVectors.F;
 
 /**
  * Q5_0 (ggml block_q5_0, 22 bytes per 32 weights): fp16 d, a little-endian u32 of fifth bits (bit j
  * for weight j), 16 bytes of low nibbles laid out like Q4_0. Weight = (q − 16)·d.
  */
-public final class Q5_0Tensor {
+public final class Q5_0Tensor extends FloatTensor {
     static final int BLOCK = 32;
     static final int BYTES = 22;
     private static final int QH = 2;
     private static final int QS = 6;
     static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    private final long size;
-    private final MemorySegment data;
 
-    public Q5_0Tensor(long size, MemorySegment data) {
-        this.size = size;
-        this.data = data;
+    Q5_0Tensor(MemorySegment data, long size) {
+        super(data, size);
     }
 
-    public long size() {
-        return size;
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q5_0;
     }
 
+    @Override
     public float getFloat(long index) {
         long block = index / BLOCK * BYTES;
         int j = (int) (index % BLOCK);
@@ -42,6 +41,7 @@ public final class Q5_0Tensor {
     }
 
     /** Σ w[offset + i]·x[xOffset + i] for i < n; offset and n are multiples of 32. */
+    @Override
     public float dot(long offset, float[] x, int xOffset, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / BLOCK; b++) {
@@ -54,11 +54,26 @@ public final class Q5_0Tensor {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    @Override
+    public void dequantize(long offset, float[] out, int outOffset, int n) {
+        for (int i = 0; i < n; i += BLOCK) {
+            long block = (offset + i) / BLOCK * BYTES;
+            float d = BlockVectors.f16(data, block);
+            int highBits = data.get(U32, block + QH);
+            for (int j = 0; j < 16; j++) {
+                int packed = KQuants.u8(data, block + QS + j);
+                out[outOffset + i + j] = (((packed & 0xF) | ((highBits >>> j) & 1) << 4) - 16) * d;
+                out[outOffset + i + j + 16] = (((packed >> 4) | ((highBits >>> (j + 16)) & 1) << 4) - 16) * d;
+            }
+        }
+    }
+
     /** ggml's quantize_row_q5_0_ref: d = m/−16 for the signed value m of largest magnitude, q = x/d + 16.5 truncated. */
-    public static void quantize(float[] x, int xOffset, int n, MemorySegment out, long outOffset) {
+    public static void quantize(float[] x, int xOffset, int n, ByteBuffer buffer) {
+        MemorySegment out = BlockVectors.claim(buffer, (long) n / BLOCK * BYTES);
         for (int b = 0; b < n / BLOCK; b++) {
             int xb = xOffset + b * BLOCK;
-            long block = outOffset + (long) b * BYTES;
+            long block = (long) b * BYTES;
             float amax = 0;
             float max = 0;
             for (int j = 0; j < BLOCK; j++) {

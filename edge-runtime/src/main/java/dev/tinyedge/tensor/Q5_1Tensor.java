@@ -5,32 +5,31 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 
-import static dev.tinyedge.tensor.BlockVectors.F;
 import static dev.tinyedge.tensor.Q5_0Tensor.U32;
 
 /**
  * Q5_1 (ggml block_q5_1, 24 bytes per 32 weights): fp16 d, fp16 m, a little-endian u32 of fifth bits
  * (bit j for weight j), 16 bytes of low nibbles laid out like Q4_0. Weight = q·d + m.
  */
-public final class Q5_1Tensor {
+public final class Q5_1Tensor extends FloatTensor {
     static final int BLOCK = 32;
     static final int BYTES = 24;
     private static final int QH = 4;
     private static final int QS = 8;
 
-    private final long size;
-    private final MemorySegment data;
 
-    public Q5_1Tensor(long size, MemorySegment data) {
-        this.size = size;
-        this.data = data;
+    Q5_1Tensor(MemorySegment data, long size) {
+        super(data, size);
     }
 
-    public long size() {
-        return size;
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q5_1;
     }
 
+    @Override
     public float getFloat(long index) {
         long block = index / BLOCK * BYTES;
         int j = (int) (index % BLOCK);
@@ -41,6 +40,7 @@ public final class Q5_1Tensor {
     }
 
     /** Σ w[offset + i]·x[xOffset + i] for i < n; offset and n are multiples of 32. */
+    @Override
     public float dot(long offset, float[] x, int xOffset, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / BLOCK; b++) {
@@ -54,11 +54,27 @@ public final class Q5_1Tensor {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    @Override
+    public void dequantize(long offset, float[] out, int outOffset, int n) {
+        for (int i = 0; i < n; i += BLOCK) {
+            long block = (offset + i) / BLOCK * BYTES;
+            float d = BlockVectors.f16(data, block);
+            float m = BlockVectors.f16(data, block + 2);
+            int highBits = data.get(U32, block + QH);
+            for (int j = 0; j < 16; j++) {
+                int packed = KQuants.u8(data, block + QS + j);
+                out[outOffset + i + j] = ((packed & 0xF) | ((highBits >>> j) & 1) << 4) * d + m;
+                out[outOffset + i + j + 16] = ((packed >> 4) | ((highBits >>> (j + 16)) & 1) << 4) * d + m;
+            }
+        }
+    }
+
     /** ggml's quantize_row_q5_1_ref: d = (max − min)/31, m = min, q = round((x − min)/d). */
-    public static void quantize(float[] x, int xOffset, int n, MemorySegment out, long outOffset) {
+    public static void quantize(float[] x, int xOffset, int n, ByteBuffer buffer) {
+        MemorySegment out = BlockVectors.claim(buffer, (long) n / BLOCK * BYTES);
         for (int b = 0; b < n / BLOCK; b++) {
             int xb = xOffset + b * BLOCK;
-            long block = outOffset + (long) b * BYTES;
+            long block = (long) b * BYTES;
             float min = Float.MAX_VALUE;
             float max = -Float.MAX_VALUE;
             for (int j = 0; j < BLOCK; j++) {

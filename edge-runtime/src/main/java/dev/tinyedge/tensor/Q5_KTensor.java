@@ -6,9 +6,9 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 
-import static dev.tinyedge.tensor.BlockVectors.F;
 import static dev.tinyedge.tensor.KQuants.QK_K;
 
 /**
@@ -17,24 +17,23 @@ import static dev.tinyedge.tensor.KQuants.QK_K;
  * Byte l of the fifth bits holds, for each 64-weight chunk j, weight 64j + l's bit at 2j and weight
  * 64j + 32 + l's bit at 2j + 1.
  */
-public final class Q5_KTensor {
+public final class Q5_KTensor extends FloatTensor {
     static final int BYTES = 176;
     private static final int SCALES = 4;
     private static final int QH = 16;
     private static final int QS = 48;
 
-    private final long size;
-    private final MemorySegment data;
 
-    public Q5_KTensor(long size, MemorySegment data) {
-        this.size = size;
-        this.data = data;
+    Q5_KTensor(MemorySegment data, long size) {
+        super(data, size);
     }
 
-    public long size() {
-        return size;
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q5_K;
     }
 
+    @Override
     public float getFloat(long index) {
         long block = index / QK_K * BYTES;
         int i = (int) (index % QK_K);
@@ -50,6 +49,7 @@ public final class Q5_KTensor {
     }
 
     /** Σ w[offset + i]·x[xOffset + i] for i < n; offset and n are multiples of 256. */
+    @Override
     public float dot(long offset, float[] x, int xOffset, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / QK_K; b++) {
@@ -80,17 +80,40 @@ public final class Q5_KTensor {
         return highBits.lanewise(VectorOperators.LSHR, bit).and((byte) 1).lanewise(VectorOperators.LSHL, 4);
     }
 
+    @Override
+    public void dequantize(long offset, float[] out, int outOffset, int n) {
+        for (int i = 0; i < n; i += QK_K) {
+            long block = (offset + i) / QK_K * BYTES;
+            float d = BlockVectors.f16(data, block);
+            float dmin = BlockVectors.f16(data, block + 2);
+            for (int chunk = 0; chunk < 4; chunk++) {
+                float d1 = d * KQuants.scale6(data, block + SCALES, 2 * chunk);
+                float m1 = dmin * KQuants.min6(data, block + SCALES, 2 * chunk);
+                float d2 = d * KQuants.scale6(data, block + SCALES, 2 * chunk + 1);
+                float m2 = dmin * KQuants.min6(data, block + SCALES, 2 * chunk + 1);
+                int o = outOffset + i + chunk * 64;
+                for (int l = 0; l < 32; l++) {
+                    int packed = KQuants.u8(data, block + QS + chunk * 32 + l);
+                    int high = KQuants.u8(data, block + QH + l) >> (2 * chunk);
+                    out[o + l] = d1 * ((packed & 0xF) | (high & 1) << 4) - m1;
+                    out[o + 32 + l] = d2 * ((packed >> 4) | (high & 2) << 3) - m2;
+                }
+            }
+        }
+    }
+
     /**
      * ggml's quantize_row_q5_K_ref: Q4_K's procedure with 5-bit quants (make_qkx2_quants over [0, 31]
      * with its Q5_K search range).
      */
-    public static void quantize(float[] x, int xOffset, int n, MemorySegment out, long outOffset) {
+    public static void quantize(float[] x, int xOffset, int n, ByteBuffer buffer) {
+        MemorySegment out = BlockVectors.claim(buffer, (long) n / QK_K * BYTES);
         byte[] L = new byte[QK_K];
         byte[] highBits = new byte[32];
         ScaleMinQuantizer header = new ScaleMinQuantizer(31, -0.5f, 0.1f, 15);
         for (int b = 0; b < n / QK_K; b++) {
             int xb = xOffset + b * QK_K;
-            long block = outOffset + (long) b * BYTES;
+            long block = (long) b * BYTES;
             header.quantize(x, xb, L, out, block);
             Arrays.fill(highBits, (byte) 0);
             for (int chunk = 0; chunk < 4; chunk++) {

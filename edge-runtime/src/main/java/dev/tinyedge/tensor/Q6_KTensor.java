@@ -6,8 +6,8 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 
-import static dev.tinyedge.tensor.BlockVectors.F;
 import static dev.tinyedge.tensor.KQuants.QK_K;
 
 /**
@@ -17,24 +17,23 @@ import static dev.tinyedge.tensor.KQuants.QK_K;
  * 64 + l (high), byte 32 + l holds 32 + l and 96 + l, and high byte l holds the top bits of l, 32 + l,
  * 64 + l and 96 + l at bits 0, 2, 4 and 6.
  */
-public final class Q6_KTensor {
+public final class Q6_KTensor extends FloatTensor {
     static final int BYTES = 210;
     private static final int QH = 128;
     private static final int SCALES = 192;
     private static final int D = 208;
 
-    private final long size;
-    private final MemorySegment data;
 
-    public Q6_KTensor(long size, MemorySegment data) {
-        this.size = size;
-        this.data = data;
+    Q6_KTensor(MemorySegment data, long size) {
+        super(data, size);
     }
 
-    public long size() {
-        return size;
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q6_K;
     }
 
+    @Override
     public float getFloat(long index) {
         long block = index / QK_K * BYTES;
         int i = (int) (index % QK_K);
@@ -49,6 +48,7 @@ public final class Q6_KTensor {
     }
 
     /** Σ w[offset + i]·x[xOffset + i] for i < n; offset and n are multiples of 256. */
+    @Override
     public float dot(long offset, float[] x, int xOffset, int n) {
         FloatVector acc = FloatVector.zero(F);
         ByteVector thirtyTwo = ByteVector.broadcast(BlockVectors.B, (byte) 32);
@@ -80,18 +80,43 @@ public final class Q6_KTensor {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    @Override
+    public void dequantize(long offset, float[] out, int outOffset, int n) {
+        for (int i = 0; i < n; i += QK_K) {
+            long block = (offset + i) / QK_K * BYTES;
+            float d = BlockVectors.f16(data, block + D);
+            for (int half = 0; half < 2; half++) {
+                long nibbles = block + half * 64;
+                long highs = block + QH + half * 32;
+                long scales = block + SCALES + half * 8;
+                int o = outOffset + i + half * 128;
+                for (int l = 0; l < 32; l++) {
+                    int a = KQuants.u8(data, nibbles + l);
+                    int b = KQuants.u8(data, nibbles + 32 + l);
+                    int h = KQuants.u8(data, highs + l);
+                    long s = scales + l / 16;
+                    out[o + l] = d * data.get(ValueLayout.JAVA_BYTE, s) * (((a & 0xF) | (h & 3) << 4) - 32);
+                    out[o + 32 + l] = d * data.get(ValueLayout.JAVA_BYTE, s + 2) * (((b & 0xF) | (h >> 2 & 3) << 4) - 32);
+                    out[o + 64 + l] = d * data.get(ValueLayout.JAVA_BYTE, s + 4) * (((a >> 4) | (h >> 4 & 3) << 4) - 32);
+                    out[o + 96 + l] = d * data.get(ValueLayout.JAVA_BYTE, s + 6) * (((b >> 4) | (h >> 6 & 3) << 4) - 32);
+                }
+            }
+        }
+    }
+
     /**
      * ggml's quantize_row_q6_K_ref: a symmetric 6-bit fit per 16 weights (make_qx_quants), the sixteen
      * scales quantized to 8 bits against the one of largest magnitude (mapped to −128), then every weight
      * requantized with the scales as stored.
      */
-    public static void quantize(float[] x, int xOffset, int n, MemorySegment out, long outOffset) {
+    public static void quantize(float[] x, int xOffset, int n, ByteBuffer buffer) {
+        MemorySegment out = BlockVectors.claim(buffer, (long) n / QK_K * BYTES);
         byte[] L = new byte[QK_K];
         float[] scales = new float[16];
         byte[] storedScales = new byte[16];
         for (int b = 0; b < n / QK_K; b++) {
             int xb = xOffset + b * QK_K;
-            long block = outOffset + (long) b * BYTES;
+            long block = (long) b * BYTES;
             float maxScale = 0;
             float maxAbsScale = 0;
             for (int ib = 0; ib < 16; ib++) {

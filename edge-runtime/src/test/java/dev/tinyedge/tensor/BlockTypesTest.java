@@ -4,8 +4,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
@@ -13,40 +15,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * (random quants and scales, sane fp16 deltas).
  */
 class BlockTypesTest {
-
-    /** The calls the tests need, until these types share the engine's tensor base class. */
-    interface Tensor {
-        float getFloat(long index);
-
-        float dot(long offset, float[] x, int xOffset, int n);
-    }
-
-    static Tensor open(GgmlType type, long size, MemorySegment data) {
-        return switch (type) {
-            case Q4_1 -> { var t = new Q4_1Tensor(size, data); yield new Tensor() {
-                public float getFloat(long i) { return t.getFloat(i); }
-                public float dot(long o, float[] x, int xo, int n) { return t.dot(o, x, xo, n); } }; }
-            case Q5_0 -> { var t = new Q5_0Tensor(size, data); yield new Tensor() {
-                public float getFloat(long i) { return t.getFloat(i); }
-                public float dot(long o, float[] x, int xo, int n) { return t.dot(o, x, xo, n); } }; }
-            case Q5_1 -> { var t = new Q5_1Tensor(size, data); yield new Tensor() {
-                public float getFloat(long i) { return t.getFloat(i); }
-                public float dot(long o, float[] x, int xo, int n) { return t.dot(o, x, xo, n); } }; }
-            case Q4_K -> { var t = new Q4_KTensor(size, data); yield new Tensor() {
-                public float getFloat(long i) { return t.getFloat(i); }
-                public float dot(long o, float[] x, int xo, int n) { return t.dot(o, x, xo, n); } }; }
-            case Q5_K -> { var t = new Q5_KTensor(size, data); yield new Tensor() {
-                public float getFloat(long i) { return t.getFloat(i); }
-                public float dot(long o, float[] x, int xo, int n) { return t.dot(o, x, xo, n); } }; }
-            case Q6_K -> { var t = new Q6_KTensor(size, data); yield new Tensor() {
-                public float getFloat(long i) { return t.getFloat(i); }
-                public float dot(long o, float[] x, int xo, int n) { return t.dot(o, x, xo, n); } }; }
-            case BF16 -> { var t = new BF16Tensor(size, data); yield new Tensor() {
-                public float getFloat(long i) { return t.getFloat(i); }
-                public float dot(long o, float[] x, int xo, int n) { return t.dot(o, x, xo, n); } }; }
-            default -> throw new IllegalArgumentException(type.toString());
-        };
-    }
 
     /** Random bytes with every fp16 scale field replaced by a finite value of either sign. */
     static byte[] randomBlocks(GgmlType type, int blocks, Random random) {
@@ -84,10 +52,25 @@ class BlockTypesTest {
         int blocks = type.blockSize == 1 ? 999 : 7;
         byte[] bytes = randomBlocks(type, blocks, new Random(type.id));
         float[] expected = GgmlReference.dequantize(type, bytes);
-        Tensor tensor = open(type, expected.length, MemorySegment.ofArray(bytes));
+        FloatTensor tensor = FloatTensor.of(type, MemorySegment.ofArray(bytes), expected.length);
         for (int i = 0; i < expected.length; i++) {
             assertEquals(expected[i], tensor.getFloat(i), type + " element " + i);
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K", "BF16"})
+    void dequantizeMatchesGgmlDequantization(GgmlType type) {
+        int blocks = type.blockSize == 1 ? 999 : 7;
+        byte[] bytes = randomBlocks(type, blocks, new Random(50 + type.id));
+        float[] expected = GgmlReference.dequantize(type, bytes);
+        FloatTensor tensor = FloatTensor.of(type, MemorySegment.ofArray(bytes), expected.length);
+        // a range that starts at the second block and ends one block short, written at an offset
+        int from = type.blockSize;
+        int n = expected.length - 2 * type.blockSize;
+        float[] out = new float[n + 3];
+        tensor.dequantize(from, out, 3, n);
+        assertArrayEquals(Arrays.copyOfRange(expected, from, from + n), Arrays.copyOfRange(out, 3, n + 3), type.toString());
     }
 
     @ParameterizedTest
@@ -101,7 +84,7 @@ class BlockTypesTest {
             int rows = 3;
             byte[] bytes = randomBlocks(type, rows * blocksPerRow, random);
             float[] weights = GgmlReference.dequantize(type, bytes);
-            Tensor tensor = open(type, weights.length, MemorySegment.ofArray(bytes));
+            FloatTensor tensor = FloatTensor.of(type, MemorySegment.ofArray(bytes), weights.length);
             int xOffset = 5; // activations need not start at 0
             float[] x = new float[xOffset + n + 3];
             for (int i = 0; i < x.length; i++) {

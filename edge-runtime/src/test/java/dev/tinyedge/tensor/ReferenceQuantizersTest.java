@@ -4,7 +4,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -15,19 +16,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ReferenceQuantizersTest {
 
     static byte[] quantize(GgmlType type, float[] x) {
-        byte[] out = new byte[Math.toIntExact(type.byteSize(x.length))];
-        MemorySegment segment = MemorySegment.ofArray(out);
-        switch (type) {
-            case Q4_1 -> Q4_1Tensor.quantize(x, 0, x.length, segment, 0);
-            case Q5_0 -> Q5_0Tensor.quantize(x, 0, x.length, segment, 0);
-            case Q5_1 -> Q5_1Tensor.quantize(x, 0, x.length, segment, 0);
-            case Q4_K -> Q4_KTensor.quantize(x, 0, x.length, segment, 0);
-            case Q5_K -> Q5_KTensor.quantize(x, 0, x.length, segment, 0);
-            case Q6_K -> Q6_KTensor.quantize(x, 0, x.length, segment, 0);
-            case BF16 -> BF16Tensor.quantize(x, 0, x.length, segment, 0);
-            default -> throw new IllegalArgumentException(type.toString());
-        }
-        return out;
+        ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(type.byteSize(x.length))).order(ByteOrder.LITTLE_ENDIAN);
+        FloatTensor.encode(type, x, 0, x.length, out);
+        assertEquals(out.capacity(), out.position(), "bytes written");
+        return out.array();
     }
 
     /** Gaussian weights, with every fifth block shifted off zero and every seventh carrying an outlier. */

@@ -1,13 +1,7 @@
 package dev.tinyedge.parity;
 
-import dev.tinyedge.tensor.BF16Tensor;
+import dev.tinyedge.tensor.FloatTensor;
 import dev.tinyedge.tensor.GgmlType;
-import dev.tinyedge.tensor.Q4_1Tensor;
-import dev.tinyedge.tensor.Q4_KTensor;
-import dev.tinyedge.tensor.Q5_0Tensor;
-import dev.tinyedge.tensor.Q5_1Tensor;
-import dev.tinyedge.tensor.Q5_KTensor;
-import dev.tinyedge.tensor.Q6_KTensor;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -20,6 +14,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
@@ -39,15 +35,9 @@ class GgmlCodecParityTest {
 
     @BeforeAll
     static void loadGgml() {
-        Path library = null;
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null && library == null; dir = dir.getParent()) {
-            if (Files.isRegularFile(dir.resolve(LIBRARY))) {
-                library = dir.resolve(LIBRARY);
-            }
-        }
-        if (library == null) {
-            throw new IllegalStateException("no " + LIBRARY + " at or above " + Path.of("").toAbsolutePath()
-                    + ": run tests/node/install.sh");
+        Path library = LlamaCpp.repositoryRoot().resolve(LIBRARY);
+        if (!Files.isRegularFile(library)) {
+            throw new IllegalStateException("no " + library + ": run tests/node/install.sh");
         }
         arena = Arena.ofShared();
         ggml = SymbolLookup.libraryLookup(library, arena);
@@ -93,37 +83,18 @@ class GgmlCodecParityTest {
         byte[] bytes = tinyedgeQuantize(type, testData(256 * 16, new Random(100 + type.id)));
         long n = bytes.length / type.typeSize * (long) type.blockSize;
         float[] expected = ggmlDequantize(type, bytes, n);
-        MemorySegment data = MemorySegment.ofArray(bytes);
+        FloatTensor tensor = FloatTensor.of(type, MemorySegment.ofArray(bytes), n);
         float[] actual = new float[expected.length];
         for (int i = 0; i < actual.length; i++) {
-            actual[i] = switch (type) {
-                case Q4_1 -> new Q4_1Tensor(n, data).getFloat(i);
-                case Q5_0 -> new Q5_0Tensor(n, data).getFloat(i);
-                case Q5_1 -> new Q5_1Tensor(n, data).getFloat(i);
-                case Q4_K -> new Q4_KTensor(n, data).getFloat(i);
-                case Q5_K -> new Q5_KTensor(n, data).getFloat(i);
-                case Q6_K -> new Q6_KTensor(n, data).getFloat(i);
-                case BF16 -> new BF16Tensor(n, data).getFloat(i);
-                default -> throw new IllegalArgumentException(type.toString());
-            };
+            actual[i] = tensor.getFloat(i);
         }
         assertArrayEquals(expected, actual, type.toString());
     }
 
     private static byte[] tinyedgeQuantize(GgmlType type, float[] x) {
-        byte[] out = new byte[Math.toIntExact(type.byteSize(x.length))];
-        MemorySegment segment = MemorySegment.ofArray(out);
-        switch (type) {
-            case Q4_1 -> Q4_1Tensor.quantize(x, 0, x.length, segment, 0);
-            case Q5_0 -> Q5_0Tensor.quantize(x, 0, x.length, segment, 0);
-            case Q5_1 -> Q5_1Tensor.quantize(x, 0, x.length, segment, 0);
-            case Q4_K -> Q4_KTensor.quantize(x, 0, x.length, segment, 0);
-            case Q5_K -> Q5_KTensor.quantize(x, 0, x.length, segment, 0);
-            case Q6_K -> Q6_KTensor.quantize(x, 0, x.length, segment, 0);
-            case BF16 -> BF16Tensor.quantize(x, 0, x.length, segment, 0);
-            default -> throw new IllegalArgumentException(type.toString());
-        }
-        return out;
+        ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(type.byteSize(x.length))).order(ByteOrder.LITTLE_ENDIAN);
+        FloatTensor.encode(type, x, 0, x.length, out);
+        return out.array();
     }
 
     private static byte[] ggmlQuantize(GgmlType type, float[] x) throws Throwable {
