@@ -16,6 +16,7 @@ import java.nio.file.NoSuchFileException;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 TokenizeCommand.class,
+                QuantizeCommand.class,
         })
 public final class Main {
     public static final int EXIT_RUNTIME = 1;
