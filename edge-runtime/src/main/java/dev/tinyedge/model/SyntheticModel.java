@@ -2,6 +2,7 @@ package dev.tinyedge.model;
 
 import dev.tinyedge.gguf.GgufValue;
 import dev.tinyedge.gguf.GgufWriter;
+import dev.tinyedge.quantize.QuantMix;
 import dev.tinyedge.tensor.FloatTensor;
 import dev.tinyedge.tensor.GgmlType;
 
@@ -36,27 +37,22 @@ public final class SyntheticModel {
         };
     }
 
-    /** llama.cpp's general.file_type (llama_ftype) for a model whose matrices are {@code type}. */
-    static int fileType(GgmlType type) {
-        return switch (type) {
-            case F32 -> 0;
-            case F16 -> 1;
-            case Q4_0 -> 2;
-            case Q8_0 -> 7;
-            default -> throw new IllegalArgumentException("synthetic models are " + FloatTensor.supportedTypes() + ", not " + type);
-        };
+    /** {@link #writer(Preset, QuantMix, boolean, long)} with every matrix in {@code type}. */
+    public static GgufWriter writer(Preset preset, GgmlType type, long seed) {
+        return writer(preset, QuantMix.of(type), true, seed);
     }
 
     /**
-     * A writer holding the model's metadata and tensors (matrices in {@code type}, norms in F32, as
-     * llama.cpp's converters do); the caller adds the tokenizer metadata and writes it.
+     * A writer holding the model's metadata and tensors (matrices in the types {@code mix} gives them,
+     * norms in F32, as llama.cpp's converters and quantizer do); the caller adds the tokenizer metadata and
+     * writes it.
      */
-    public static GgufWriter writer(Preset preset, GgmlType type, long seed) {
+    public static GgufWriter writer(Preset preset, QuantMix mix, boolean pure, long seed) {
         LlamaConfig c = preset.config();
         GgufWriter w = new GgufWriter()
                 .put("general.architecture", GgufValue.string(LlamaConfig.ARCHITECTURE))
-                .put("general.name", GgufValue.string("synthetic-" + preset.name() + "-" + type.name().toLowerCase()))
-                .put("general.file_type", GgufValue.u32(fileType(type)))
+                .put("general.name", GgufValue.string("synthetic-" + preset.name() + "-" + mix.cliName))
+                .put("general.file_type", GgufValue.u32(mix.fileType))
                 .put("llama.vocab_size", GgufValue.u32(c.vocabSize()))
                 .put("llama.context_length", GgufValue.u32(c.contextLength()))
                 .put("llama.embedding_length", GgufValue.u32(c.dim()))
@@ -73,6 +69,7 @@ public final class SyntheticModel {
             if (shape.length == 1) {
                 norm(w, name, (int) shape[0]);
             } else {
+                GgmlType type = mix.typeFor(name, shape, GgmlType.F32, c.layers(), !preset.outputHead(), pure);
                 matrix(w, name, type, (int) shape[0], (int) shape[1], tensorSeed);
             }
         });

@@ -58,6 +58,16 @@ public enum QuantMix {
         throw new IllegalArgumentException("unknown type '" + name + "' (expected one of " + names() + ")");
     }
 
+    /** The mixture whose matrices are {@code type} (written pure, it is that type throughout). */
+    public static QuantMix of(GgmlType type) {
+        for (QuantMix mix : values()) {
+            if (mix.baseType == type) {
+                return mix;
+            }
+        }
+        throw new IllegalArgumentException("no mixture of " + type + " matrices");
+    }
+
     public static String names() {
         return Arrays.stream(values()).map(m -> m.cliName).collect(Collectors.joining(", "));
     }
