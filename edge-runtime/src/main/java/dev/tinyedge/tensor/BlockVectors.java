@@ -41,6 +41,22 @@ final class BlockVectors {
         return acc;
     }
 
+    /** out[outOffset + i] = q[i]·scale over the 16 lanes of q, rounded as the scalar product is. */
+    static void store(ByteVector q, float scale, float[] out, int outOffset) {
+        int lanes = F.length();
+        for (int part = 0; part < B.length() / lanes; part++) {
+            ((FloatVector) q.castShape(F, part)).mul(scale).intoArray(out, outOffset + part * lanes);
+        }
+    }
+
+    /** out[outOffset + i] = q[i]·scale + bias, with two roundings like ggml's scalar dequantization. */
+    static void store(ByteVector q, float scale, float bias, float[] out, int outOffset) {
+        int lanes = F.length();
+        for (int part = 0; part < B.length() / lanes; part++) {
+            ((FloatVector) q.castShape(F, part)).mul(scale).add(bias).intoArray(out, outOffset + part * lanes);
+        }
+    }
+
     /** The next {@code bytes} of {@code out} as a segment to write blocks into; moves out's position past them. */
     static MemorySegment claim(ByteBuffer out, long bytes) {
         MemorySegment blocks = MemorySegment.ofBuffer(out).asSlice(0, bytes);

@@ -58,11 +58,9 @@ public final class Q4_1Tensor extends FloatTensor {
             long block = (offset + i) / BLOCK * BYTES;
             float d = BlockVectors.f16(data, block);
             float m = BlockVectors.f16(data, block + 2);
-            for (int j = 0; j < 16; j++) {
-                int packed = KQuants.u8(data, block + QS + j);
-                out[outOffset + i + j] = (packed & 0xF) * d + m;
-                out[outOffset + i + j + 16] = (packed >> 4) * d + m;
-            }
+            ByteVector packed = BlockVectors.load16(data, block + QS);
+            BlockVectors.store(packed.and((byte) 0xF), d, m, out, outOffset + i);
+            BlockVectors.store(packed.lanewise(VectorOperators.LSHR, 4), d, m, out, outOffset + i + 16);
         }
     }
 

@@ -49,22 +49,18 @@ public final class Q4_KTensor extends FloatTensor {
     @Override
     public float dot(long offset, float[] x, int xOffset, int n) {
         FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < n / QK_K; b++) {
-            long block = (offset / QK_K + b) * BYTES;
-            int xBlock = xOffset + b * QK_K;
-            float d = BlockVectors.f16(data, block);
-            float dmin = BlockVectors.f16(data, block + 2);
+        float[] scales = new float[8];
+        float[] mins = new float[8];
+        for (int i = 0; i < n; i += QK_K) {
+            long block = (offset + i) / QK_K * BYTES;
+            KQuants.scalesAndMins(data, block, scales, mins);
             for (int chunk = 0; chunk < 4; chunk++) {
-                float d1 = d * KQuants.scale6(data, block + SCALES, 2 * chunk);
-                float m1 = dmin * KQuants.min6(data, block + SCALES, 2 * chunk);
-                float d2 = d * KQuants.scale6(data, block + SCALES, 2 * chunk + 1);
-                float m2 = dmin * KQuants.min6(data, block + SCALES, 2 * chunk + 1);
                 for (int half = 0; half < 2; half++) {
                     ByteVector packed = BlockVectors.load16(data, block + QS + chunk * 32 + half * 16);
-                    int xi = xBlock + chunk * 64 + half * 16;
-                    acc = BlockVectors.accumulate(packed.and((byte) 0xF), d1, -m1, x, xi, acc);
+                    int xi = xOffset + i + chunk * 64 + half * 16;
+                    acc = BlockVectors.accumulate(packed.and((byte) 0xF), scales[2 * chunk], -mins[2 * chunk], x, xi, acc);
                     acc = BlockVectors.accumulate(packed.lanewise(VectorOperators.LSHR, 4),
-                            d2, -m2, x, xi + 32, acc);
+                            scales[2 * chunk + 1], -mins[2 * chunk + 1], x, xi + 32, acc);
                 }
             }
         }
@@ -73,20 +69,17 @@ public final class Q4_KTensor extends FloatTensor {
 
     @Override
     public void dequantize(long offset, float[] out, int outOffset, int n) {
+        float[] scales = new float[8];
+        float[] mins = new float[8];
         for (int i = 0; i < n; i += QK_K) {
             long block = (offset + i) / QK_K * BYTES;
-            float d = BlockVectors.f16(data, block);
-            float dmin = BlockVectors.f16(data, block + 2);
+            KQuants.scalesAndMins(data, block, scales, mins);
             for (int chunk = 0; chunk < 4; chunk++) {
-                float d1 = d * KQuants.scale6(data, block + SCALES, 2 * chunk);
-                float m1 = dmin * KQuants.min6(data, block + SCALES, 2 * chunk);
-                float d2 = d * KQuants.scale6(data, block + SCALES, 2 * chunk + 1);
-                float m2 = dmin * KQuants.min6(data, block + SCALES, 2 * chunk + 1);
-                int o = outOffset + i + chunk * 64;
-                for (int l = 0; l < 32; l++) {
-                    int packed = KQuants.u8(data, block + QS + chunk * 32 + l);
-                    out[o + l] = d1 * (packed & 0xF) - m1;
-                    out[o + 32 + l] = d2 * (packed >> 4) - m2;
+                for (int half = 0; half < 2; half++) {
+                    ByteVector packed = BlockVectors.load16(data, block + QS + chunk * 32 + half * 16);
+                    int o = outOffset + i + chunk * 64 + half * 16;
+                    BlockVectors.store(packed.and((byte) 0xF), scales[2 * chunk], -mins[2 * chunk], out, o);
+                    BlockVectors.store(packed.lanewise(VectorOperators.LSHR, 4), scales[2 * chunk + 1], -mins[2 * chunk + 1], out, o + 32);
                 }
             }
         }

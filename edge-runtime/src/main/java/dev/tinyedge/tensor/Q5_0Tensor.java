@@ -59,12 +59,9 @@ public final class Q5_0Tensor extends FloatTensor {
         for (int i = 0; i < n; i += BLOCK) {
             long block = (offset + i) / BLOCK * BYTES;
             float d = BlockVectors.f16(data, block);
-            int highBits = data.get(U32, block + QH);
-            for (int j = 0; j < 16; j++) {
-                int packed = KQuants.u8(data, block + QS + j);
-                out[outOffset + i + j] = (((packed & 0xF) | ((highBits >>> j) & 1) << 4) - 16) * d;
-                out[outOffset + i + j + 16] = (((packed >> 4) | ((highBits >>> (j + 16)) & 1) << 4) - 16) * d;
-            }
+            FifthBits.Quants q = FifthBits.unpack(data, block + QH, block + QS);
+            BlockVectors.store(q.low().sub((byte) 16), d, out, outOffset + i);
+            BlockVectors.store(q.high().sub((byte) 16), d, out, outOffset + i + 16);
         }
     }
 

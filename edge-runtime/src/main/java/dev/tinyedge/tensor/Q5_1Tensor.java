@@ -60,12 +60,9 @@ public final class Q5_1Tensor extends FloatTensor {
             long block = (offset + i) / BLOCK * BYTES;
             float d = BlockVectors.f16(data, block);
             float m = BlockVectors.f16(data, block + 2);
-            int highBits = data.get(U32, block + QH);
-            for (int j = 0; j < 16; j++) {
-                int packed = KQuants.u8(data, block + QS + j);
-                out[outOffset + i + j] = ((packed & 0xF) | ((highBits >>> j) & 1) << 4) * d + m;
-                out[outOffset + i + j + 16] = ((packed >> 4) | ((highBits >>> (j + 16)) & 1) << 4) * d + m;
-            }
+            FifthBits.Quants q = FifthBits.unpack(data, block + QH, block + QS);
+            BlockVectors.store(q.low(), d, m, out, outOffset + i);
+            BlockVectors.store(q.high(), d, m, out, outOffset + i + 16);
         }
     }
 

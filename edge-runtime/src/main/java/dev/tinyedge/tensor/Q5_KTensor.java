@@ -52,54 +52,54 @@ public final class Q5_KTensor extends FloatTensor {
     @Override
     public float dot(long offset, float[] x, int xOffset, int n) {
         FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < n / QK_K; b++) {
-            long block = (offset / QK_K + b) * BYTES;
-            int xBlock = xOffset + b * QK_K;
-            float d = BlockVectors.f16(data, block);
-            float dmin = BlockVectors.f16(data, block + 2);
-            for (int chunk = 0; chunk < 4; chunk++) {
-                float d1 = d * KQuants.scale6(data, block + SCALES, 2 * chunk);
-                float m1 = dmin * KQuants.min6(data, block + SCALES, 2 * chunk);
-                float d2 = d * KQuants.scale6(data, block + SCALES, 2 * chunk + 1);
-                float m2 = dmin * KQuants.min6(data, block + SCALES, 2 * chunk + 1);
-                for (int half = 0; half < 2; half++) {
+        float[] scales = new float[8];
+        float[] mins = new float[8];
+        for (int i = 0; i < n; i += QK_K) {
+            long block = (offset + i) / QK_K * BYTES;
+            KQuants.scalesAndMins(data, block, scales, mins);
+            for (int half = 0; half < 2; half++) {
+                // chunk j's fifth bits are bits 2j and 2j+1: shift them down to bits 0 and 1 chunk by chunk
+                ByteVector highBits = BlockVectors.load16(data, block + QH + half * 16);
+                for (int chunk = 0; chunk < 4; chunk++) {
                     ByteVector packed = BlockVectors.load16(data, block + QS + chunk * 32 + half * 16);
-                    ByteVector highBits = BlockVectors.load16(data, block + QH + half * 16);
-                    ByteVector lo = packed.and((byte) 0xF).or(fifthBit(highBits, 2 * chunk));
-                    ByteVector hi = packed.lanewise(VectorOperators.LSHR, 4).or(fifthBit(highBits, 2 * chunk + 1));
-                    int xi = xBlock + chunk * 64 + half * 16;
-                    acc = BlockVectors.accumulate(lo, d1, -m1, x, xi, acc);
-                    acc = BlockVectors.accumulate(hi, d2, -m2, x, xi + 32, acc);
+                    int xi = xOffset + i + chunk * 64 + half * 16;
+                    acc = BlockVectors.accumulate(low(packed, highBits), scales[2 * chunk], -mins[2 * chunk], x, xi, acc);
+                    acc = BlockVectors.accumulate(high(packed, highBits), scales[2 * chunk + 1], -mins[2 * chunk + 1], x, xi + 32, acc);
+                    highBits = highBits.lanewise(VectorOperators.LSHR, 2);
                 }
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
-    private static ByteVector fifthBit(ByteVector highBits, int bit) {
-        return highBits.lanewise(VectorOperators.LSHR, bit).and((byte) 1).lanewise(VectorOperators.LSHL, 4);
-    }
-
     @Override
     public void dequantize(long offset, float[] out, int outOffset, int n) {
+        float[] scales = new float[8];
+        float[] mins = new float[8];
         for (int i = 0; i < n; i += QK_K) {
             long block = (offset + i) / QK_K * BYTES;
-            float d = BlockVectors.f16(data, block);
-            float dmin = BlockVectors.f16(data, block + 2);
-            for (int chunk = 0; chunk < 4; chunk++) {
-                float d1 = d * KQuants.scale6(data, block + SCALES, 2 * chunk);
-                float m1 = dmin * KQuants.min6(data, block + SCALES, 2 * chunk);
-                float d2 = d * KQuants.scale6(data, block + SCALES, 2 * chunk + 1);
-                float m2 = dmin * KQuants.min6(data, block + SCALES, 2 * chunk + 1);
-                int o = outOffset + i + chunk * 64;
-                for (int l = 0; l < 32; l++) {
-                    int packed = KQuants.u8(data, block + QS + chunk * 32 + l);
-                    int high = KQuants.u8(data, block + QH + l) >> (2 * chunk);
-                    out[o + l] = d1 * ((packed & 0xF) | (high & 1) << 4) - m1;
-                    out[o + 32 + l] = d2 * ((packed >> 4) | (high & 2) << 3) - m2;
+            KQuants.scalesAndMins(data, block, scales, mins);
+            for (int half = 0; half < 2; half++) {
+                ByteVector highBits = BlockVectors.load16(data, block + QH + half * 16);
+                for (int chunk = 0; chunk < 4; chunk++) {
+                    ByteVector packed = BlockVectors.load16(data, block + QS + chunk * 32 + half * 16);
+                    int o = outOffset + i + chunk * 64 + half * 16;
+                    BlockVectors.store(low(packed, highBits), scales[2 * chunk], -mins[2 * chunk], out, o);
+                    BlockVectors.store(high(packed, highBits), scales[2 * chunk + 1], -mins[2 * chunk + 1], out, o + 32);
+                    highBits = highBits.lanewise(VectorOperators.LSHR, 2);
                 }
             }
         }
+    }
+
+    /** The first 32 weights of a chunk: low nibbles, fifth bit from bit 0 of the (shifted) high bits. */
+    private static ByteVector low(ByteVector packed, ByteVector highBits) {
+        return packed.and((byte) 0xF).or(highBits.and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+    }
+
+    /** The last 32 weights of a chunk: high nibbles, fifth bit from bit 1. */
+    private static ByteVector high(ByteVector packed, ByteVector highBits) {
+        return packed.lanewise(VectorOperators.LSHR, 4).or(highBits.and((byte) 2).lanewise(VectorOperators.LSHL, 3));
     }
 
     /**

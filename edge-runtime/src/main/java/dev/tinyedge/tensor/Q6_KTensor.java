@@ -51,29 +51,22 @@ public final class Q6_KTensor extends FloatTensor {
     @Override
     public float dot(long offset, float[] x, int xOffset, int n) {
         FloatVector acc = FloatVector.zero(F);
-        ByteVector thirtyTwo = ByteVector.broadcast(BlockVectors.B, (byte) 32);
-        for (int b = 0; b < n / QK_K; b++) {
-            long block = (offset / QK_K + b) * BYTES;
-            float d = BlockVectors.f16(data, block + D);
+        float[] scales = new float[16];
+        for (int i = 0; i < n; i += QK_K) {
+            long block = (offset + i) / QK_K * BYTES;
+            scales(block, scales);
             for (int half = 0; half < 2; half++) {
                 for (int l = 0; l < 32; l += 16) {
-                    ByteVector nibblesA = BlockVectors.load16(data, block + half * 64 + l);
-                    ByteVector nibblesB = BlockVectors.load16(data, block + half * 64 + 32 + l);
-                    ByteVector highs = BlockVectors.load16(data, block + QH + half * 32 + l);
-                    ByteVector[] q = {
-                            nibblesA.and((byte) 0xF),
-                            nibblesB.and((byte) 0xF),
-                            nibblesA.lanewise(VectorOperators.LSHR, 4),
-                            nibblesB.lanewise(VectorOperators.LSHR, 4),
-                    };
-                    for (int quarter = 0; quarter < 4; quarter++) {
-                        ByteVector top = highs.lanewise(VectorOperators.LSHR, 2 * quarter).and((byte) 3)
-                                .lanewise(VectorOperators.LSHL, 4);
-                        int within = half * 128 + quarter * 32 + l;
-                        float scale = d * data.get(ValueLayout.JAVA_BYTE, block + SCALES + within / 16);
-                        acc = BlockVectors.accumulate(q[quarter].or(top).sub(thirtyTwo), scale, 0f,
-                                x, xOffset + b * QK_K + within, acc);
-                    }
+                    ByteVector a = BlockVectors.load16(data, block + half * 64 + l);
+                    ByteVector b = BlockVectors.load16(data, block + half * 64 + 32 + l);
+                    ByteVector h = BlockVectors.load16(data, block + QH + half * 32 + l);
+                    int s = half * 8 + l / 16;
+                    int xi = xOffset + i + half * 128 + l;
+                    // the quants are stored plus 32: fold the −32 into the bias rather than subtract per lane
+                    acc = BlockVectors.accumulate(quarter0(a, h), scales[s], -32 * scales[s], x, xi, acc);
+                    acc = BlockVectors.accumulate(quarter1(b, h), scales[s + 2], -32 * scales[s + 2], x, xi + 32, acc);
+                    acc = BlockVectors.accumulate(quarter2(a, h), scales[s + 4], -32 * scales[s + 4], x, xi + 64, acc);
+                    acc = BlockVectors.accumulate(quarter3(b, h), scales[s + 6], -32 * scales[s + 6], x, xi + 96, acc);
                 }
             }
         }
@@ -82,26 +75,51 @@ public final class Q6_KTensor extends FloatTensor {
 
     @Override
     public void dequantize(long offset, float[] out, int outOffset, int n) {
+        float[] scales = new float[16];
         for (int i = 0; i < n; i += QK_K) {
             long block = (offset + i) / QK_K * BYTES;
-            float d = BlockVectors.f16(data, block + D);
+            scales(block, scales);
             for (int half = 0; half < 2; half++) {
-                long nibbles = block + half * 64;
-                long highs = block + QH + half * 32;
-                long scales = block + SCALES + half * 8;
-                int o = outOffset + i + half * 128;
-                for (int l = 0; l < 32; l++) {
-                    int a = KQuants.u8(data, nibbles + l);
-                    int b = KQuants.u8(data, nibbles + 32 + l);
-                    int h = KQuants.u8(data, highs + l);
-                    long s = scales + l / 16;
-                    out[o + l] = d * data.get(ValueLayout.JAVA_BYTE, s) * (((a & 0xF) | (h & 3) << 4) - 32);
-                    out[o + 32 + l] = d * data.get(ValueLayout.JAVA_BYTE, s + 2) * (((b & 0xF) | (h >> 2 & 3) << 4) - 32);
-                    out[o + 64 + l] = d * data.get(ValueLayout.JAVA_BYTE, s + 4) * (((a >> 4) | (h >> 4 & 3) << 4) - 32);
-                    out[o + 96 + l] = d * data.get(ValueLayout.JAVA_BYTE, s + 6) * (((b >> 4) | (h >> 6 & 3) << 4) - 32);
+                for (int l = 0; l < 32; l += 16) {
+                    ByteVector a = BlockVectors.load16(data, block + half * 64 + l);
+                    ByteVector b = BlockVectors.load16(data, block + half * 64 + 32 + l);
+                    ByteVector h = BlockVectors.load16(data, block + QH + half * 32 + l);
+                    int s = half * 8 + l / 16;
+                    int o = outOffset + i + half * 128 + l;
+                    // (q − 32)·(d·scale), rounded as ggml rounds it
+                    BlockVectors.store(quarter0(a, h).sub((byte) 32), scales[s], out, o);
+                    BlockVectors.store(quarter1(b, h).sub((byte) 32), scales[s + 2], out, o + 32);
+                    BlockVectors.store(quarter2(a, h).sub((byte) 32), scales[s + 4], out, o + 64);
+                    BlockVectors.store(quarter3(b, h).sub((byte) 32), scales[s + 6], out, o + 96);
                 }
             }
         }
+    }
+
+    /** d·scale for the sixteen groups of 16 weights of the block. */
+    private void scales(long block, float[] scales) {
+        float d = BlockVectors.f16(data, block + D);
+        for (int j = 0; j < 16; j++) {
+            scales[j] = d * data.get(ValueLayout.JAVA_BYTE, block + SCALES + j);
+        }
+    }
+
+    // Weights l, 32 + l, 64 + l, 96 + l of a half, as stored (0..63): a low or high nibble of byte a (l) or
+    // b (32 + l), and bits 0-1, 2-3, 4-5 or 6-7 of h moved to bits 4-5.
+    private static ByteVector quarter0(ByteVector a, ByteVector h) {
+        return a.and((byte) 0xF).or(h.lanewise(VectorOperators.LSHL, 4).and((byte) 0x30));
+    }
+
+    private static ByteVector quarter1(ByteVector b, ByteVector h) {
+        return b.and((byte) 0xF).or(h.lanewise(VectorOperators.LSHL, 2).and((byte) 0x30));
+    }
+
+    private static ByteVector quarter2(ByteVector a, ByteVector h) {
+        return a.lanewise(VectorOperators.LSHR, 4).or(h.and((byte) 0x30));
+    }
+
+    private static ByteVector quarter3(ByteVector b, ByteVector h) {
+        return b.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30));
     }
 
     /**

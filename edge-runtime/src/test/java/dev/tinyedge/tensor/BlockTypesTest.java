@@ -12,7 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * Dequantization and dot products of the block types against {@link GgmlReference}, on random blocks
- * (random quants and scales, sane fp16 deltas).
+ * (random quants and scales, sane fp16 deltas). Run with -Dtinyedge.vector.bits=128 (NEON width) and 256
+ * as well as the default.
  */
 class BlockTypesTest {
 
