@@ -59,8 +59,9 @@ public final class QuantizeCommand implements Callable<Integer> {
             Console console = System.console();
             Requantizer.write(in, plans, mix, output, console != null && console.isTerminal()
                     ? new ProgressBar(System.err) : (done, total, tensor) -> { });
-            log.info("wrote {} ({}, {} MB from {} MB) in {} s", output, mix.cliName + (pure ? " --pure" : ""),
-                    Files.size(output) / 1_000_000, in.fileSize() / 1_000_000, (System.nanoTime() - started) / 1_000_000_000);
+            log.info(String.format(Locale.ROOT, "wrote %s (%s%s): %d tensors, %.1f MB (was %.1f MB) in %.1f s", output,
+                    mix.cliName, pure ? " --pure" : "", plans.size(), Files.size(output) / 1e6, in.fileSize() / 1e6,
+                    (System.nanoTime() - started) / 1e9));
         } catch (GgufFormatException e) {
             throw new Main.ModelFileException(input, e);
         }
