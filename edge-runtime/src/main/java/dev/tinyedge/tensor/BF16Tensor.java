@@ -12,14 +12,12 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
-
 /** BF16: the top 16 bits of an IEEE float, little-endian. */
 public final class BF16Tensor extends FloatTensor {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** As many 16-bit lanes as F has float lanes, so one load widens to one float vector. */
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.length() * 16));
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
-
 
     BF16Tensor(MemorySegment data, long size) {
         super(data, size);
@@ -41,10 +39,7 @@ public final class BF16Tensor extends FloatTensor {
         FloatVector acc = FloatVector.zero(F);
         int upper = F.loopBound(n);
         for (int i = 0; i < upper; i += F.length()) {
-            ShortVector bits = ShortVector.fromMemorySegment(S, data, (offset + i) * 2, ByteOrder.LITTLE_ENDIAN);
-            FloatVector w = ((IntVector) bits.convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            acc = w.fma(FloatVector.fromArray(F, x, xOffset + i), acc);
+            acc = load(offset + i).fma(FloatVector.fromArray(F, x, xOffset + i), acc);
         }
         float sum = acc.reduceLanes(VectorOperators.ADD);
         for (int i = upper; i < n; i++) {
@@ -55,9 +50,19 @@ public final class BF16Tensor extends FloatTensor {
 
     @Override
     public void dequantize(long offset, float[] out, int outOffset, int n) {
-        for (int i = 0; i < n; i++) {
+        int upper = F.loopBound(n);
+        for (int i = 0; i < upper; i += F.length()) {
+            load(offset + i).intoArray(out, outOffset + i);
+        }
+        for (int i = upper; i < n; i++) {
             out[outOffset + i] = getFloat(offset + i);
         }
+    }
+
+    /** Elements [index, index + F.length()) widened to floats. */
+    private FloatVector load(long index) {
+        ShortVector bits = ShortVector.fromMemorySegment(S, data, index * 2, ByteOrder.LITTLE_ENDIAN);
+        return ((IntVector) bits.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
     public static float toFloat(short bits) {

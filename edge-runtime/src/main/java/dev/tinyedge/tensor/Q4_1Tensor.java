@@ -8,7 +8,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 
-
 /**
  * Q4_1 (ggml block_q4_1, 20 bytes per 32 weights): fp16 d, fp16 m, 16 bytes of nibbles; byte j holds
  * weight j in its low nibble and weight j + 16 in its high nibble. Weight = q·d + m.
@@ -17,7 +16,6 @@ public final class Q4_1Tensor extends FloatTensor {
     static final int BLOCK = 32;
     static final int BYTES = 20;
     private static final int QS = 4;
-
 
     Q4_1Tensor(MemorySegment data, long size) {
         super(data, size);

@@ -21,7 +21,6 @@ public final class Q4_KTensor extends FloatTensor {
     private static final int SCALES = 4;
     private static final int QS = 16;
 
-
     Q4_KTensor(MemorySegment data, long size) {
         super(data, size);
     }

@@ -8,7 +8,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
-
 /**
  * Q5_0 (ggml block_q5_0, 22 bytes per 32 weights): fp16 d, a little-endian u32 of fifth bits (bit j
  * for weight j), 16 bytes of low nibbles laid out like Q4_0. Weight = (q − 16)·d.
@@ -19,7 +18,6 @@ public final class Q5_0Tensor extends FloatTensor {
     private static final int QH = 2;
     private static final int QS = 6;
     static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-
 
     Q5_0Tensor(MemorySegment data, long size) {
         super(data, size);

@@ -19,7 +19,6 @@ public final class Q5_1Tensor extends FloatTensor {
     private static final int QH = 4;
     private static final int QS = 8;
 
-
     Q5_1Tensor(MemorySegment data, long size) {
         super(data, size);
     }

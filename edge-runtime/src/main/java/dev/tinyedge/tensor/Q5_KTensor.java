@@ -23,7 +23,6 @@ public final class Q5_KTensor extends FloatTensor {
     private static final int QH = 16;
     private static final int QS = 48;
 
-
     Q5_KTensor(MemorySegment data, long size) {
         super(data, size);
     }

@@ -23,7 +23,6 @@ public final class Q6_KTensor extends FloatTensor {
     private static final int SCALES = 192;
     private static final int D = 208;
 
-
     Q6_KTensor(MemorySegment data, long size) {
         super(data, size);
     }
