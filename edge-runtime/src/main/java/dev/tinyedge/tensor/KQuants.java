@@ -11,7 +11,7 @@ import java.util.Arrays;
  */
 final class KQuants {
     /** Elements per super-block. */
-    static final int QK_K = 256;
+    static final int QK_K = GgmlType.Q4_K.blockSize;
     /** Below this largest magnitude a group counts as all zero (ggml's GROUP_MAX_EPS). */
     static final float GROUP_MAX_EPS = 1e-15f;
 

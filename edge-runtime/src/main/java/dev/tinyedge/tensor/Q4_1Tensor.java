@@ -13,8 +13,8 @@ import java.nio.ByteBuffer;
  * weight j in its low nibble and weight j + 16 in its high nibble. Weight = q·d + m.
  */
 public final class Q4_1Tensor extends FloatTensor {
-    static final int BLOCK = 32;
-    static final int BYTES = 20;
+    static final int BLOCK = GgmlType.Q4_1.blockSize;
+    static final int BYTES = GgmlType.Q4_1.typeSize;
     private static final int QS = 4;
 
     Q4_1Tensor(MemorySegment data, long size) {

@@ -17,7 +17,7 @@ import static dev.tinyedge.tensor.KQuants.QK_K;
  * 2j) and weight 32 + l in its high nibble (sub-block 2j + 1).
  */
 public final class Q4_KTensor extends FloatTensor {
-    static final int BYTES = 144;
+    static final int BYTES = GgmlType.Q4_K.typeSize;
     private static final int SCALES = 4;
     private static final int QS = 16;
 

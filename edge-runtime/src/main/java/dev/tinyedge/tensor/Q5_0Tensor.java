@@ -13,8 +13,8 @@ import java.nio.ByteOrder;
  * for weight j), 16 bytes of low nibbles laid out like Q4_0. Weight = (q − 16)·d.
  */
 public final class Q5_0Tensor extends FloatTensor {
-    static final int BLOCK = 32;
-    static final int BYTES = 22;
+    static final int BLOCK = GgmlType.Q5_0.blockSize;
+    static final int BYTES = GgmlType.Q5_0.typeSize;
     private static final int QH = 2;
     private static final int QS = 6;
     static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);

@@ -14,8 +14,8 @@ import static dev.tinyedge.tensor.Q5_0Tensor.U32;
  * (bit j for weight j), 16 bytes of low nibbles laid out like Q4_0. Weight = q·d + m.
  */
 public final class Q5_1Tensor extends FloatTensor {
-    static final int BLOCK = 32;
-    static final int BYTES = 24;
+    static final int BLOCK = GgmlType.Q5_1.blockSize;
+    static final int BYTES = GgmlType.Q5_1.typeSize;
     private static final int QH = 4;
     private static final int QS = 8;
 

@@ -18,7 +18,7 @@ import static dev.tinyedge.tensor.KQuants.QK_K;
  * 64j + 32 + l's bit at 2j + 1.
  */
 public final class Q5_KTensor extends FloatTensor {
-    static final int BYTES = 176;
+    static final int BYTES = GgmlType.Q5_K.typeSize;
     private static final int SCALES = 4;
     private static final int QH = 16;
     private static final int QS = 48;

@@ -18,7 +18,7 @@ import static dev.tinyedge.tensor.KQuants.QK_K;
  * 64 + l and 96 + l at bits 0, 2, 4 and 6.
  */
 public final class Q6_KTensor extends FloatTensor {
-    static final int BYTES = 210;
+    static final int BYTES = GgmlType.Q6_K.typeSize;
     private static final int QH = 128;
     private static final int SCALES = 192;
     private static final int D = 208;
