@@ -6,9 +6,11 @@ import dev.tinyedge.quantize.QuantMix;
 import dev.tinyedge.tensor.FloatTensor;
 import dev.tinyedge.tensor.GgmlType;
 
+import java.nio.ByteOrder;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 
 /**
  * Llama models with random weights, for tests and benchmarks. Matrices are uniform with the standard
@@ -25,6 +27,8 @@ public final class SyntheticModel {
             new LlamaConfig(32000, 64, 192, 2, 4, 2, 256, 1e-5f, 10000f), false);
     public static final Preset TINYLLAMA_1_1B = new Preset("tinyllama-1.1b",
             new LlamaConfig(32000, 2048, 5632, 22, 32, 4, 2048, 1e-5f, 10000f), true);
+
+    private static final int ROWS_PER_CHUNK = 64;
 
     private SyntheticModel() {
     }
@@ -108,16 +112,25 @@ public final class SyntheticModel {
         });
     }
 
+    /**
+     * Rows are drawn in order from one generator, a chunk at a time, and quantized in parallel (the K-quant
+     * reference quantizers cost far more than drawing the numbers), so the bytes do not depend on threads.
+     */
     private static void matrix(GgufWriter w, String name, GgmlType type, int cols, int rows, long seed) {
         float bound = (float) Math.sqrt(3.0 / cols); // uniform on [-b, b] has standard deviation b/sqrt(3)
         w.addTensor(name, type, new long[] {cols, rows}, out -> {
             SplittableRandom random = new SplittableRandom(seed);
-            float[] row = new float[cols];
-            for (int r = 0; r < rows; r++) {
-                for (int i = 0; i < cols; i++) {
-                    row[i] = (float) random.nextDouble(-bound, bound);
+            int rowBytes = Math.toIntExact(type.byteSize(cols));
+            float[] chunk = new float[ROWS_PER_CHUNK * cols];
+            for (int first = 0; first < rows; first += ROWS_PER_CHUNK) {
+                int count = Math.min(ROWS_PER_CHUNK, rows - first);
+                for (int i = 0; i < count * cols; i++) {
+                    chunk[i] = (float) random.nextDouble(-bound, bound);
                 }
-                FloatTensor.encode(type, row, 0, cols, out);
+                int start = out.position();
+                IntStream.range(0, count).parallel().forEach(r -> FloatTensor.encode(type, chunk, r * cols, cols,
+                        out.slice(start + r * rowBytes, rowBytes).order(ByteOrder.LITTLE_ENDIAN)));
+                out.position(start + count * rowBytes);
             }
         });
     }
