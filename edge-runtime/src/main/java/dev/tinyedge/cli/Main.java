@@ -17,6 +17,7 @@ import java.nio.file.NoSuchFileException;
                 CommandLine.HelpCommand.class,
                 TokenizeCommand.class,
                 QuantizeCommand.class,
+                InspectCommand.class,
         })
 public final class Main {
     public static final int EXIT_RUNTIME = 1;

@@ -150,7 +150,7 @@ public final class GgufFile implements AutoCloseable {
         }
         if (v.type() == GgufValueType.ARRAY || v.type() == GgufValueType.STRING
                 || v.type() == GgufValueType.FLOAT32 || v.type() == GgufValueType.FLOAT64) {
-            throw new GgufFormatException("metadata key '" + key + "' is " + v.type() + ", expected an integer",
+            throw new GgufFormatException("metadata key " + quoted(key) + " is " + v.type() + ", expected an integer",
                     valueOffsets.get(key));
         }
         return v.asLong();
@@ -162,7 +162,7 @@ public final class GgufFile implements AutoCloseable {
             return fallback;
         }
         if (!(v.value() instanceof Number)) {
-            throw new GgufFormatException("metadata key '" + key + "' is " + v.type() + ", expected a number",
+            throw new GgufFormatException("metadata key " + quoted(key) + " is " + v.type() + ", expected a number",
                     valueOffsets.get(key));
         }
         return v.asDouble();
@@ -181,6 +181,22 @@ public final class GgufFile implements AutoCloseable {
     @Override
     public String toString() {
         return path + " (GGUF v" + version + ", " + tensors.size() + " tensors, " + metadata.size() + " keys)";
+    }
+
+    /**
+     * A key or tensor name as an error message shows it: quoted, cut short, control characters escaped, so that
+     * a hostile name can neither flood nor garble the one-line error.
+     */
+    static String quoted(String name) {
+        StringBuilder sb = new StringBuilder("'");
+        name.codePoints().limit(80).forEach(c -> {
+            if (Character.isISOControl(c)) {
+                sb.append(String.format("\\u%04x", c));
+            } else {
+                sb.appendCodePoint(c);
+            }
+        });
+        return sb.append(name.codePointCount(0, name.length()) > 80 ? "...'" : "'").toString();
     }
 
     /** Reads the header, metadata and tensor infos with a bounds-checked cursor, then checks the data layout. */
@@ -226,7 +242,7 @@ public final class GgufFile implements AutoCloseable {
                     throw new GgufFormatException("empty metadata key", keyAt);
                 }
                 if (metadata.containsKey(key)) {
-                    throw new GgufFormatException("duplicate metadata key '" + key + "'", keyAt);
+                    throw new GgufFormatException("duplicate metadata key " + quoted(key), keyAt);
                 }
                 valueOffsets.put(key, pos);
                 metadata.put(key, value());
@@ -240,10 +256,10 @@ public final class GgufFile implements AutoCloseable {
                 long infoAt = pos;
                 GgufTensorInfo info = tensorInfo();
                 if (tensors.putIfAbsent(info.name(), info) != null) {
-                    throw new GgufFormatException("duplicate tensor name '" + info.name() + "'", infoAt);
+                    throw new GgufFormatException("duplicate tensor name " + quoted(info.name()), infoAt);
                 }
                 infos.add(info);
-                offsetFieldsAt.add(pos - 8);
+                offsetFieldsAt.add(pos - 8); // the data offset is the last field of a tensor info
             }
 
             // like llama.cpp, pad to the data section only when there is one
@@ -262,7 +278,7 @@ public final class GgufFile implements AutoCloseable {
             if (version == 1) {
                 throw new GgufFormatException("GGUF version 1 is not supported (re-convert the model)", at);
             }
-            if ((version & 0xFFFF) == 0) {
+            if (version != 0 && (version & 0xFFFF) == 0) {
                 // what a big-endian file's version 3 reads as, so say so, as llama.cpp does
                 throw new GgufFormatException("unsupported GGUF version " + version
                         + " (a big-endian file? only little-endian GGUF is supported)", at);
@@ -309,14 +325,14 @@ public final class GgufFile implements AutoCloseable {
             }
             int nameBytes = name.getBytes(StandardCharsets.UTF_8).length;
             if (nameBytes >= MAX_TENSOR_NAME_BYTES) {
-                throw new GgufFormatException("tensor name '" + name + "' is " + nameBytes + " bytes long (at most "
+                throw new GgufFormatException("tensor name " + quoted(name) + " is " + nameBytes + " bytes long (at most "
                         + (MAX_TENSOR_NAME_BYTES - 1) + " allowed)", nameAt);
             }
             long dimsAt = pos;
             long nDims = u32();
             // llama.cpp reads n_dims 0 as a scalar, but its writers never produce one and no weight is a scalar
             if (nDims < 1 || nDims > MAX_DIMS) {
-                throw new GgufFormatException("tensor '" + name + "' has " + nDims + " dimensions (1.." + MAX_DIMS
+                throw new GgufFormatException("tensor " + quoted(name) + " has " + nDims + " dimensions (1.." + MAX_DIMS
                         + " allowed)", dimsAt);
             }
             long[] shape = new long[(int) nDims];
@@ -326,11 +342,11 @@ public final class GgufFile implements AutoCloseable {
                 shape[d] = u64();
                 // llama.cpp allows empty tensors; a model has none, and a zero would only divide something later
                 if (shape[d] <= 0) {
-                    throw new GgufFormatException("tensor '" + name + "' has dimension " + d + " of "
+                    throw new GgufFormatException("tensor " + quoted(name) + " has dimension " + d + " of "
                             + Long.toUnsignedString(shape[d]), dimAt);
                 }
                 if (elements > Long.MAX_VALUE / shape[d]) {
-                    throw new GgufFormatException("tensor '" + name + "' has more than 2^63 elements", dimAt);
+                    throw new GgufFormatException("tensor " + quoted(name) + " has more than 2^63 elements", dimAt);
                 }
                 elements *= shape[d];
             }
@@ -338,15 +354,15 @@ public final class GgufFile implements AutoCloseable {
             long typeId = u32();
             GgmlType type = GgmlType.fromId(typeId);
             if (type == null) {
-                throw new GgufFormatException("tensor '" + name + "' has ggml type " + typeId
+                throw new GgufFormatException("tensor " + quoted(name) + " has ggml type " + typeId
                         + ", which is unknown or unsupported", typeAt);
             }
             if (shape[0] % type.blockSize != 0) {
-                throw new GgufFormatException("tensor '" + name + "' row length " + shape[0]
+                throw new GgufFormatException("tensor " + quoted(name) + " row length " + shape[0]
                         + " is not a multiple of " + type + "'s block size " + type.blockSize, dimsAt);
             }
             if (elements / type.blockSize > Long.MAX_VALUE / type.typeSize) {
-                throw new GgufFormatException("tensor '" + name + "' has more than 2^63 bytes", dimsAt);
+                throw new GgufFormatException("tensor " + quoted(name) + " has more than 2^63 bytes", dimsAt);
             }
             long offset = u64();
             return new GgufTensorInfo(name, shape, type, offset);
@@ -365,16 +381,16 @@ public final class GgufFile implements AutoCloseable {
                 long at = offsetFieldsAt.get(i);
                 String offset = Long.toUnsignedString(info.offset());
                 if (Long.remainderUnsigned(info.offset(), alignment) != 0) {
-                    throw new GgufFormatException("tensor '" + info.name() + "' data offset " + offset
+                    throw new GgufFormatException("tensor " + quoted(info.name()) + " data offset " + offset
                             + " is not a multiple of the alignment " + alignment, at);
                 }
                 if (info.offset() != expected) {
-                    throw new GgufFormatException("tensor '" + info.name() + "' data offset " + offset
+                    throw new GgufFormatException("tensor " + quoted(info.name()) + " data offset " + offset
                             + " should be " + expected + " (right after the previous tensor's data)", at);
                 }
                 long byteSize = info.byteSize();
                 if (byteSize > dataSize - expected) {
-                    throw new GgufFormatException("tensor '" + info.name() + "' data [" + expected + ", +"
+                    throw new GgufFormatException("tensor " + quoted(info.name()) + " data [" + expected + ", +"
                             + byteSize + ") runs past the end of the file (data section is " + dataSize
                             + " bytes)", at);
                 }

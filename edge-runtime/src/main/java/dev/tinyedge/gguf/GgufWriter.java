@@ -57,6 +57,9 @@ public final class GgufWriter {
     }
 
     public GgufWriter put(String key, GgufValue value) {
+        if (key.isEmpty()) {
+            throw new IllegalArgumentException("empty metadata key");
+        }
         metadata.put(key, value);
         return this;
     }

@@ -124,6 +124,13 @@ class GgufFileHardeningTest {
         }
     }
 
+    @Test
+    void namesInErrorsAreQuotedCutShortAndFreeOfControlCharacters() {
+        assertEquals("'blk.0.attn_q.weight'", GgufFile.quoted("blk.0.attn_q.weight"));
+        assertEquals("'a\\u000ab\\u001b[31m'", GgufFile.quoted("a\nb\u001b[31m"));
+        assertEquals("'" + "x".repeat(80) + "...'", GgufFile.quoted("x".repeat(1 << 20)));
+    }
+
     private static GgufFormatException expectFormatError(Path file) {
         long start = System.nanoTime();
         try (GgufFile gguf = GgufFile.open(file)) {

@@ -152,6 +152,7 @@ class GgufRoundTripTest {
         assertThrows(IllegalArgumentException.class, () -> writer.addTensor("x".repeat(64), GgmlType.F32, new long[] {1}, out -> { }));
         assertThrows(IllegalArgumentException.class, () -> writer.addTensor("q", GgmlType.Q4_0, new long[] {16}, out -> { }));
         assertThrows(IllegalArgumentException.class, () -> new GgufWriter(48));
+        assertThrows(IllegalArgumentException.class, () -> writer.put("", GgufValue.u32(1)));
         assertThrows(IllegalArgumentException.class,
                 () -> new GgufValue(GgufValueType.ARRAY, GgufValueType.UINT16, new int[] {1}));
         assertThrows(IllegalArgumentException.class, () -> new GgufValue(GgufValueType.STRING, null, 5));

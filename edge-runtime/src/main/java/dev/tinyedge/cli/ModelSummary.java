@@ -1,0 +1,77 @@
+package dev.tinyedge.cli;
+
+import dev.tinyedge.gguf.GgufFile;
+import dev.tinyedge.gguf.GgufFormatException;
+import dev.tinyedge.gguf.GgufTensorInfo;
+import dev.tinyedge.gguf.GgufValue;
+import dev.tinyedge.gguf.GgufValueType;
+import dev.tinyedge.tensor.GgmlType;
+
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What {@code tinyedge inspect} reports about a GGUF model, read from its header alone (no tensor data is
+ * touched). Serialized as is for {@code --json}, with snake_case names.
+ *
+ * @param hyperParameters the architecture's own keys ({@code llama.context_length} ...) without the prefix
+ * @param tensorTypes     tensor count, parameters and bytes per ggml type, most tensors first
+ */
+record ModelSummary(String file, long fileSize, int ggufVersion, long alignment, String architecture, String name,
+                    Map<String, Object> hyperParameters, long parameters, int tensorCount,
+                    Map<String, TypeStats> tensorTypes, Tokenizer tokenizer) {
+
+    record TypeStats(int tensors, long parameters, long bytes) {
+    }
+
+    /** {@code vocabSize}, the token ids and {@code chatTemplateBytes} are null where the file has none. */
+    record Tokenizer(String model, Integer vocabSize, Long bosTokenId, Long eosTokenId, boolean chatTemplate,
+                     Integer chatTemplateBytes) {
+    }
+
+    static ModelSummary of(GgufFile gguf) throws GgufFormatException {
+        String architecture = gguf.getString("general.architecture", null);
+        Map<String, Object> hyperParameters = new TreeMap<>();
+        if (architecture != null) {
+            String prefix = architecture + ".";
+            gguf.metadata().forEach((key, value) -> {
+                if (key.startsWith(prefix)) {
+                    hyperParameters.put(key.substring(prefix.length()), value.value());
+                }
+            });
+        }
+
+        Map<GgmlType, TypeStats> byType = new LinkedHashMap<>();
+        long parameters = 0;
+        for (GgufTensorInfo t : gguf.tensors()) {
+            parameters += t.elementCount();
+            byType.merge(t.type(), new TypeStats(1, t.elementCount(), t.byteSize()),
+                    (a, b) -> new TypeStats(a.tensors + b.tensors, a.parameters + b.parameters, a.bytes + b.bytes));
+        }
+        Map<String, TypeStats> tensorTypes = new LinkedHashMap<>();
+        byType.entrySet().stream()
+                .sorted(Comparator.comparingInt((Map.Entry<GgmlType, TypeStats> e) -> -e.getValue().tensors)
+                        .thenComparing(Map.Entry::getKey))
+                .forEach(e -> tensorTypes.put(e.getKey().name(), e.getValue()));
+
+        GgufValue tokens = gguf.get("tokenizer.ggml.tokens");
+        String template = gguf.getString("tokenizer.chat_template", null);
+        Tokenizer tokenizer = new Tokenizer(
+                gguf.getString("tokenizer.ggml.model", null),
+                tokens != null && tokens.type() == GgufValueType.ARRAY ? tokens.length() : null,
+                optionalLong(gguf, "tokenizer.ggml.bos_token_id"),
+                optionalLong(gguf, "tokenizer.ggml.eos_token_id"),
+                template != null,
+                template == null ? null : template.getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+
+        return new ModelSummary(gguf.path().toString(), gguf.fileSize(), gguf.version(), gguf.alignment(),
+                architecture, gguf.getString("general.name", null), hyperParameters, parameters,
+                gguf.tensors().size(), tensorTypes, tokenizer);
+    }
+
+    private static Long optionalLong(GgufFile gguf, String key) throws GgufFormatException {
+        return gguf.get(key) == null ? null : gguf.getLong(key, 0);
+    }
+}
