@@ -119,9 +119,11 @@ class MixedTypesParityTest {
     private static void assertLogitsMatch(Path model, double bound) throws IOException, GgufFormatException {
         List<Executable> checks = new ArrayList<>();
         double largestGap = 0;
+        List<NextTokens> llamaCppResults = llamaCpp.nextTokens(model, PROMPTS, TOP);
         try (Engine engine = Engine.load(model, new EngineOptions(0, 1, "cpu"))) {
-            for (String prompt : PROMPTS) {
-                NextTokens expected = llamaCpp.nextTokens(model, prompt, TOP);
+            for (int p = 0; p < PROMPTS.size(); p++) {
+                String prompt = PROMPTS.get(p);
+                NextTokens expected = llamaCppResults.get(p);
                 int[] tokens = expected.promptTokens();
                 float[] logits = engine.forward(tokens, tokens.length, 0).clone();
                 TopToken best = expected.top().getFirst();
