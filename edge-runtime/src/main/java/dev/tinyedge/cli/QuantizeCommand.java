@@ -79,10 +79,10 @@ public final class QuantizeCommand implements Callable<Integer> {
         }
 
         @Override
-        public void update(long doneElements, long totalElements, String tensor) {
+        public synchronized void update(long doneElements, long totalElements, String tensor) {
             int permille = (int) (1000 * doneElements / Math.max(1, totalElements));
-            if (permille == shown) {
-                return;
+            if (permille <= shown) {
+                return; // unchanged, or a worker thread reporting after a later one
             }
             shown = permille;
             int filled = permille * WIDTH / 1000;

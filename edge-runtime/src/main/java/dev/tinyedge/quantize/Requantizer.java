@@ -14,6 +14,8 @@ import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 import java.util.stream.IntStream;
 
 /**
@@ -27,7 +29,7 @@ public final class Requantizer {
     private static final int QUANTIZATION_VERSION = 2;
     private static final int ROWS_PER_TASK = 16;
 
-    /** Told how many elements of how many are done, and which tensor is being written. */
+    /** Told how many elements of how many are done, and which tensor is being written; called from several threads. */
     @FunctionalInterface
     public interface Progress {
         void update(long doneElements, long totalElements, String tensor);
@@ -70,25 +72,27 @@ public final class Requantizer {
         writer.put("general.quantization_version", GgufValue.u32(QUANTIZATION_VERSION));
         writer.put("general.file_type", GgufValue.u32(mix.fileType));
         long total = plans.stream().mapToLong(p -> p.tensor().elementCount()).sum();
-        long[] done = {0};
+        AtomicLong done = new AtomicLong();
         for (Plan plan : plans) {
             GgufTensorInfo t = plan.tensor();
+            LongConsumer advance = elements -> progress.update(done.addAndGet(elements), total, t.name());
             writer.addTensor(t.name(), plan.to(), t.shape(), buffer -> {
-                progress.update(done[0], total, t.name());
                 if (plan.converts()) {
-                    convert(FloatTensor.of(t.type(), in.data(t), t.elementCount()), (int) t.shape()[0], plan.to(), buffer);
+                    convert(FloatTensor.of(t.type(), in.data(t), t.elementCount()), (int) t.shape()[0], plan.to(), buffer, advance);
                 } else {
                     buffer.put(in.data(t).asByteBuffer());
+                    advance.accept(t.elementCount());
                 }
-                done[0] += t.elementCount();
-                progress.update(done[0], total, t.name());
             });
         }
         writer.write(out);
     }
 
-    /** Decodes each row of {@code source} and encodes it as {@code to} into {@code out}, rows in parallel. */
-    private static void convert(FloatTensor source, int rowLength, GgmlType to, ByteBuffer out) {
+    /**
+     * Decodes each row of {@code source} and encodes it as {@code to} into {@code out}, rows in parallel;
+     * {@code advance} hears of each finished group of rows (as a number of elements).
+     */
+    private static void convert(FloatTensor source, int rowLength, GgmlType to, ByteBuffer out, LongConsumer advance) {
         int rows = Math.toIntExact(source.size() / rowLength);
         int rowBytes = Math.toIntExact(to.byteSize(rowLength));
         int start = out.position();
@@ -101,6 +105,7 @@ public final class Requantizer {
                 source.dequantize((long) r * rowLength, row, 0, rowLength);
                 FloatTensor.encode(to, row, 0, rowLength, slice);
             }
+            advance.accept((long) (last - first) * rowLength);
         });
         out.position(start + rows * rowBytes);
     }
