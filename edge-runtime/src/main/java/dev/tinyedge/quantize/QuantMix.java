@@ -26,13 +26,13 @@ public enum QuantMix {
     Q4_1("q4_1", 3, GgmlType.Q4_1),
     Q5_0("q5_0", 8, GgmlType.Q5_0),
     Q5_1("q5_1", 9, GgmlType.Q5_1),
-    Q4_K_M("q4_k_m", 15, GgmlType.Q4_K),
-    Q5_K_M("q5_k_m", 17, GgmlType.Q5_K),
-    Q6_K("q6_k", 18, GgmlType.Q6_K),
     /** Every matrix Q4_K: Q4_K_M's file type, written --pure. */
     Q4_K("q4_k", 15, GgmlType.Q4_K),
     /** Every matrix Q5_K: Q5_K_M's file type, written --pure. */
-    Q5_K("q5_k", 17, GgmlType.Q5_K);
+    Q5_K("q5_k", 17, GgmlType.Q5_K),
+    Q6_K("q6_k", 18, GgmlType.Q6_K),
+    Q4_K_M("q4_k_m", 15, GgmlType.Q4_K),
+    Q5_K_M("q5_k_m", 17, GgmlType.Q5_K);
 
     private static final Pattern LAYER = Pattern.compile("^blk\\.(\\d+)\\.");
 
