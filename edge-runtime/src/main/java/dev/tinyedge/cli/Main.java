@@ -18,6 +18,10 @@ import java.nio.file.NoSuchFileException;
                 TokenizeCommand.class,
                 QuantizeCommand.class,
                 InspectCommand.class,
+                GenerateCommand.class,
+                LogitsCommand.class,
+                BenchCommand.class,
+                SynthCommand.class,
         })
 public final class Main {
     public static final int EXIT_RUNTIME = 1;

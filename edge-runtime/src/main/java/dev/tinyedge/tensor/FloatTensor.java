@@ -35,6 +35,11 @@ public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, BF16Tenso
         this.size = size;
     }
 
+    /** The bytes in ggml's layout, in place (for a GPU backend that uploads them). */
+    public final MemorySegment data() {
+        return data.asSlice(0, type().byteSize(size));
+    }
+
     /** Views {@code data} as {@code size} numbers of {@code type}. */
     public static FloatTensor of(GgmlType type, MemorySegment data, long size) {
         return switch (type) {
@@ -102,11 +107,22 @@ public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, BF16Tenso
     /** Decodes elements [offset, offset+n) into out[outOffset..]. */
     public abstract void dequantize(long offset, float[] out, int outOffset, int n);
 
+    /** Rows decoded together in a batched product: 8 rows of 2048-5632 floats sit comfortably in L2. */
+    private static final int ROW_TILE = 8;
+
+    /** Length of the {@code rowScratch} that {@link #matmul} needs for rows of {@code cols}. */
+    public static int matmulScratchSize(int cols) {
+        return ROW_TILE * cols;
+    }
+
     /**
      * Rows [rowStart, rowEnd) of the product of this [cols, rows] matrix with {@code batch} input vectors
-     * x[b*cols..(b+1)*cols): out[outOffset + b*rows + r] = row r · x_b. With more than one input vector, each
-     * row is decoded once into {@code rowScratch} (at least {@code cols} long) and reused for the whole batch,
-     * so a batch costs one pass over the weights instead of one per vector.
+     * x[b*cols..(b+1)*cols): out[outOffset + b*rows + r] = row r · x_b.
+     *
+     * <p>A single vector takes the fused decode-and-dot kernel. A batch decodes a tile of rows into
+     * {@code rowScratch} (see {@link #matmulScratchSize}) once and runs every input vector against it, four
+     * vectors at a time, so the weights are read once per batch and each loaded input vector is used for
+     * the whole tile.
      */
     public final void matmul(float[] x, int batch, int cols, float[] out, int outOffset, int rows,
                              int rowStart, int rowEnd, float[] rowScratch) {
@@ -116,10 +132,21 @@ public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, BF16Tenso
             }
             return;
         }
-        for (int r = rowStart; r < rowEnd; r++) {
-            dequantize((long) r * cols, rowScratch, 0, cols);
-            for (int b = 0; b < batch; b++) {
-                out[outOffset + b * rows + r] = Simd.dot(rowScratch, 0, x, b * cols, cols);
+        for (int tile = rowStart; tile < rowEnd; tile += ROW_TILE) {
+            int tileRows = Math.min(ROW_TILE, rowEnd - tile);
+            for (int i = 0; i < tileRows; i++) {
+                dequantize((long) (tile + i) * cols, rowScratch, i * cols, cols);
+            }
+            int b = 0;
+            for (; b + 4 <= batch; b += 4) {
+                for (int i = 0; i < tileRows; i++) {
+                    Simd.dot4(rowScratch, i * cols, x, b * cols, cols, cols, out, outOffset + b * rows + tile + i, rows);
+                }
+            }
+            for (; b < batch; b++) {
+                for (int i = 0; i < tileRows; i++) {
+                    out[outOffset + b * rows + tile + i] = Simd.dot(rowScratch, i * cols, x, b * cols, cols);
+                }
             }
         }
     }
