@@ -148,6 +148,22 @@ class QuantizeCommandTest {
         }
     }
 
+    /** llama.cpp's converters write BF16 (or F16) files: those are the usual input. */
+    @Test
+    void bf16InputQuantizesWithoutAWarning() throws Exception {
+        Path bf16 = quantize("bf16.gguf", "--type", "bf16");
+        Path out = dir.resolve("from-bf16-q4_k_m.gguf");
+        Result result = run("quantize", bf16.toString(), out.toString(), "--type", "q4_k_m");
+        assertEquals(0, result.exitCode(), result.err());
+        assertFalse(result.err().contains("already quantized"), result.err());
+        try (GgufFile in = GgufFile.open(f32); GgufFile q = GgufFile.open(out)) {
+            for (GgufTensorInfo t : q.tensors()) {
+                assertEquals(expectedQ4KM(t.name()), t.type(), t.name());
+            }
+            assertWeightsClose(in, q);
+        }
+    }
+
     @Test
     void pureWritesEveryMatrixInTheType() throws Exception {
         Path out = quantize("q4_0-pure.gguf", "--type", "q4_0", "--pure");
