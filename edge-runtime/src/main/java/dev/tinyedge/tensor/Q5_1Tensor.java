@@ -74,8 +74,13 @@ public final class Q5_1Tensor extends FloatTensor {
             float min = Float.MAX_VALUE;
             float max = -Float.MAX_VALUE;
             for (int j = 0; j < BLOCK; j++) {
-                min = Math.min(min, x[xb + j]);
-                max = Math.max(max, x[xb + j]);
+                // ggml's comparisons, not Math.min/max: of +0 and −0 they keep the first, and m stores its sign
+                if (x[xb + j] < min) {
+                    min = x[xb + j];
+                }
+                if (x[xb + j] > max) {
+                    max = x[xb + j];
+                }
             }
             float d = (max - min) / 31;
             float id = d != 0 ? 1f / d : 0f;

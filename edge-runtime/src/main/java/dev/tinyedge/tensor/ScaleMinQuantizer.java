@@ -46,8 +46,12 @@ final class ScaleMinQuantizer {
                 weights[l] = avX + Math.abs(x[xb + 32 * j + l]);
             }
             scales[j] = KQuants.makeQkx2Quants(32, nmax, x, xb + 32 * j, weights, L, 32 * j, mins, j, laux, rmin, rdelta, nstep);
-            maxScale = Math.max(maxScale, scales[j]);
-            maxMin = Math.max(maxMin, mins[j]);
+            if (scales[j] > maxScale) {
+                maxScale = scales[j];
+            }
+            if (mins[j] > maxMin) {
+                maxMin = mins[j];
+            }
         }
         float invScale = maxScale > 0 ? 63f / maxScale : 0f;
         float invMin = maxMin > 0 ? 63f / maxMin : 0f;

@@ -57,7 +57,7 @@ class GgmlCodecParityTest {
 
     /**
      * Gaussian rows at several scales, with blocks that test the edge paths: all zero, constant, one
-     * outlier, all positive, and values so small that scales round to zero in fp16.
+     * outlier, all positive, values so small that scales round to zero in fp16, and zeros of both signs.
      */
     private static float[] testData(int n, Random random) {
         float[] x = new float[n];
@@ -70,6 +70,7 @@ class GgmlCodecParityTest {
                     case 2 -> i % 256 == 17 ? 50 * scale : (float) random.nextGaussian() * scale;
                     case 3 -> Math.abs((float) random.nextGaussian()) * scale;
                     case 4 -> (float) random.nextGaussian() * 1e-9f;
+                    case 5 -> i % 256 == 100 ? scale : i % 2 == 0 ? 0f : -0f;
                     default -> (float) random.nextGaussian() * scale;
                 };
             }
