@@ -51,26 +51,29 @@ class GgmlCodecParityTest {
     @ParameterizedTest
     @EnumSource(names = {"Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K", "BF16"})
     void sameBytesAsGgml(GgmlType type) throws Throwable {
-        float[] x = testData(256 * 64, new Random(type.id));
+        float[] x = testData(256 * 100, new Random(type.id));
         assertArrayEquals(ggmlQuantize(type, x), tinyedgeQuantize(type, x), type.toString());
     }
 
     /**
      * Gaussian rows at several scales, with blocks that test the edge paths: all zero, constant, one
-     * outlier, all positive, values so small that scales round to zero in fp16, and zeros of both signs.
+     * outlier, all positive, values so small that scales round to zero in fp16, zeros of both signs,
+     * heavy tails, and sub-blocks whose ranges differ by orders of magnitude.
      */
     private static float[] testData(int n, Random random) {
         float[] x = new float[n];
         for (int b = 0; b < n / 256; b++) {
             float scale = (float) Math.pow(10, -3 + random.nextInt(4));
             for (int i = b * 256; i < b * 256 + 256; i++) {
-                x[i] = switch (b % 8) {
+                x[i] = switch (b % 10) {
                     case 0 -> 0f;
                     case 1 -> 0.25f;
                     case 2 -> i % 256 == 17 ? 50 * scale : (float) random.nextGaussian() * scale;
                     case 3 -> Math.abs((float) random.nextGaussian()) * scale;
                     case 4 -> (float) random.nextGaussian() * 1e-9f;
                     case 5 -> i % 256 == 100 ? scale : i % 2 == 0 ? 0f : -0f;
+                    case 6 -> (float) (random.nextGaussian() / random.nextGaussian()) * scale;
+                    case 7 -> (float) (random.nextGaussian() * Math.pow(10, (i / 32) % 7 - 4));
                     default -> (float) random.nextGaussian() * scale;
                 };
             }
