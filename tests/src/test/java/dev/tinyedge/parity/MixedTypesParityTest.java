@@ -41,7 +41,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * <p>Bounds as in {@link ParityTest}: llama.cpp quantizes the activations to 8 bits before its integer dot
  * products (Q8_K blocks of 256 for the K-quants, Q8_0 for the 32-blocks), about 0.6% relative noise per
  * product, which gives logit-difference gaps of 0.1–0.2; for BF16 weights it rounds the activations to BF16
- * (2^-9 relative).
+ * (2^-9 relative). Measured (the models are fixed by their seed): Q4_K_M 0.10, Q5_K_M 0.07, Q6_K 0.10,
+ * Q4_K 0.08, Q5_K 0.08, Q4_1 0.06, Q5_0 0.09, Q5_1 0.12, BF16 0.024; the bounds are about twice that.
+ * The forward pass itself is checked much tighter in edge-runtime's MixedTypesForwardTest.
  */
 class MixedTypesParityTest {
     private static final SyntheticModel.Preset SHAPE = new SyntheticModel.Preset("k256",
@@ -72,15 +74,15 @@ class MixedTypesParityTest {
 
     @ParameterizedTest(name = "{0}, bound {1}")
     @CsvSource({
-            "q4_k_m, 0.3",
-            "q5_k_m, 0.3",
-            "q6_k, 0.3",
-            "q4_k, 0.3",
-            "q5_k, 0.3",
-            "q4_1, 0.3",
-            "q5_0, 0.3",
-            "q5_1, 0.3",
-            "bf16, 0.1"})
+            "q4_k_m, 0.2",
+            "q5_k_m, 0.15",
+            "q6_k, 0.2",
+            "q4_k, 0.2",
+            "q5_k, 0.15",
+            "q4_1, 0.15",
+            "q5_0, 0.2",
+            "q5_1, 0.25",
+            "bf16, 0.05"})
     void nextTokenLogitsMatchLlamaCpp(String type, double bound) throws IOException, GgufFormatException {
         QuantMix mix = QuantMix.parse(type);
         Path model = synth(mix);
@@ -105,7 +107,7 @@ class MixedTypesParityTest {
         Path out = models.resolve("k256-quantized-q4_k_m.gguf");
         assertEquals(0, Main.run("quantize", f32.toString(), out.toString(), "--type", "q4_k_m"));
         assertEquals(EnumSet.of(GgmlType.F32, GgmlType.Q4_K, GgmlType.Q6_K), typesIn(out));
-        assertLogitsMatch(out, 0.3);
+        assertLogitsMatch(out, 0.2);
     }
 
     private static Set<GgmlType> typesIn(Path model) throws IOException, GgufFormatException {
@@ -136,7 +138,7 @@ class MixedTypesParityTest {
                 }
             }
         }
-        System.out.printf("parity %s: largest logit-difference gap to llama.cpp %.2e (bound %.1f)%n",
+        System.out.printf("parity %s: largest logit-difference gap to llama.cpp %.2e (bound %.2f)%n",
                 model.getFileName(), largestGap, bound);
         assertAll(checks);
         Files.delete(model);
