@@ -16,6 +16,7 @@ import java.nio.file.NoSuchFileException;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 TokenizeCommand.class,
+                QuantizeCommand.class,
                 InspectCommand.class,
                 GenerateCommand.class,
                 LogitsCommand.class,
