@@ -9,6 +9,7 @@ import java.util.Locale;
  * Where a model's memory goes on one profile at one context length, and whether it fits. All sizes in
  * bytes; a record so that {@code inspect --json} can print it as it is (keys in snake_case).
  *
+ * @param backend        the profile's backend ("cpu" or "opencl"), which runs the model
  * @param weightsBytes   the tensors, memory-mapped: their page cache counts in the process's RSS once read,
  *                       and every token reads all of them
  * @param kvCacheBytes   keys and values for every layer and position
@@ -22,7 +23,7 @@ import java.util.Locale;
  * @param verdict        one line: fits, or does not and what would
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-public record MemoryPlan(String profile, int contextLength, KvCacheType kvCacheType, long weightsBytes,
+public record MemoryPlan(String profile, String backend, int contextLength, KvCacheType kvCacheType, long weightsBytes,
                          long kvCacheBytes, long scratchBytes, long jvmBytes, long totalBytes, long budgetBytes,
                          long availableBytes, long heapBytes, long recommendedHeapMb, long recommendedMemoryMaxMb,
                          boolean fits, String verdict) {
@@ -30,7 +31,7 @@ public record MemoryPlan(String profile, int contextLength, KvCacheType kvCacheT
     /** The lines {@code tinyedge inspect} prints. */
     public String describe() {
         return String.format(Locale.ROOT, """
-                memory plan (profile %s, context %d, KV cache %s):
+                memory plan (profile %s, backend %s, context %d, KV cache %s):
                   weights (mapped)  %8s
                   KV cache          %8s
                   scratch           %8s
@@ -38,7 +39,7 @@ public record MemoryPlan(String profile, int contextLength, KvCacheType kvCacheT
                   total             %8s  (budget %s%s)
                   JVM heap          -Xmx%dm (TINYEDGE_HEAP=%dm); systemd MemoryMax=%dM
                 %s
-                """, profile, contextLength, kvCacheType, mib(weightsBytes), mib(kvCacheBytes), mib(scratchBytes),
+                """, profile, backend, contextLength, kvCacheType, mib(weightsBytes), mib(kvCacheBytes), mib(scratchBytes),
                 mib(jvmBytes), mib(totalBytes), mib(budgetBytes),
                 availableBytes < 0 ? "" : ", available " + mib(availableBytes),
                 recommendedHeapMb, recommendedHeapMb, recommendedMemoryMaxMb, verdict);

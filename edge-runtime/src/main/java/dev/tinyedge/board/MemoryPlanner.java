@@ -80,7 +80,7 @@ public final class MemoryPlanner {
                 ? "fits " + profile.name() + ": needs " + MemoryPlan.mib(sizes.total()) + " of " + limitText(budget, available)
                 : "does not fit " + profile.name() + " at context " + ctx + ": needs " + MemoryPlan.mib(sizes.total())
                         + ", over " + limitText(budget, available) + suggestions(model, profile, ctx, kv, threads, limit);
-        return new MemoryPlan(profile.name(), ctx, kv, model.weightBytes(), sizes.kvCache(), sizes.scratch(),
+        return new MemoryPlan(profile.name(), profile.compute().backend(), ctx, kv, model.weightBytes(), sizes.kvCache(), sizes.scratch(),
                 sizes.jvm(), sizes.total(), budget, available, sizes.heap(), sizes.heapMaxMb(), memoryMaxMb, fits, verdict);
     }
 

@@ -9,6 +9,7 @@ import dev.tinyedge.board.MemoryPlanner;
 import dev.tinyedge.board.ProfileException;
 import dev.tinyedge.gguf.GgufFile;
 import dev.tinyedge.gguf.GgufFormatException;
+import dev.tinyedge.quantize.MixtureAdvice;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -20,6 +21,7 @@ import java.io.PrintWriter;
 import java.lang.reflect.Array;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.StringJoiner;
@@ -58,9 +60,11 @@ final class InspectCommand implements Callable<Integer> {
         }
         ModelSummary summary;
         MemoryPlan plan;
+        List<String> warnings;
         try (GgufFile gguf = GgufFile.open(model)) {
             summary = ModelSummary.of(gguf);
             plan = memoryPlan(gguf);
+            warnings = MixtureAdvice.warnings(gguf.tensors(), plan == null ? "cpu" : plan.backend());
         } catch (GgufFormatException e) {
             throw new Main.ModelFileException(model, e);
         }
@@ -72,10 +76,12 @@ final class InspectCommand implements Callable<Integer> {
                     .enable(SerializationFeature.INDENT_OUTPUT);
             ObjectNode document = mapper.valueToTree(summary);
             document.set("memory_plan", mapper.valueToTree(plan));
+            document.set("warnings", mapper.valueToTree(warnings));
             out.println(mapper.writeValueAsString(document));
         } else {
             printTable(summary, out);
             out.print(plan == null ? "memory plan     none: not a Llama-style model\n" : plan.describe());
+            warnings.forEach(w -> out.println("warning: " + w));
         }
         out.flush();
         return 0;
