@@ -58,7 +58,7 @@ class DebPackageTest {
         Path model = tmp.resolve("tiny.gguf");
         run(tmp, launcher.toString(), "synth", model.toString(), "--preset", "tiny", "--type", "q4_0");
         String inspect = run(tmp, Map.of(), List.of(launcher.toString(), "inspect", model.toString(), "--profile", "raspberry-pi-4-1gb"));
-        assertTrue(inspect.contains("memory plan (profile raspberry-pi-4-1gb, context 256"), inspect);
+        assertTrue(inspect.contains("memory plan (profile raspberry-pi-4-1gb, backend cpu, context 256"), inspect);
 
         // the unit, checked offline against the installed tree (systemd is not PID 1 here)
         copySystemdUnits(root);
