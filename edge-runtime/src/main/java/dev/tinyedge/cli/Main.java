@@ -22,6 +22,8 @@ import java.nio.file.NoSuchFileException;
                 LogitsCommand.class,
                 BenchCommand.class,
                 SynthCommand.class,
+                ServeCommand.class,
+                TranslateCommand.class,
         })
 public final class Main {
     public static final int EXIT_RUNTIME = 1;

@@ -1,0 +1,365 @@
+package dev.tinyedge.service;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tinyedge.translate.Translator;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttActionListener;
+import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttClientException;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.MqttSubscription;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Protocol v1 over MQTT 5 (CONTRACTS §2): takes requests from the broker, hands them to the
+ * {@link TranslationService}, publishes the replies, and acknowledges each request only after its final
+ * reply is at the broker.
+ *
+ * <p>The session is persistent (fixed client id, clean start off, a session expiry), so requests that arrive
+ * while the daemon is down, or that it received but never acknowledged, wait at the broker and are delivered
+ * again when it reconnects.
+ */
+public final class MqttDaemon implements ReplyChannel, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(MqttDaemon.class);
+    private static final int QOS = 1;
+    /** CONNACK reason codes that retrying cannot fix. */
+    private static final int BAD_USER_NAME_OR_PASSWORD = 0x86;
+    private static final int NOT_AUTHORIZED = 0x87;
+    private static final long PUBLISH_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    private final ServeConfig config;
+    private final Translator translator;
+    private final String brokerUrl;
+    private final String profile;
+    private final RequestParser parser;
+    private final TranslationService service;
+    private final MqttAsyncClient client;
+    private final String requestTopic;
+    private final String cancelTopic;
+    private final String statusTopic;
+    private final long startedNanos = System.nanoTime();
+    /** Counts connections; a delivery remembers the one it came on. */
+    private final AtomicLong connection = new AtomicLong();
+    private final ScheduledExecutorService statusTimer = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("status").daemon().factory());
+    private volatile String state = "loading";
+
+    public MqttDaemon(ServeConfig config, Translator translator, String brokerUrl, String profile)
+            throws MqttException {
+        this.config = config;
+        this.translator = translator;
+        this.brokerUrl = brokerUrl;
+        this.profile = profile;
+        ServeConfig.Service limits = config.service;
+        this.parser = new RequestParser(limits.maxPayloadBytes, limits.maxInputChars, limits.maxTokens);
+        this.service = new TranslationService(translator, new TranslationService.Limits(limits.queueSize,
+                Duration.ofSeconds(limits.requestTimeoutS), Duration.ofSeconds(limits.dedupWindowS),
+                limits.dedupMaxEntries), config.node, this);
+        String prefix = config.mqtt.topicPrefix;
+        this.requestTopic = prefix + "/v1/translate";
+        this.cancelTopic = prefix + "/v1/cancel";
+        this.statusTopic = prefix + "/v1/status/" + config.node;
+        // the session lives at the broker; in-flight replies need no local persistence: an unacknowledged
+        // request is delivered again and answered from the dedup window
+        this.client = new MqttAsyncClient(brokerUrl, config.clientId(), new MemoryPersistence());
+        client.setManualAcks(true);
+        client.setCallback(new Callback());
+    }
+
+    /** Connects (retrying with backoff until the broker answers), subscribes and announces the node online. */
+    public void start() throws InterruptedException, IOException {
+        MqttConnectionOptions options = connectionOptions();
+        long delayMs = 500;
+        while (true) {
+            try {
+                client.connect(options).waitForCompletion();
+                break;
+            } catch (MqttException e) {
+                if (e.getReasonCode() == BAD_USER_NAME_OR_PASSWORD || e.getReasonCode() == NOT_AUTHORIZED) {
+                    throw new IOException("broker " + brokerUrl + " refused the connection: " + e.getMessage(), e);
+                }
+                log.warn("cannot connect to {} ({}); retrying in {} ms", brokerUrl, e.getMessage(), delayMs);
+                Thread.sleep(delayMs);
+                delayMs = Math.min(delayMs * 2, config.mqtt.reconnectMaxS * 1000L);
+            }
+        }
+        state = "online";
+        publishStatus();
+        int interval = config.service.statusIntervalS;
+        statusTimer.scheduleAtFixedRate(this::publishStatus, interval, interval, TimeUnit.SECONDS);
+    }
+
+    private MqttConnectionOptions connectionOptions() throws IOException {
+        MqttConnectionOptions options = new MqttConnectionOptions();
+        options.setCleanStart(false);
+        options.setSessionExpiryInterval(config.mqtt.sessionExpiryS);
+        options.setKeepAliveInterval(config.mqtt.keepAliveS);
+        options.setAutomaticReconnect(true);
+        options.setAutomaticReconnectDelay(1, config.mqtt.reconnectMaxS);
+        if (config.mqtt.receiveMaximum > 0) {
+            options.setReceiveMaximum(config.mqtt.receiveMaximum);
+        }
+        MqttMessage will = new MqttMessage(statusJson("offline"), QOS, true, null);
+        options.setWill(statusTopic, will);
+        if (config.mqtt.username != null) {
+            options.setUserName(config.mqtt.username);
+        }
+        if (config.mqtt.passwordFile != null) {
+            options.setPassword(Files.readString(Path.of(config.mqtt.passwordFile)).strip()
+                    .getBytes(StandardCharsets.UTF_8));
+        }
+        if (brokerUrl.startsWith("ssl://") || config.mqtt.caFile != null) {
+            options.setSocketFactory(TlsContexts.socketFactory(config.mqtt));
+        } else {
+            options.setSocketFactory(NoDelaySocketFactory.INSTANCE);
+        }
+        return options;
+    }
+
+    /** Subscribes to requests through the shared subscription, or directly where the broker refuses that. */
+    private void subscribe(boolean sharedAvailable) {
+        String requests = sharedAvailable ? "$share/" + config.shareGroup() + "/" + requestTopic : requestTopic;
+        if (!sharedAvailable) {
+            log.warn("the broker has no shared subscriptions: subscribing to {} directly; with several daemons on "
+                    + "this broker every one of them will translate every request", requestTopic);
+        }
+        try {
+            // cancel is plain, not shared: the request may sit on any daemon
+            IMqttToken token = client.subscribe(new MqttSubscription[]{
+                    new MqttSubscription(requests, QOS), new MqttSubscription(cancelTopic, QOS)});
+            token.waitForCompletion();
+            int[] codes = token.getReasonCodes();
+            if (codes != null && codes.length > 0 && codes[0] >= 0x80) {
+                if (sharedAvailable) {
+                    subscribe(false);
+                } else {
+                    log.error("the broker refused the subscription to {} (reason code {})", requests, codes[0]);
+                }
+                return;
+            }
+            log.info("serving {} as node {} ({})", requests, config.node, brokerUrl);
+        } catch (MqttException e) {
+            log.warn("subscribing failed ({}); retrying on the next connection", e.getMessage());
+        }
+    }
+
+    private final class Callback implements MqttCallback {
+        @Override
+        public void connectComplete(boolean reconnect, String serverUri) {
+            long current = connection.incrementAndGet();
+            log.info("{} {} (connection {})", reconnect ? "reconnected to" : "connected to", serverUri, current);
+            // re-subscribing after a reconnect is harmless and restores a session the broker lost
+            Thread.ofPlatform().name("subscribe").start(() -> {
+                subscribe(true);
+                if (reconnect) {
+                    publishStatus();
+                }
+            });
+        }
+
+        @Override
+        public void disconnected(MqttDisconnectResponse response) {
+            connection.incrementAndGet(); // from here on, ids of the old connection are never acknowledged
+            log.warn("lost the broker ({}); reconnecting", response.getReasonString() != null
+                    ? response.getReasonString() : response.getException());
+        }
+
+        @Override
+        public void messageArrived(String topic, MqttMessage message) {
+            if (topic.equals(cancelTopic)) {
+                onCancel(message);
+            } else {
+                onRequest(message);
+            }
+        }
+
+        @Override
+        public void mqttErrorOccurred(MqttException exception) {
+            log.warn("MQTT error: {}", exception.getMessage());
+        }
+
+        @Override
+        public void deliveryComplete(IMqttToken token) {
+        }
+
+        @Override
+        public void authPacketArrived(int reasonCode, MqttProperties properties) {
+        }
+    }
+
+    private void onRequest(MqttMessage message) {
+        MqttProperties properties = message.getProperties();
+        String responseTopic = properties == null ? null : properties.getResponseTopic();
+        byte[] correlation = properties == null ? null : properties.getCorrelationData();
+        RequestParser.Parsed parsed = parser.parse(message.getPayload(), correlation);
+        String replyTopic = responseTopic != null && RequestParser.isTopicName(responseTopic)
+                ? responseTopic : parsed.replyTo();
+        Delivery delivery = new Delivery(replyTopic, correlation, message.getId(), message.getQos(),
+                connection.get(), message.isDuplicate());
+        if (replyTopic == null) {
+            service.countUnroutable();
+            log.warn("request {} names no reply topic (no MQTT 5 Response Topic, no reply_to): dropped",
+                    parsed.id());
+            acknowledge(delivery);
+        } else if (parsed.error() != null) {
+            log.info("request {} rejected: {} ({})", parsed.id(), parsed.error().code().wireName(),
+                    parsed.error().getMessage());
+            service.reject(parsed.id(), delivery, parsed.error());
+        } else {
+            service.submit(parsed.request(), delivery);
+        }
+    }
+
+    private void onCancel(MqttMessage message) {
+        Delivery delivery = new Delivery(null, null, message.getId(), message.getQos(), connection.get(),
+                message.isDuplicate());
+        try {
+            JsonNode id = Replies.JSON.readTree(message.getPayload()).get("id");
+            if (id != null && id.isTextual()) {
+                boolean found = service.cancel(id.textValue());
+                log.info("cancel {}: {}", id.textValue(), found ? "cancelled" : "not queued or running here");
+            }
+        } catch (IOException e) {
+            log.warn("ignoring a cancel that is not JSON: {}", e.getMessage());
+        }
+        acknowledge(delivery);
+    }
+
+    @Override
+    public void partial(Delivery delivery, ObjectNode reply) {
+        publish(delivery, reply, null);
+    }
+
+    @Override
+    public void complete(Delivery delivery, ObjectNode reply) {
+        publish(delivery, reply, new MqttActionListener() {
+            @Override
+            public void onSuccess(IMqttToken token) {
+                acknowledge(delivery);
+            }
+
+            @Override
+            public void onFailure(IMqttToken token, Throwable failure) {
+                log.warn("reply to {} not delivered ({}); the broker will deliver the request again",
+                        delivery.replyTopic(), failure.getMessage());
+            }
+        });
+    }
+
+    private void publish(Delivery delivery, ObjectNode reply, MqttActionListener whenPublished) {
+        MqttProperties properties = new MqttProperties();
+        if (delivery.correlationData() != null) {
+            properties.setCorrelationData(delivery.correlationData());
+        }
+        properties.setContentType("application/json");
+        try {
+            MqttMessage message = new MqttMessage(Replies.JSON.writeValueAsBytes(reply), QOS, false, properties);
+            long deadline = System.nanoTime() + PUBLISH_WAIT_NANOS;
+            while (true) {
+                try {
+                    client.publish(delivery.replyTopic(), message, null, whenPublished);
+                    return;
+                } catch (MqttException e) {
+                    // the broker's Receive Maximum bounds our unacknowledged publishes: wait for room
+                    if (e.getReasonCode() != MqttClientException.REASON_CODE_MAX_INFLIGHT || System.nanoTime() > deadline) {
+                        throw e;
+                    }
+                    Thread.sleep(2);
+                }
+            }
+        } catch (MqttException | JsonProcessingException e) {
+            log.warn("cannot publish to {} ({}); the broker will deliver the request again",
+                    delivery.replyTopic(), e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** PUBACK for a request, unless it came on an earlier connection: that id may now name another message. */
+    private void acknowledge(Delivery delivery) {
+        if (delivery.connection() != connection.get()) {
+            return;
+        }
+        try {
+            client.messageArrivedComplete(delivery.packetId(), delivery.qos());
+        } catch (MqttException e) {
+            log.debug("cannot acknowledge {}: {}", delivery.packetId(), e.getMessage());
+        }
+    }
+
+    /** Publishes the retained status now (the timer does so every status_interval_s). */
+    void publishStatus() {
+        try {
+            client.publish(statusTopic, new MqttMessage(statusJson(state), QOS, true, null));
+        } catch (MqttException e) {
+            log.debug("status not published: {}", e.getMessage());
+        }
+    }
+
+    private byte[] statusJson(String state) {
+        TranslationService.Stats stats = service.stats();
+        ObjectNode status = Replies.JSON.createObjectNode();
+        status.put("state", state);
+        status.put("node", config.node);
+        status.put("model", translator.modelName());
+        status.put("backend", translator.backendDescription());
+        status.put("profile", profile);
+        status.put("queue_depth", stats.queueDepth());
+        status.put("served", stats.served());
+        status.put("errors", stats.errors());
+        status.put("unroutable", stats.unroutable());
+        status.put("decode_tok_s", Math.round(stats.decodeTokensPerSecond() * 10) / 10.0);
+        status.put("uptime_s", (System.nanoTime() - startedNanos) / 1_000_000_000);
+        Double temperature = BoardTemperature.celsius();
+        if (temperature == null) {
+            status.putNull("temperature_c");
+        } else {
+            status.put("temperature_c", temperature);
+        }
+        try {
+            return Replies.JSON.writeValueAsBytes(status);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Graceful stop (SIGTERM): takes no more work, lets the running request finish within the grace period,
+     * leaves everything else unacknowledged at the broker, and announces the node offline.
+     */
+    @Override
+    public void close() throws InterruptedException {
+        state = "offline";
+        statusTimer.shutdownNow();
+        service.stop(Duration.ofSeconds(config.service.shutdownGraceS));
+        try {
+            if (client.isConnected()) {
+                client.publish(statusTopic, new MqttMessage(statusJson("offline"), QOS, true, null))
+                        .waitForCompletion(5000);
+                client.disconnect(5000).waitForCompletion(5000);
+            }
+            client.close(true);
+        } catch (MqttException e) {
+            log.warn("while disconnecting: {}", e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,153 @@
+package dev.tinyedge.service;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.dataformat.toml.TomlMapper;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The daemon's configuration file (TOML). Every key is optional; command-line flags override the file.
+ * <pre>
+ * node = "pi5-kitchen"              # default: the host name
+ * model = "/var/lib/tinyedge/models/tinyllama-1.1b-chat-v1.0.Q4_0.gguf"
+ * profile = "auto"
+ * backend = "cpu"
+ *
+ * [mqtt]
+ * broker = "tcp://192.0.2.10:1883"  # "embedded" (the default) starts a broker on 127.0.0.1:1883
+ * username = "tinyedge"
+ * password_file = "/etc/tinyedge/mqtt-password"
+ * ca_file = "/etc/tinyedge/ca.pem"  # with ssl://host:8883; cert_file + key_file (PKCS#8) for client certificates
+ *
+ * [service]
+ * queue_size = 32
+ * request_timeout_s = 120
+ * </pre>
+ * Fields are public and named like the keys: this class is the file's schema.
+ */
+public final class ServeConfig {
+    public String node = hostName();
+    public String model;
+    public String profile = "auto";
+    public String backend = "cpu";
+    public int threads;
+    /** Context length in tokens; 0 takes the model's (capped by the profile's memory plan). */
+    public int context;
+    public Mqtt mqtt = new Mqtt();
+    public Service service = new Service();
+
+    public static final class Mqtt {
+        /** {@code embedded}, or a broker URL: tcp://host:1883, ssl://host:8883. */
+        public String broker = "embedded";
+        /** Fixed, so the broker keeps this daemon's session across restarts; default {@code tinyedge-NODE}. */
+        public String clientId;
+        public String topicPrefix = "tinyedge";
+        /** The shared-subscription group; default: the topic prefix. */
+        public String shareGroup;
+        /** How long the broker keeps the session (and the requests queued in it) while the daemon is away. */
+        public long sessionExpiryS = 7 * 24 * 3600;
+        public int keepAliveS = 30;
+        public int reconnectMaxS = 30;
+        public String username;
+        public String passwordFile;
+        public String caFile;
+        public String certFile;
+        public String keyFile;
+        /**
+         * The MQTT 5 Receive Maximum to ask for; 0 sends none. Mosquitto 2.0.11 miscounts it (asked for 4, it
+         * had 135 requests unacknowledged at once while acknowledgements were flowing; with none it keeps to
+         * about 20-34), so it is only worth setting for brokers that honour it, like the embedded one.
+         */
+        public int receiveMaximum;
+        /** The embedded broker's port on 127.0.0.1. */
+        public int embeddedPort = 1883;
+        /** Where the embedded broker keeps its sessions; default ~/.tinyedge/broker. */
+        public String embeddedDataDir;
+    }
+
+    public static final class Service {
+        /**
+         * Requests waiting for the translator; at least {@link #MIN_QUEUE_SIZE}. Beyond it new requests are
+         * answered {@code busy}. Mosquitto 2.0.11 was measured with up to 34 unacknowledged requests in flight
+         * to one client under load, hence the margin.
+         */
+        public int queueSize = 64;
+        public int requestTimeoutS = 120;
+        public int dedupWindowS = 600;
+        public int dedupMaxEntries = 10_000;
+        public int maxInputChars = 4096;
+        public int maxPayloadBytes = 64 * 1024;
+        public int maxTokens = 256;
+        public int statusIntervalS = 30;
+        /** How long a running request may take to finish on SIGTERM before it is released to the broker. */
+        public int shutdownGraceS = 10;
+        /** Keep the instructions' KV cache between requests (off only to measure what it saves). */
+        public boolean prefixCache = true;
+    }
+
+    /**
+     * Mosquitto 2.0.11 sends a client up to 20 unacknowledged messages when it names no Receive Maximum (its
+     * max_inflight_messages); since a request is acknowledged only after its reply, a smaller queue would turn
+     * requests away that the broker considers delivered.
+     */
+    public static final int MIN_QUEUE_SIZE = 20;
+
+    public static ServeConfig read(Path file) throws IOException {
+        TomlMapper toml = TomlMapper.builder()
+                .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .build();
+        try {
+            ServeConfig config = toml.readValue(Files.readString(file), ServeConfig.class);
+            return config == null ? new ServeConfig() : config;
+        } catch (JsonMappingException e) {
+            throw new IOException(file + ": " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** Checks what the types cannot say; the message names the key. */
+    public void validate() {
+        require(service.queueSize >= MIN_QUEUE_SIZE, "service.queue_size must be at least " + MIN_QUEUE_SIZE
+                + " (the broker may have that many requests in flight to the daemon)");
+        require(service.requestTimeoutS > 0, "service.request_timeout_s must be positive");
+        require(service.dedupWindowS >= 0, "service.dedup_window_s must not be negative");
+        require(service.dedupMaxEntries > 0, "service.dedup_max_entries must be positive");
+        require(service.maxInputChars > 0, "service.max_input_chars must be positive");
+        require(service.maxPayloadBytes > 0, "service.max_payload_bytes must be positive");
+        require(service.maxTokens > 0, "service.max_tokens must be positive");
+        require(service.statusIntervalS > 0, "service.status_interval_s must be positive");
+        require(mqtt.sessionExpiryS > 0, "mqtt.session_expiry_s must be positive: requests queue in the session");
+        require(mqtt.topicPrefix != null && RequestParser.isTopicName(mqtt.topicPrefix),
+                "mqtt.topic_prefix must be a topic name without wildcards");
+        require(node != null && RequestParser.isTopicName(node) && !node.contains("/"),
+                "node must be a name without '/', '+' or '#'");
+    }
+
+    public String clientId() {
+        return mqtt.clientId != null ? mqtt.clientId : "tinyedge-" + node;
+    }
+
+    public String shareGroup() {
+        return mqtt.shareGroup != null ? mqtt.shareGroup : mqtt.topicPrefix;
+    }
+
+    private static void require(boolean condition, String message) {
+        if (!condition) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "tinyedge";
+        }
+    }
+}

@@ -1,0 +1,282 @@
+package dev.tinyedge.service;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tinyedge.translate.InputTooLongException;
+import dev.tinyedge.translate.Translation;
+import dev.tinyedge.translate.Translator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The work behind the protocol: a bounded queue in front of one translator (the model uses every core, so
+ * requests run one at a time), cancellation, per-request timeouts, and the dedup window. Transport-neutral:
+ * replies go to a {@link ReplyChannel}, which acknowledges each request after its final reply.
+ */
+public final class TranslationService {
+    private static final Logger log = LoggerFactory.getLogger(TranslationService.class);
+
+    /** The limits of the service, from the configuration. */
+    public record Limits(int queueSize, Duration requestTimeout, Duration dedupWindow, int dedupMaxEntries) {
+    }
+
+    /** Counters for the status topic. */
+    public record Stats(int queueDepth, long served, long errors, long unroutable, double decodeTokensPerSecond) {
+    }
+
+    private static final class Job {
+        final Request request;
+        final List<Delivery> deliveries = new ArrayList<>();
+        final long arrivedNanos = System.nanoTime();
+        ScheduledFuture<?> timeout;
+        volatile ErrorCode abort; // CANCELLED or TIMEOUT once the request must stop
+        volatile boolean released; // shutting down: no reply, the broker redelivers it later
+
+        Job(Request request, Delivery first) {
+            this.request = request;
+            deliveries.add(first);
+        }
+    }
+
+    private final Translator translator;
+    private final Limits limits;
+    private final String node;
+    private final ReplyChannel replies;
+    private final DedupCache dedup;
+    private final ArrayDeque<Job> queue = new ArrayDeque<>();
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("request-timeouts").daemon().factory());
+    private final Thread worker;
+    private Job active;
+    private boolean stopping;
+    private long served;
+    private long errors;
+    private long unroutable;
+    private double averageJobMs = 1000;
+    private double decodeTokensPerSecond;
+
+    public TranslationService(Translator translator, Limits limits, String node, ReplyChannel replies) {
+        this.translator = translator;
+        this.limits = limits;
+        this.node = node;
+        this.replies = replies;
+        this.dedup = new DedupCache(limits.dedupWindow().toMillis(), limits.dedupMaxEntries());
+        this.worker = Thread.ofPlatform().name("translator").unstarted(this::work);
+        worker.start();
+    }
+
+    /**
+     * Takes a valid request. A repeated id is answered from the dedup window or joins the copy already queued
+     * or running; a new request beyond the queue's capacity is answered {@code busy}, unless the broker is
+     * redelivering it.
+     */
+    public void submit(Request request, Delivery delivery) {
+        ObjectNode reply;
+        synchronized (this) {
+            if (stopping) {
+                return; // not acknowledged: the broker delivers it again after the restart
+            }
+            String id = request.id();
+            reply = id == null ? null : dedup.get(id);
+            if (reply == null) {
+                Job same = id == null ? null : findJob(id);
+                if (same != null) {
+                    same.deliveries.add(delivery);
+                    return;
+                }
+                if (queue.size() < limits.queueSize() || delivery.redelivered()) {
+                    Job job = new Job(request, delivery);
+                    queue.add(job);
+                    job.timeout = timer.schedule(() -> expire(job), limits.requestTimeout().toMillis(),
+                            TimeUnit.MILLISECONDS);
+                    notifyAll();
+                    return;
+                }
+                errors++;
+                reply = Replies.busy(id, Math.round(averageJobMs * (queue.size() + 1)));
+            }
+        }
+        replies.complete(delivery, reply);
+    }
+
+    /** Answers a request that failed validation. */
+    public void reject(String id, Delivery delivery, RequestException error) {
+        synchronized (this) {
+            errors++;
+        }
+        replies.complete(delivery, Replies.error(id, error.code(), error.getMessage()));
+    }
+
+    /** Counts a request that named no reply topic: nobody can be told about it. */
+    public synchronized void countUnroutable() {
+        unroutable++;
+    }
+
+    /** Cancels a queued or running request; returns false when no such request is here. */
+    public boolean cancel(String id) {
+        Job job;
+        synchronized (this) {
+            job = findJob(id);
+            if (job == null) {
+                return false;
+            }
+            job.abort = ErrorCode.CANCELLED;
+            if (job == active) {
+                return true; // the worker stops at the next token and replies
+            }
+            queue.remove(job);
+            job.timeout.cancel(false);
+            errors++;
+        }
+        finish(job, Replies.error(id, ErrorCode.CANCELLED, "cancelled by request"));
+        return true;
+    }
+
+    public synchronized Stats stats() {
+        return new Stats(queue.size() + (active == null ? 0 : 1), served, errors, unroutable, decodeTokensPerSecond);
+    }
+
+    /**
+     * Stops taking work: queued requests are released unanswered (the broker keeps them in the session), the
+     * running one gets {@code grace} to finish and reply, then is released too.
+     */
+    public void stop(Duration grace) throws InterruptedException {
+        synchronized (this) {
+            stopping = true;
+            for (Job job : queue) {
+                job.timeout.cancel(false);
+            }
+            queue.clear();
+            notifyAll();
+        }
+        worker.join(grace.toMillis());
+        synchronized (this) {
+            if (active != null) {
+                active.released = true;
+            }
+        }
+        worker.join();
+        timer.shutdownNow();
+    }
+
+    private Job findJob(String id) {
+        if (active != null && id.equals(active.request.id())) {
+            return active;
+        }
+        for (Job job : queue) {
+            if (id.equals(job.request.id())) {
+                return job;
+            }
+        }
+        return null;
+    }
+
+    private void expire(Job job) {
+        synchronized (this) {
+            job.abort = ErrorCode.TIMEOUT;
+            if (job == active || !queue.remove(job)) {
+                return;
+            }
+            errors++;
+        }
+        finish(job, Replies.error(job.request.id(), ErrorCode.TIMEOUT,
+                "not translated within " + limits.requestTimeout().toSeconds() + " s"));
+    }
+
+    private void work() {
+        while (true) {
+            Job job;
+            synchronized (this) {
+                while (queue.isEmpty() && !stopping) {
+                    try {
+                        wait();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+                if (stopping) {
+                    return;
+                }
+                job = queue.poll();
+                active = job;
+            }
+            ObjectNode reply = run(job);
+            synchronized (this) {
+                active = null;
+                job.timeout.cancel(false);
+                if (job.released) {
+                    return;
+                }
+                if ("ok".equals(reply.get("status").asText())) {
+                    served++;
+                    if (job.request.id() != null) {
+                        dedup.put(job.request.id(), reply);
+                    }
+                } else {
+                    errors++;
+                }
+            }
+            finish(job, reply);
+        }
+    }
+
+    private ObjectNode run(Job job) {
+        Request request = job.request;
+        long started = System.nanoTime();
+        Delivery first = job.deliveries.getFirst();
+        int[] seq = {0};
+        try {
+            Translation translation = translator.translate(request.text(), request.source(), request.target(),
+                    request.maxTokens(),
+                    delta -> {
+                        if (request.stream() && !job.released) {
+                            replies.partial(first, Replies.partial(request.id(), seq[0]++, delta));
+                        }
+                    },
+                    () -> job.abort != null || job.released);
+            long finished = System.nanoTime();
+            recordSpeed(translation, (finished - started) / 1e6);
+            if (job.abort == ErrorCode.CANCELLED) {
+                return Replies.error(request.id(), ErrorCode.CANCELLED, "cancelled by request");
+            }
+            if (job.abort == ErrorCode.TIMEOUT) {
+                return Replies.error(request.id(), ErrorCode.TIMEOUT,
+                        "not translated within " + limits.requestTimeout().toSeconds() + " s");
+            }
+            return Replies.result(request, translation, translator.modelName(), node,
+                    (started - job.arrivedNanos) / 1_000_000, (finished - job.arrivedNanos) / 1_000_000);
+        } catch (InputTooLongException e) {
+            return Replies.error(request.id(), ErrorCode.TOO_LONG, e.getMessage());
+        } catch (RuntimeException e) {
+            log.error("request {} failed", request.id(), e);
+            return Replies.error(request.id(), ErrorCode.INTERNAL, "translation failed: " + e);
+        }
+    }
+
+    private synchronized void recordSpeed(Translation translation, double jobMs) {
+        averageJobMs = 0.8 * averageJobMs + 0.2 * jobMs;
+        if (translation.decodeMs() > 0 && translation.generatedTokens() > 1) {
+            double speed = (translation.generatedTokens() - 1) * 1000.0 / translation.decodeMs();
+            decodeTokensPerSecond = decodeTokensPerSecond == 0 ? speed : 0.8 * decodeTokensPerSecond + 0.2 * speed;
+        }
+    }
+
+    /** Sends the final reply to every delivery of the request (a retry may have joined the first one). */
+    private void finish(Job job, ObjectNode reply) {
+        List<Delivery> deliveries;
+        synchronized (this) {
+            deliveries = List.copyOf(job.deliveries);
+        }
+        for (Delivery delivery : deliveries) {
+            replies.complete(delivery, reply);
+        }
+    }
+}

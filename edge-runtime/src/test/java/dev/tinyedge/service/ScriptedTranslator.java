@@ -1,0 +1,56 @@
+package dev.tinyedge.service;
+
+import dev.tinyedge.translate.Language;
+import dev.tinyedge.translate.Translation;
+import dev.tinyedge.translate.Translator;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/**
+ * A translator whose timing the test controls, for the queue's own logic (busy, cancel, timeout, dedup):
+ * it "translates" into the upper-cased text, one word per step, sleeping {@code stepMillis} per word.
+ */
+final class ScriptedTranslator implements Translator {
+    final AtomicInteger calls = new AtomicInteger();
+    private final long stepMillis;
+
+    ScriptedTranslator(long stepMillis) {
+        this.stepMillis = stepMillis;
+    }
+
+    @Override
+    public Translation translate(String text, Language source, Language target, int maxTokens,
+                                 Consumer<String> onText, BooleanSupplier stop) {
+        calls.incrementAndGet();
+        String[] words = text.toUpperCase().split(" ");
+        StringBuilder out = new StringBuilder();
+        int generated = 0;
+        for (String word : words) {
+            if (stop.getAsBoolean()) {
+                return new Translation(out.toString(), words.length, words.length, generated, 0, 0, true);
+            }
+            try {
+                Thread.sleep(stepMillis);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            String piece = (generated == 0 ? "" : " ") + word;
+            out.append(piece);
+            onText.accept(piece);
+            generated++;
+        }
+        return new Translation(out.toString(), words.length, words.length, generated, 0, 0, false);
+    }
+
+    @Override
+    public String modelName() {
+        return "scripted";
+    }
+
+    @Override
+    public String backendDescription() {
+        return "test";
+    }
+}

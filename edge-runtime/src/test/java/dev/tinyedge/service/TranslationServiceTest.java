@@ -1,0 +1,169 @@
+package dev.tinyedge.service;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tinyedge.translate.Language;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The queue's logic with a translator whose speed the test sets; the MQTT side is tested with Mosquitto. */
+class TranslationServiceTest {
+    private record Sent(Delivery delivery, ObjectNode reply, boolean last) {
+    }
+
+    private final List<Sent> sent = new CopyOnWriteArrayList<>();
+    private final ReplyChannel channel = new ReplyChannel() {
+        @Override
+        public void partial(Delivery delivery, ObjectNode reply) {
+            sent.add(new Sent(delivery, reply, false));
+        }
+
+        @Override
+        public void complete(Delivery delivery, ObjectNode reply) {
+            sent.add(new Sent(delivery, reply, true));
+        }
+    };
+    private TranslationService service;
+
+    private TranslationService start(ScriptedTranslator translator, int queueSize, Duration timeout) {
+        service = new TranslationService(translator, new TranslationService.Limits(queueSize, timeout,
+                Duration.ofMinutes(10), 100), "node-1", channel);
+        return service;
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        service.stop(Duration.ZERO);
+    }
+
+    private static Request request(String id, String text, boolean stream) {
+        return new Request(id, text, Language.of("de").orElseThrow(), null, stream, 100);
+    }
+
+    private static Delivery delivery(int packetId, boolean redelivered) {
+        return new Delivery("replies/" + packetId, new byte[]{(byte) packetId}, packetId, 1, 1, redelivered);
+    }
+
+    private List<Sent> finals(int count) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            List<Sent> finals = sent.stream().filter(Sent::last).toList();
+            if (finals.size() >= count) {
+                return finals;
+            }
+            Thread.sleep(5);
+        }
+        throw new AssertionError("expected " + count + " final replies, got " + sent);
+    }
+
+    private static String code(Sent sent) {
+        return sent.reply().path("error").path("code").asText(sent.reply().path("status").asText());
+    }
+
+    @Test
+    void streamsPartialsInOrderThenTheResult() throws InterruptedException {
+        start(new ScriptedTranslator(1), 20, Duration.ofSeconds(10));
+        service.submit(request("a", "one two three", true), delivery(1, false));
+        Sent result = finals(1).getFirst();
+        assertEquals("ONE TWO THREE", result.reply().get("translation").asText());
+        assertEquals("node-1", result.reply().get("node").asText());
+        List<Sent> partials = sent.stream().filter(s -> !s.last()).toList();
+        assertEquals(3, partials.size());
+        StringBuilder joined = new StringBuilder();
+        for (int i = 0; i < partials.size(); i++) {
+            assertEquals(i, partials.get(i).reply().get("seq").asInt());
+            joined.append(partials.get(i).reply().get("delta").asText());
+        }
+        assertEquals("ONE TWO THREE", joined.toString());
+        assertEquals(sent.getLast(), result, "the result comes after every partial");
+    }
+
+    @Test
+    void answersBusyBeyondTheQueueButNeverARedelivery() throws InterruptedException {
+        ScriptedTranslator translator = new ScriptedTranslator(200);
+        start(translator, 2, Duration.ofSeconds(10));
+        for (int i = 1; i <= 3; i++) { // one runs, two wait
+            service.submit(request("r" + i, "word", false), delivery(i, false));
+            Thread.sleep(20);
+        }
+        service.submit(request("r4", "word", false), delivery(4, false));
+        service.submit(request("r5", "word", false), delivery(5, true));
+        Sent busy = finals(1).getFirst();
+        assertEquals("busy", code(busy));
+        assertEquals(4, busy.delivery().packetId());
+        assertTrue(busy.reply().get("retry_after_ms").asLong() > 0);
+        List<Sent> all = finals(5);
+        assertEquals(4, all.stream().filter(s -> code(s).equals("ok")).count());
+    }
+
+    @Test
+    void cancelsQueuedAndRunningRequests() throws InterruptedException {
+        start(new ScriptedTranslator(100), 20, Duration.ofSeconds(10));
+        service.submit(request("running", "a b c d e f g h", true), delivery(1, false));
+        service.submit(request("queued", "a", false), delivery(2, false));
+        Thread.sleep(150);
+        assertTrue(service.cancel("queued"));
+        assertTrue(service.cancel("running"));
+        assertFalse(service.cancel("unknown"));
+        List<Sent> finals = finals(2);
+        assertEquals(List.of("cancelled", "cancelled"), finals.stream().map(TranslationServiceTest::code).toList());
+        assertEquals(0, service.stats().served());
+        assertEquals(2, service.stats().errors());
+    }
+
+    @Test
+    void timesOutQueuedAndRunningRequests() throws InterruptedException {
+        start(new ScriptedTranslator(100), 20, Duration.ofMillis(250));
+        service.submit(request("slow", "a b c d e f g h i j", false), delivery(1, false));
+        service.submit(request("waiting", "a", false), delivery(2, false));
+        List<Sent> finals = finals(2);
+        assertEquals(List.of("timeout", "timeout"), finals.stream().map(TranslationServiceTest::code).toList());
+    }
+
+    @Test
+    void answersARepeatedIdFromTheStoredResult() throws InterruptedException {
+        ScriptedTranslator translator = new ScriptedTranslator(1);
+        start(translator, 20, Duration.ofSeconds(10));
+        service.submit(request("same", "hello", false), delivery(1, false));
+        finals(1);
+        service.submit(request("same", "hello", false), delivery(2, false));
+        List<Sent> finals = finals(2);
+        assertEquals(1, translator.calls.get());
+        assertEquals(finals.get(0).reply(), finals.get(1).reply());
+        assertEquals(2, finals.get(1).delivery().packetId());
+    }
+
+    @Test
+    void aRepeatWhileRunningJoinsTheRunningRequest() throws InterruptedException {
+        ScriptedTranslator translator = new ScriptedTranslator(50);
+        start(translator, 20, Duration.ofSeconds(10));
+        service.submit(request("same", "a b c", false), delivery(1, false));
+        Thread.sleep(30);
+        service.submit(request("same", "a b c", false), delivery(2, true));
+        List<Sent> finals = finals(2);
+        assertEquals(1, translator.calls.get());
+        assertEquals(List.of(1, 2), new ArrayList<>(finals.stream().map(s -> s.delivery().packetId()).toList()));
+    }
+
+    @Test
+    void releasesQueuedRequestsOnStop() throws InterruptedException {
+        start(new ScriptedTranslator(100), 20, Duration.ofSeconds(10));
+        service.submit(request("running", "a b", false), delivery(1, false));
+        service.submit(request("queued", "a", false), delivery(2, false));
+        Thread.sleep(50);
+        service.stop(Duration.ofSeconds(5));
+        service.submit(request("late", "a", false), delivery(3, false));
+        List<Sent> finals = sent.stream().filter(Sent::last).toList();
+        assertEquals(1, finals.size(), "only the running request is answered: " + finals);
+        assertEquals(1, finals.getFirst().delivery().packetId());
+    }
+}
