@@ -15,7 +15,7 @@ say() { echo "tests/run.sh: $*" >&2; }
 die() { say "error: $*"; exit 1; }
 
 # --- Debian packages: the real broker and a real OpenCL device (PoCL on the CPU) -----------------------
-apt_packages=(mosquitto mosquitto-clients ocl-icd-libopencl1 ocl-icd-opencl-dev pocl-opencl-icd clinfo)
+apt_packages=(mosquitto mosquitto-clients ocl-icd-libopencl1 ocl-icd-opencl-dev pocl-opencl-icd clinfo systemd openssl)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

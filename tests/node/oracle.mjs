@@ -23,6 +23,8 @@ commands:
   logits MODEL --prompt TEXT [--top K]
       evaluates BOS + prompt tokens; prints {"prompt_tokens":[..],"top":[{"id":n,"lnp":x},..]}, the K (10)
       most likely next tokens, most likely first, with natural-log probabilities.
+  logits MODEL --prompts FILE.json [--top K]
+      the same for each string of the JSON array in FILE.json, each from an empty cache; prints an array.
   greedy MODEL --prompt TEXT [-n N]
       prints {"prompt_tokens":[..],"tokens":[..]}: N (32) argmax tokens after BOS + prompt. Generation
       does not stop at end-of-sequence tokens: exactly N tokens come back.
@@ -47,7 +49,7 @@ const COMMON_OPTIONS = {
 
 const COMMAND_OPTIONS = {
     tokenize: { texts: { type: "string" }, special: { type: "boolean", default: false }, "no-bos": { type: "boolean", default: false } },
-    logits: { prompt: { type: "string" }, top: { type: "string", default: "10" } },
+    logits: { prompt: { type: "string" }, prompts: { type: "string" }, top: { type: "string", default: "10" } },
     greedy: { prompt: { type: "string" }, n: { type: "string", short: "n", default: "32" } },
     bench: { "prompt-tokens": { type: "string", default: "128" }, "gen-tokens": { type: "string", default: "128" } },
 };
@@ -153,6 +155,11 @@ async function loadModel(llama, path, options = {}) {
     }
 }
 
+/**
+ * A context of its own for one run. The parity commands turn flash attention off, so that llama.cpp computes
+ * attention the textbook way (softmax of the full score row, then the weighted sum of values) that tinyedge is
+ * compared with; the benchmark leaves the choice to llama.cpp, as its users do.
+ */
 async function createSequence(model, { threads, kvType, contextSize, flashAttention }) {
     const context = await model.createContext({
         contextSize,
@@ -162,7 +169,7 @@ async function createSequence(model, { threads, kvType, contextSize, flashAttent
         flashAttention,
         ignoreMemorySafetyChecks: true,
     });
-    return { context, sequence: context.getSequence() };
+    return context.getSequence();
 }
 
 /** Token ids as llama_tokenize(add_special = addBos, parse_special = special) gives them. */
@@ -176,35 +183,47 @@ function promptTokens(model, prompt) {
     return tokenize(model, prompt, { special: false, addBos: true });
 }
 
-async function runTokenize(llama, opts) {
-    const path = required(opts.values, "texts");
-    let texts;
+function readStrings(path) {
+    let strings;
     try {
-        texts = JSON.parse(readFileSync(path, "utf8"));
+        strings = JSON.parse(readFileSync(path, "utf8"));
     } catch (e) {
         throw new Error(`${path}: ${e.code === "ENOENT" ? "no such file" : e.message}`);
     }
-    if (!Array.isArray(texts) || !texts.every(t => typeof t === "string"))
+    if (!Array.isArray(strings) || !strings.every(t => typeof t === "string"))
         throw new Error(`${path}: want a JSON array of strings`);
+    return strings;
+}
+
+async function runTokenize(llama, opts) {
+    const texts = readStrings(required(opts.values, "texts"));
     const model = await loadModel(llama, opts.model, { vocabOnly: true });
     return texts.map(t => tokenize(model, t, { special: opts.values.special, addBos: !opts.values["no-bos"] }));
 }
 
 async function runLogits(llama, opts) {
-    const prompt = required(opts.values, "prompt");
+    if ((opts.values.prompt === undefined) === (opts.values.prompts === undefined))
+        throw new UsageError("logits wants either --prompt TEXT or --prompts FILE.json");
+    const prompts = opts.values.prompt !== undefined ? [opts.values.prompt] : readStrings(opts.values.prompts);
     const k = positiveInt("top", opts.values.top);
     const model = await loadModel(llama, opts.model);
-    const tokens = promptTokens(model, prompt);
-    const { sequence } = await createSequence(model, {
+    const tokenLists = prompts.map(p => promptTokens(model, p));
+    const sequence = await createSequence(model, {
         threads: opts.threads, kvType: opts.kvType, flashAttention: false,
-        contextSize: contextSizeFor(tokens.length + 1, opts.ctx),
+        contextSize: contextSizeFor(Math.max(...tokenLists.map(t => t.length)) + 1, opts.ctx),
     });
-    const generator = sequence.evaluateWithMetadata(tokens, { probabilities: true }, { temperature: 0 });
-    const { value } = await generator.next();
-    await generator.return();
-    // the map is sorted from the most to the least likely token
-    const top = [...value.probabilities].slice(0, k).map(([id, p]) => ({ id, lnp: Math.log(p) }));
-    return { prompt_tokens: tokens, top };
+    const results = [];
+    for (const tokens of tokenLists) {
+        // each prompt from an empty cache: evaluate() appends to what the sequence holds
+        await sequence.clearHistory();
+        const generator = sequence.evaluateWithMetadata(tokens, { probabilities: true }, { temperature: 0 });
+        const { value } = await generator.next();
+        await generator.return();
+        // the map is sorted from the most to the least likely token
+        const top = [...value.probabilities].slice(0, k).map(([id, p]) => ({ id, lnp: Math.log(p) }));
+        results.push({ prompt_tokens: tokens, top });
+    }
+    return opts.values.prompt !== undefined ? results[0] : results;
 }
 
 async function runGreedy(llama, opts) {
@@ -212,7 +231,7 @@ async function runGreedy(llama, opts) {
     const n = positiveInt("n", opts.values.n);
     const model = await loadModel(llama, opts.model);
     const tokens = promptTokens(model, prompt);
-    const { sequence } = await createSequence(model, {
+    const sequence = await createSequence(model, {
         threads: opts.threads, kvType: opts.kvType, flashAttention: false,
         contextSize: contextSizeFor(tokens.length + n, opts.ctx),
     });
@@ -242,7 +261,7 @@ async function runBench(llama, opts, cpuBackend) {
     while (tokens.length < promptCount)
         tokens = tokens.concat(model.tokenize(BENCH_TEXT, false));
     tokens = tokens.slice(0, promptCount);
-    const { sequence } = await createSequence(model, {
+    const sequence = await createSequence(model, {
         threads: opts.threads, kvType: opts.kvType, flashAttention: "auto",
         contextSize: contextSizeFor(promptCount + genCount, opts.ctx),
     });

@@ -37,15 +37,14 @@ public interface Backend extends AutoCloseable {
         Backend load(LlamaModel model, int contextLength, int threads) throws IOException;
     }
 
-    /** The backend called {@code name} for this model; threads 0 means one per available processor. */
+    /** The backend called {@code name} for this model, with this many CPU threads (at least 1). */
     static Backend load(String name, LlamaModel model, int contextLength, int threads) throws IOException {
-        int resolvedThreads = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         if (name.equals(CpuBackend.NAME)) {
-            return new CpuBackend(model, contextLength, resolvedThreads);
+            return new CpuBackend(model, contextLength, threads);
         }
         for (Provider provider : ServiceLoader.load(Provider.class)) {
             if (provider.name().equals(name)) {
-                return provider.load(model, contextLength, resolvedThreads);
+                return provider.load(model, contextLength, threads);
             }
         }
         throw new IllegalArgumentException("backend '" + name + "' is not available in this build (use --backend cpu)");

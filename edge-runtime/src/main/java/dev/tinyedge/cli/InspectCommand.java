@@ -4,8 +4,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tinyedge.board.MemoryPlan;
+import dev.tinyedge.board.MemoryPlanner;
+import dev.tinyedge.board.ProfileException;
 import dev.tinyedge.gguf.GgufFile;
 import dev.tinyedge.gguf.GgufFormatException;
+import dev.tinyedge.quantize.MixtureAdvice;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -17,6 +21,7 @@ import java.io.PrintWriter;
 import java.lang.reflect.Array;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.StringJoiner;
@@ -42,20 +47,24 @@ final class InspectCommand implements Callable<Integer> {
     @Option(names = "--profile", paramLabel = "P", description = "board profile for the memory plan")
     String profile;
 
-    @Option(names = "--ctx", paramLabel = "N", description = "context length for the memory plan (default: the model's)")
+    @Option(names = "--ctx", paramLabel = "N", description = "context length for the memory plan (default: the profile's, at most the model's)")
     int contextLength;
 
     @Override
     public Integer call() throws IOException {
         if (contextLength < 0) {
-            throw new Main.UsageException("--ctx must be 0 (the model's) or a positive number of tokens, not " + contextLength);
+            throw new Main.UsageException("--ctx must be 0 (the profile's) or a positive number of tokens, not " + contextLength);
         }
         if (Files.exists(model) && !Files.isRegularFile(model)) {
             throw new IOException(model + ": not a regular file");
         }
         ModelSummary summary;
+        MemoryPlan plan;
+        List<String> warnings;
         try (GgufFile gguf = GgufFile.open(model)) {
             summary = ModelSummary.of(gguf);
+            plan = memoryPlan(gguf);
+            warnings = MixtureAdvice.warnings(gguf.tensors(), plan == null ? "cpu" : plan.backend());
         } catch (GgufFormatException e) {
             throw new Main.ModelFileException(model, e);
         }
@@ -66,14 +75,27 @@ final class InspectCommand implements Callable<Integer> {
                     .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
                     .enable(SerializationFeature.INDENT_OUTPUT);
             ObjectNode document = mapper.valueToTree(summary);
-            // the memory plan for profile/contextLength joins the document here, as "memory_plan"
+            document.set("memory_plan", mapper.valueToTree(plan));
+            document.set("warnings", mapper.valueToTree(warnings));
             out.println(mapper.writeValueAsString(document));
         } else {
             printTable(summary, out);
-            // the memory plan for profile/contextLength follows here, as a "memory plan" section
+            out.print(plan == null ? "memory plan     none: not a Llama-style model\n" : plan.describe());
+            warnings.forEach(w -> out.println("warning: " + w));
         }
         out.flush();
         return 0;
+    }
+
+    /** The plan for --profile (default: this board) and --ctx; null for a model the planner cannot size. */
+    private MemoryPlan memoryPlan(GgufFile gguf) {
+        try {
+            return MemoryPlanner.planFor(gguf, profile, contextLength);
+        } catch (GgufFormatException e) {
+            return null;
+        } catch (ProfileException e) {
+            throw new Main.UsageException(e.getMessage());
+        }
     }
 
     private static void printTable(ModelSummary s, PrintWriter out) {

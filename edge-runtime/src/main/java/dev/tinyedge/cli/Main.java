@@ -16,7 +16,12 @@ import java.nio.file.NoSuchFileException;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 TokenizeCommand.class,
+                QuantizeCommand.class,
                 InspectCommand.class,
+                GenerateCommand.class,
+                LogitsCommand.class,
+                BenchCommand.class,
+                SynthCommand.class,
                 ServeCommand.class,
                 TranslateCommand.class,
         })

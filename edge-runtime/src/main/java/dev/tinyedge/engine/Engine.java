@@ -40,7 +40,7 @@ public final class Engine implements AutoCloseable {
                         + " exceeds the model's " + config.contextLength());
             }
             int context = options.contextLength() > 0 ? options.contextLength() : config.contextLength();
-            Backend backend = Backend.load(options.backend(), weights, context, options.threads());
+            Backend backend = Backend.load(options.backend(), weights, context, options.resolvedThreads());
             String fileName = model.getFileName().toString();
             String name = file.getString("general.name",
                     fileName.endsWith(".gguf") ? fileName.substring(0, fileName.length() - ".gguf".length()) : fileName);
@@ -62,6 +62,11 @@ public final class Engine implements AutoCloseable {
     /** general.name, or the file name without .gguf. */
     public String modelName() {
         return modelName;
+    }
+
+    /** The backend that actually runs: "cpu" after an OpenCL fallback, whatever was asked for. */
+    public String backendName() {
+        return backend.name();
     }
 
     public String backendDescription() {

@@ -11,6 +11,11 @@ public record EngineOptions(int contextLength, int threads, String backend) {
         }
     }
 
+    /** The thread count to use: the one asked for, or one per available processor. */
+    public int resolvedThreads() {
+        return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+    }
+
     public static EngineOptions defaults() {
         return new EngineOptions(0, 0, "cpu");
     }

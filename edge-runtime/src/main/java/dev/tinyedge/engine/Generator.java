@@ -20,13 +20,14 @@ public final class Generator {
     public enum StopReason { END_OF_SEQUENCE, MAX_TOKENS, CONTEXT_FULL, STOPPED }
 
     /**
-     * What came out: the generated tokens (without EOS), and the time spent evaluating the prompt and
-     * the generated tokens. {@code decodedTokens} counts the forward passes of the decode phase.
+     * What came out: the generated tokens (without EOS), and the time spent evaluating the prompt (its
+     * {@code prefilledTokens} not already cached) and the generated tokens ({@code decodedTokens} forward
+     * passes).
      */
-    public record Result(int[] tokens, int promptTokens, long prefillNanos, int decodedTokens, long decodeNanos,
-                         StopReason stopReason) {
+    public record Result(int[] tokens, int promptTokens, int prefilledTokens, long prefillNanos, int decodedTokens,
+                         long decodeNanos, StopReason stopReason) {
         public double prefillTokensPerSecond() {
-            return prefillNanos == 0 ? 0 : promptTokens * 1e9 / prefillNanos;
+            return prefillNanos == 0 ? 0 : prefilledTokens * 1e9 / prefillNanos;
         }
 
         public double decodeTokensPerSecond() {
@@ -42,6 +43,15 @@ public final class Generator {
 
     /** Generates up to maxTokens tokens after the prompt (which starts at position 0). */
     public Result generate(int[] promptTokens, int maxTokens, Sampler sampler, TokenListener listener) {
+        return generate(promptTokens, 0, maxTokens, sampler, listener);
+    }
+
+    /**
+     * Like {@link #generate(int[], int, Sampler, TokenListener)}, but the first {@code cachedPrefix} prompt
+     * tokens are already in the KV cache from an earlier call (a shared system prompt, say) and are not
+     * evaluated again. At least the last prompt token is always evaluated, for its logits.
+     */
+    public Result generate(int[] promptTokens, int cachedPrefix, int maxTokens, Sampler sampler, TokenListener listener) {
         int context = engine.contextLength();
         if (maxTokens < 0) {
             throw new IllegalArgumentException("the token limit must not be negative, got " + maxTokens);
@@ -49,12 +59,17 @@ public final class Generator {
         if (promptTokens.length == 0) {
             throw new IllegalArgumentException("the prompt is empty");
         }
+        if (cachedPrefix < 0 || cachedPrefix >= promptTokens.length) {
+            throw new IllegalArgumentException("the cached prefix (" + cachedPrefix + ") must be shorter than the prompt ("
+                    + promptTokens.length + " tokens)");
+        }
         if (promptTokens.length >= context) {
             throw new IllegalArgumentException("the prompt has " + promptTokens.length
                     + " tokens, which leaves no room in the context of " + context);
         }
+        int[] uncached = Arrays.copyOfRange(promptTokens, cachedPrefix, promptTokens.length);
         long started = System.nanoTime();
-        float[] logits = engine.forward(promptTokens, promptTokens.length, 0);
+        float[] logits = engine.forward(uncached, uncached.length, cachedPrefix);
         long prefillNanos = System.nanoTime() - started;
 
         int[] generated = new int[Math.max(0, Math.min(maxTokens, context - promptTokens.length))];
@@ -90,6 +105,7 @@ public final class Generator {
             decodeNanos += System.nanoTime() - t;
             decoded++;
         }
-        return new Result(Arrays.copyOf(generated, count), promptTokens.length, prefillNanos, decoded, decodeNanos, reason);
+        return new Result(Arrays.copyOf(generated, count), promptTokens.length, uncached.length, prefillNanos, decoded,
+                decodeNanos, reason);
     }
 }

@@ -37,21 +37,23 @@ public final class LlamaForward {
     private final float[] logits;
     /** base^(-2i/headDim) for each rotated pair i of a head. */
     private final double[] ropeFrequencies;
-    /** Per worker thread: one decoded weight row, and attention scores over the positions. */
+    /** Per worker thread: decoded weight rows, and attention scores over the positions. */
     private final float[][] rowScratch;
     private final float[][] scores;
 
-    // The job on the pool, set by the caller before each pool.run (which publishes it to the workers).
-    private FloatTensor matmulWeight;
-    private float[] matmulIn;
-    private float[] matmulOut;
-    private int matmulOutOffset;
-    private int matmulBatch;
-    private int matmulCols;
-    private int matmulRows;
+    // The job on the pool, set by the caller before each pool.run (which publishes it to the workers):
+    // up to three matrix products of the same input, run as one range of rows (one wait instead of three).
+    private final FloatTensor[] productWeights = new FloatTensor[3];
+    private final float[][] productOuts = new float[3][];
+    private final int[] productOutOffsets = new int[3];
+    private final int[] productRows = new int[3];
+    private int products;
+    private float[] productIn;
+    private int productBatch;
+    private int productCols;
     private int attentionLayer;
     private int attentionStart;
-    private final WorkerPool.RangeTask matmulTask = this::matmulRows;
+    private final WorkerPool.RangeTask productTask = this::productRows;
     private final WorkerPool.RangeTask attentionTask = this::attentionHeads;
 
     public LlamaForward(LlamaModel model, int contextLength, WorkerPool pool) {
@@ -74,7 +76,7 @@ public final class LlamaForward {
         up = new float[maxBatch * c.ffnDim()];
         logits = new float[c.vocabSize()];
         ropeFrequencies = ropeFrequencies(c.headDim(), c.ropeBase());
-        rowScratch = new float[pool.threads()][Math.max(c.dim(), c.ffnDim())];
+        rowScratch = new float[pool.threads()][FloatTensor.matmulScratchSize(Math.max(c.dim(), c.ffnDim()))];
         scores = new float[pool.threads()][contextLength];
     }
 
@@ -103,7 +105,8 @@ public final class LlamaForward {
         }
         int dim = c.dim();
         rmsNorm(xb, 0, x, (batch - 1) * dim, model.outputNorm(), dim, c.rmsEps());
-        matmul(model.output(), xb, 1, dim, logits, 0, c.vocabSize());
+        product(0, model.output(), logits, 0, c.vocabSize());
+        runProducts(1, xb, 1, dim);
         return logits;
     }
 
@@ -119,24 +122,28 @@ public final class LlamaForward {
             for (int b = 0; b < batch; b++) {
                 rmsNorm(xb, b * dim, x, b * dim, w.attentionNorm(), dim, c.rmsEps());
             }
-            matmul(w.query(), xb, batch, dim, q, 0, dim);
-            matmul(w.key(), xb, batch, dim, keyCache[l], start * kvDim, kvDim);
-            matmul(w.value(), xb, batch, dim, valueCache[l], start * kvDim, kvDim);
+            product(0, w.query(), q, 0, dim);
+            product(1, w.key(), keyCache[l], start * kvDim, kvDim);
+            product(2, w.value(), valueCache[l], start * kvDim, kvDim);
+            runProducts(3, xb, batch, dim);
             rope(q, 0, dim, batch, start, c.heads(), c.headDim(), ropeFrequencies);
             rope(keyCache[l], start * kvDim, kvDim, batch, start, c.kvHeads(), c.headDim(), ropeFrequencies);
             attentionLayer = l;
             attentionStart = start;
             pool.run(batch * c.heads(), attentionTask);
-            matmul(w.attentionOutput(), attention, batch, dim, xb, 0, dim);
+            product(0, w.attentionOutput(), xb, 0, dim);
+            runProducts(1, attention, batch, dim);
             add(x, xb, batch * dim);
 
             for (int b = 0; b < batch; b++) {
                 rmsNorm(xb, b * dim, x, b * dim, w.ffnNorm(), dim, c.rmsEps());
             }
-            matmul(w.gate(), xb, batch, dim, gate, 0, c.ffnDim());
-            matmul(w.up(), xb, batch, dim, up, 0, c.ffnDim());
+            product(0, w.gate(), gate, 0, c.ffnDim());
+            product(1, w.up(), up, 0, c.ffnDim());
+            runProducts(2, xb, batch, dim);
             swiglu(gate, up, batch * c.ffnDim());
-            matmul(w.down(), gate, batch, c.ffnDim(), xb, 0, dim);
+            product(0, w.down(), xb, 0, dim);
+            runProducts(1, gate, batch, c.ffnDim());
             add(x, xb, batch * dim);
         }
     }
@@ -228,20 +235,39 @@ public final class LlamaForward {
         }
     }
 
-    private void matmul(FloatTensor weight, float[] in, int batch, int cols, float[] out, int outOffset, int rows) {
-        matmulWeight = weight;
-        matmulIn = in;
-        matmulBatch = batch;
-        matmulCols = cols;
-        matmulOut = out;
-        matmulOutOffset = outOffset;
-        matmulRows = rows;
-        pool.run(rows, matmulTask);
+    /** Sets product i of the next {@link #runProducts}: out[outOffset..] = weight · input, rows outputs per token. */
+    private void product(int i, FloatTensor weight, float[] out, int outOffset, int rows) {
+        productWeights[i] = weight;
+        productOuts[i] = out;
+        productOutOffsets[i] = outOffset;
+        productRows[i] = rows;
     }
 
-    private void matmulRows(int start, int end, int worker) {
-        matmulWeight.matmul(matmulIn, matmulBatch, matmulCols, matmulOut, matmulOutOffset, matmulRows, start, end,
-                rowScratch[worker]);
+    /** Runs products [0, count) of the batch's input vectors in[b*cols..], their rows split across the pool. */
+    private void runProducts(int count, float[] in, int batch, int cols) {
+        products = count;
+        productIn = in;
+        productBatch = batch;
+        productCols = cols;
+        int rows = 0;
+        for (int i = 0; i < count; i++) {
+            rows += productRows[i];
+        }
+        pool.run(rows, productTask);
+    }
+
+    /** Rows [start, end) of the products laid end to end. */
+    private void productRows(int start, int end, int worker) {
+        int first = 0;
+        for (int i = 0; i < products; i++) {
+            int from = Math.max(start, first) - first;
+            int to = Math.min(end, first + productRows[i]) - first;
+            if (from < to) {
+                productWeights[i].matmul(productIn, productBatch, productCols, productOuts[i], productOutOffsets[i],
+                        productRows[i], from, to, rowScratch[worker]);
+            }
+            first += productRows[i];
+        }
     }
 
     private static void add(float[] x, float[] delta, int n) {

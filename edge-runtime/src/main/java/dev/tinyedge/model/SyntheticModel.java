@@ -2,12 +2,15 @@ package dev.tinyedge.model;
 
 import dev.tinyedge.gguf.GgufValue;
 import dev.tinyedge.gguf.GgufWriter;
+import dev.tinyedge.quantize.QuantMix;
 import dev.tinyedge.tensor.FloatTensor;
 import dev.tinyedge.tensor.GgmlType;
 
+import java.nio.ByteOrder;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 
 /**
  * Llama models with random weights, for tests and benchmarks. Matrices are uniform with the standard
@@ -25,6 +28,8 @@ public final class SyntheticModel {
     public static final Preset TINYLLAMA_1_1B = new Preset("tinyllama-1.1b",
             new LlamaConfig(32000, 2048, 5632, 22, 32, 4, 2048, 1e-5f, 10000f), true);
 
+    private static final int ROWS_PER_CHUNK = 64;
+
     private SyntheticModel() {
     }
 
@@ -36,27 +41,22 @@ public final class SyntheticModel {
         };
     }
 
-    /** llama.cpp's general.file_type (llama_ftype) for a model whose matrices are {@code type}. */
-    static int fileType(GgmlType type) {
-        return switch (type) {
-            case F32 -> 0;
-            case F16 -> 1;
-            case Q4_0 -> 2;
-            case Q8_0 -> 7;
-            default -> throw new IllegalArgumentException("synthetic models are " + FloatTensor.supportedTypes() + ", not " + type);
-        };
+    /** {@link #writer(Preset, QuantMix, boolean, long)} with every matrix in {@code type}. */
+    public static GgufWriter writer(Preset preset, GgmlType type, long seed) {
+        return writer(preset, QuantMix.of(type), true, seed);
     }
 
     /**
-     * A writer holding the model's metadata and tensors (matrices in {@code type}, norms in F32, as
-     * llama.cpp's converters do); the caller adds the tokenizer metadata and writes it.
+     * A writer holding the model's metadata and tensors (matrices in the types {@code mix} gives them,
+     * norms in F32, as llama.cpp's converters and quantizer do); the caller adds the tokenizer metadata and
+     * writes it.
      */
-    public static GgufWriter writer(Preset preset, GgmlType type, long seed) {
+    public static GgufWriter writer(Preset preset, QuantMix mix, boolean pure, long seed) {
         LlamaConfig c = preset.config();
         GgufWriter w = new GgufWriter()
                 .put("general.architecture", GgufValue.string(LlamaConfig.ARCHITECTURE))
-                .put("general.name", GgufValue.string("synthetic-" + preset.name() + "-" + type.name().toLowerCase()))
-                .put("general.file_type", GgufValue.u32(fileType(type)))
+                .put("general.name", GgufValue.string("synthetic-" + preset.name() + "-" + mix.cliName))
+                .put("general.file_type", GgufValue.u32(mix.fileType))
                 .put("llama.vocab_size", GgufValue.u32(c.vocabSize()))
                 .put("llama.context_length", GgufValue.u32(c.contextLength()))
                 .put("llama.embedding_length", GgufValue.u32(c.dim()))
@@ -73,6 +73,7 @@ public final class SyntheticModel {
             if (shape.length == 1) {
                 norm(w, name, (int) shape[0]);
             } else {
+                GgmlType type = mix.typeFor(name, shape, GgmlType.F32, c.layers(), !preset.outputHead(), pure);
                 matrix(w, name, type, (int) shape[0], (int) shape[1], tensorSeed);
             }
         });
@@ -111,16 +112,25 @@ public final class SyntheticModel {
         });
     }
 
+    /**
+     * Rows are drawn in order from one generator, a chunk at a time, and quantized in parallel (the K-quant
+     * reference quantizers cost far more than drawing the numbers), so the bytes do not depend on threads.
+     */
     private static void matrix(GgufWriter w, String name, GgmlType type, int cols, int rows, long seed) {
         float bound = (float) Math.sqrt(3.0 / cols); // uniform on [-b, b] has standard deviation b/sqrt(3)
         w.addTensor(name, type, new long[] {cols, rows}, out -> {
             SplittableRandom random = new SplittableRandom(seed);
-            float[] row = new float[cols];
-            for (int r = 0; r < rows; r++) {
-                for (int i = 0; i < cols; i++) {
-                    row[i] = (float) random.nextDouble(-bound, bound);
+            int rowBytes = Math.toIntExact(type.byteSize(cols));
+            float[] chunk = new float[ROWS_PER_CHUNK * cols];
+            for (int first = 0; first < rows; first += ROWS_PER_CHUNK) {
+                int count = Math.min(ROWS_PER_CHUNK, rows - first);
+                for (int i = 0; i < count * cols; i++) {
+                    chunk[i] = (float) random.nextDouble(-bound, bound);
                 }
-                FloatTensor.encode(type, row, 0, cols, out);
+                int start = out.position();
+                IntStream.range(0, count).parallel().forEach(r -> FloatTensor.encode(type, chunk, r * cols, cols,
+                        out.slice(start + r * rowBytes, rowBytes).order(ByteOrder.LITTLE_ENDIAN)));
+                out.position(start + count * rowBytes);
             }
         });
     }

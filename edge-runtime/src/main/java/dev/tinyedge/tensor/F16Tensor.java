@@ -49,7 +49,12 @@ public final class F16Tensor extends FloatTensor {
 
     @Override
     public void dequantize(long offset, float[] out, int outOffset, int n) {
-        for (int i = 0; i < n; i++) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            ShortVector halves = ShortVector.fromMemorySegment(HALVES, data, (offset + i) * 2, ByteOrder.LITTLE_ENDIAN);
+            Float16.toFloat((IntVector) halves.convertShape(VectorOperators.S2I, INTS, 0)).intoArray(out, outOffset + i);
+        }
+        for (; i < n; i++) {
             out[outOffset + i] = getFloat(offset + i);
         }
     }

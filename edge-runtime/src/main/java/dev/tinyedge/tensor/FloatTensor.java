@@ -7,6 +7,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * A flat run of {@code size} numbers stored in one ggml type, read in place from a memory segment (for
@@ -14,7 +17,8 @@ import java.nio.ByteOrder;
  * ggml's convention: a [cols, rows] tensor has rows of {@code cols} contiguous elements, and row r starts
  * at element {@code r * cols}. Offsets of quantized rows are multiples of the block size.
  */
-public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, Q8_0Tensor, Q4_0Tensor {
+public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, BF16Tensor, Q8_0Tensor, Q4_0Tensor, Q4_1Tensor,
+        Q5_0Tensor, Q5_1Tensor, Q4_KTensor, Q5_KTensor, Q6_KTensor {
     static final VectorSpecies<Float> F = Simd.FLOATS;
     static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -31,6 +35,11 @@ public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, Q8_0Tenso
         this.size = size;
     }
 
+    /** The bytes in ggml's layout, in place (for a GPU backend that uploads them). */
+    public final MemorySegment data() {
+        return data.asSlice(0, type().byteSize(size));
+    }
+
     /** Views {@code data} as {@code size} numbers of {@code type}. */
     public static FloatTensor of(GgmlType type, MemorySegment data, long size) {
         return switch (type) {
@@ -38,17 +47,28 @@ public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, Q8_0Tenso
             case F16 -> new F16Tensor(data, size);
             case Q8_0 -> new Q8_0Tensor(data, size);
             case Q4_0 -> new Q4_0Tensor(data, size);
+            case BF16 -> new BF16Tensor(data, size);
+            case Q4_1 -> new Q4_1Tensor(data, size);
+            case Q5_0 -> new Q5_0Tensor(data, size);
+            case Q5_1 -> new Q5_1Tensor(data, size);
+            case Q4_K -> new Q4_KTensor(data, size);
+            case Q5_K -> new Q5_KTensor(data, size);
+            case Q6_K -> new Q6_KTensor(data, size);
             default -> throw new IllegalArgumentException("tensor type " + type + " is not supported (supported: "
                     + supportedTypes() + ")");
         };
     }
 
+    /** The types tinyedge reads and writes; the rest of ggml's (Q2_K, Q3_K, the IQ types...) it refuses by name. */
+    private static final Set<GgmlType> SUPPORTED = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0,
+            GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K);
+
     public static String supportedTypes() {
-        return "F32, F16, Q8_0, Q4_0";
+        return SUPPORTED.stream().map(GgmlType::name).collect(Collectors.joining(", "));
     }
 
     public static boolean isSupported(GgmlType type) {
-        return type == GgmlType.F32 || type == GgmlType.F16 || type == GgmlType.Q8_0 || type == GgmlType.Q4_0;
+        return SUPPORTED.contains(type);
     }
 
     /**
@@ -61,6 +81,13 @@ public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, Q8_0Tenso
             case F16 -> F16Tensor.write(x, xOffset, n, out);
             case Q8_0 -> Q8_0Tensor.quantize(x, xOffset, n, out);
             case Q4_0 -> Q4_0Tensor.quantize(x, xOffset, n, out);
+            case BF16 -> BF16Tensor.write(x, xOffset, n, out);
+            case Q4_1 -> Q4_1Tensor.quantize(x, xOffset, n, out);
+            case Q5_0 -> Q5_0Tensor.quantize(x, xOffset, n, out);
+            case Q5_1 -> Q5_1Tensor.quantize(x, xOffset, n, out);
+            case Q4_K -> Q4_KTensor.quantize(x, xOffset, n, out);
+            case Q5_K -> Q5_KTensor.quantize(x, xOffset, n, out);
+            case Q6_K -> Q6_KTensor.quantize(x, xOffset, n, out);
             default -> throw new IllegalArgumentException("cannot write " + type + " tensors (supported: " + supportedTypes() + ")");
         }
     }
@@ -80,11 +107,22 @@ public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, Q8_0Tenso
     /** Decodes elements [offset, offset+n) into out[outOffset..]. */
     public abstract void dequantize(long offset, float[] out, int outOffset, int n);
 
+    /** Rows decoded together in a batched product: 8 rows of 2048-5632 floats sit comfortably in L2. */
+    private static final int ROW_TILE = 8;
+
+    /** Length of the {@code rowScratch} that {@link #matmul} needs for rows of {@code cols}. */
+    public static int matmulScratchSize(int cols) {
+        return ROW_TILE * cols;
+    }
+
     /**
      * Rows [rowStart, rowEnd) of the product of this [cols, rows] matrix with {@code batch} input vectors
-     * x[b*cols..(b+1)*cols): out[outOffset + b*rows + r] = row r · x_b. With more than one input vector, each
-     * row is decoded once into {@code rowScratch} (at least {@code cols} long) and reused for the whole batch,
-     * so a batch costs one pass over the weights instead of one per vector.
+     * x[b*cols..(b+1)*cols): out[outOffset + b*rows + r] = row r · x_b.
+     *
+     * <p>A single vector takes the fused decode-and-dot kernel. A batch decodes a tile of rows into
+     * {@code rowScratch} (see {@link #matmulScratchSize}) once and runs every input vector against it, four
+     * vectors at a time, so the weights are read once per batch and each loaded input vector is used for
+     * the whole tile.
      */
     public final void matmul(float[] x, int batch, int cols, float[] out, int outOffset, int rows,
                              int rowStart, int rowEnd, float[] rowScratch) {
@@ -94,10 +132,21 @@ public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, Q8_0Tenso
             }
             return;
         }
-        for (int r = rowStart; r < rowEnd; r++) {
-            dequantize((long) r * cols, rowScratch, 0, cols);
-            for (int b = 0; b < batch; b++) {
-                out[outOffset + b * rows + r] = Simd.dot(rowScratch, 0, x, b * cols, cols);
+        for (int tile = rowStart; tile < rowEnd; tile += ROW_TILE) {
+            int tileRows = Math.min(ROW_TILE, rowEnd - tile);
+            for (int i = 0; i < tileRows; i++) {
+                dequantize((long) (tile + i) * cols, rowScratch, i * cols, cols);
+            }
+            int b = 0;
+            for (; b + 4 <= batch; b += 4) {
+                for (int i = 0; i < tileRows; i++) {
+                    Simd.dot4(rowScratch, i * cols, x, b * cols, cols, cols, out, outOffset + b * rows + tile + i, rows);
+                }
+            }
+            for (; b < batch; b++) {
+                for (int i = 0; i < tileRows; i++) {
+                    out[outOffset + b * rows + tile + i] = Simd.dot(rowScratch, i * cols, x, b * cols, cols);
+                }
             }
         }
     }

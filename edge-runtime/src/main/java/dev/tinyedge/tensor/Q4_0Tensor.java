@@ -16,9 +16,10 @@ import java.nio.ByteOrder;
  * nibble of qs[j] is weight j, the high nibble weight j+16; a weight is {@code (nibble - 8) * d}.
  */
 public final class Q4_0Tensor extends FloatTensor {
-    static final int BLOCK = 32;
-    static final int BLOCK_BYTES = 18;
-    private static final int QS = 2;
+    static final int BLOCK = GgmlType.Q4_0.blockSize;
+    static final int BLOCK_BYTES = GgmlType.Q4_0.typeSize;
+    /** The quants follow the fp16 scale d. */
+    private static final int QS = Short.BYTES;
     private static final int PACKED = BLOCK / 2;
     /**
      * Nibble bytes per load: half as many bytes as float-vector bits (so the low and the high nibbles each
@@ -78,14 +79,19 @@ public final class Q4_0Tensor extends FloatTensor {
 
     @Override
     public void dequantize(long offset, float[] out, int outOffset, int n) {
+        long firstBlock = offset / BLOCK;
         for (int i = 0; i < n; i += BLOCK) {
-            long block = (offset + i) / BLOCK;
-            long qs = block * BLOCK_BYTES + QS;
-            float d = scale(block);
-            for (int j = 0; j < PACKED; j++) {
-                int packed = data.get(ValueLayout.JAVA_BYTE, qs + j) & 0xff;
-                out[outOffset + i + j] = ((packed & 0xf) - 8) * d;
-                out[outOffset + i + j + PACKED] = ((packed >>> 4) - 8) * d;
+            long blockAt = (firstBlock + i / BLOCK) * BLOCK_BYTES;
+            FloatVector d = broadcast(Float16.toFloat(data.get(HALF, blockAt)));
+            for (int j = 0; j < PACKED; j += NIBBLES.length()) {
+                ByteVector packed = ByteVector.fromMemorySegment(NIBBLES, data, blockAt + QS + j, ByteOrder.LITTLE_ENDIAN);
+                ByteVector low = packed.and((byte) 0xf).sub((byte) 8);
+                ByteVector high = packed.lanewise(VectorOperators.LSHR, 4).and((byte) 0xf).sub((byte) 8);
+                for (int part = 0; part < PARTS; part++) {
+                    int at = outOffset + i + j + part * F.length();
+                    ((FloatVector) low.convertShape(VectorOperators.B2F, F, part)).mul(d).intoArray(out, at);
+                    ((FloatVector) high.convertShape(VectorOperators.B2F, F, part)).mul(d).intoArray(out, at + PACKED);
+                }
             }
         }
     }

@@ -16,9 +16,10 @@ import java.nio.ByteOrder;
  * block is {@code qs[j] * d}.
  */
 public final class Q8_0Tensor extends FloatTensor {
-    static final int BLOCK = 32;
-    static final int BLOCK_BYTES = 34;
-    private static final int QS = 2;
+    static final int BLOCK = GgmlType.Q8_0.blockSize;
+    static final int BLOCK_BYTES = GgmlType.Q8_0.typeSize;
+    /** The quants follow the fp16 scale d. */
+    private static final int QS = Short.BYTES;
     /** Half as many bytes as float-vector bits, so one load widens to two float vectors (parts 0 and 1). */
     private static final VectorSpecies<Byte> QUANTS = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
     private static final int PARTS = QUANTS.length() / F.length();
@@ -64,11 +65,15 @@ public final class Q8_0Tensor extends FloatTensor {
 
     @Override
     public void dequantize(long offset, float[] out, int outOffset, int n) {
+        long firstBlock = offset / BLOCK;
         for (int i = 0; i < n; i += BLOCK) {
-            long block = (offset + i) / BLOCK;
-            float d = scale(block);
-            for (int j = 0; j < BLOCK; j++) {
-                out[outOffset + i + j] = data.get(ValueLayout.JAVA_BYTE, block * BLOCK_BYTES + QS + j) * d;
+            long blockAt = (firstBlock + i / BLOCK) * BLOCK_BYTES;
+            FloatVector d = broadcast(Float16.toFloat(data.get(HALF, blockAt)));
+            for (int j = 0; j < BLOCK; j += QUANTS.length()) {
+                ByteVector q = ByteVector.fromMemorySegment(QUANTS, data, blockAt + QS + j, ByteOrder.LITTLE_ENDIAN);
+                for (int part = 0; part < PARTS; part++) {
+                    ((FloatVector) q.convertShape(VectorOperators.B2F, F, part)).mul(d).intoArray(out, outOffset + i + j + part * F.length());
+                }
             }
         }
     }

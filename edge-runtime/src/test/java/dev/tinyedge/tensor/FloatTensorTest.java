@@ -1,5 +1,6 @@
 package dev.tinyedge.tensor;
 
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.junit.jupiter.api.Test;
@@ -193,17 +194,17 @@ class FloatTensorTest {
     @EnumSource(Type.class)
     void matmulMatchesThePlainLoopForSingleAndBatchedInputs(Type t) {
         GgmlType type = ggml(t);
-        int rows = 13;
+        int rows = 21; // two whole tiles of 8 and a partial one
         int cols = 96;
         FloatTensor w = encode(type, randomFloats(rows * cols, 4));
-        for (int batch : new int[] {1, 2, 5}) {
+        for (int batch : new int[] {1, 2, 5, 8}) {
             float[] x = randomFloats(batch * cols, 5 + batch);
             int outOffset = 7;
             float[] out = new float[outOffset + batch * rows];
-            float[] scratch = new float[cols];
+            float[] scratch = new float[FloatTensor.matmulScratchSize(cols)];
             // two row ranges, as two threads would split them
-            w.matmul(x, batch, cols, out, outOffset, rows, 0, 6, scratch);
-            w.matmul(x, batch, cols, out, outOffset, rows, 6, rows, scratch);
+            w.matmul(x, batch, cols, out, outOffset, rows, 0, 11, scratch);
+            w.matmul(x, batch, cols, out, outOffset, rows, 11, rows, scratch);
             for (int b = 0; b < batch; b++) {
                 for (int r = 0; r < rows; r++) {
                     double expected = referenceDot(w, (long) r * cols, x, b * cols, cols);
@@ -218,15 +219,32 @@ class FloatTensorTest {
     }
 
     @Test
+    void vectorWidthIsThePreferredOneUnlessOverridden() {
+        int requested = Integer.getInteger("tinyedge.vector.bits", 0);
+        int expected = requested > 0 ? requested : Math.clamp(FloatVector.SPECIES_PREFERRED.vectorBitSize(), 128, 512);
+        assertEquals(expected, Simd.vectorBits());
+    }
+
+    @Test
     void simdKernelsMatchPlainLoops() {
         float[] a = randomFloats(203, 8);
         float[] b = randomFloats(203, 9);
+        float[] c = randomFloats(1 + 3 * 200 + 203, 10);
         for (int n : new int[] {0, 1, 5, 16, 17, 64, 190}) {
             double expected = 0;
             for (int i = 0; i < n; i++) {
                 expected += (double) a[2 + i] * b[11 + i];
             }
             assertEquals(expected, Simd.dot(a, 2, b, 11, n), 1e-5);
+            float[] four = new float[9];
+            Simd.dot4(a, 2, c, 1, 200, n, four, 1, 2); // w = a[2, 2+n), x at c[1 + 200k ..], out at four[1 + 2k]
+            for (int k = 0; k < 4; k++) {
+                double want = 0;
+                for (int i = 0; i < n; i++) {
+                    want += (double) a[2 + i] * c[1 + 200 * k + i];
+                }
+                assertEquals(want, four[1 + 2 * k], 1e-5, "dot4 k=" + k + " n=" + n);
+            }
             float[] y = b.clone();
             Simd.axpy(0.5f, a, 2, y, 11, n);
             for (int i = 0; i < b.length; i++) {

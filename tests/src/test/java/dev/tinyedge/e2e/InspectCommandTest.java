@@ -102,6 +102,24 @@ class InspectCommandTest {
         assertTrue(r.stdout.lines().anyMatch(l -> l.matches("\\s*chat template\\s+none")), r.stdout);
     }
 
+    @Test
+    void aMixtureWithoutOpenClKernelsIsWarnedAboutOnAnOpenClProfile() throws Exception {
+        Path model = dir.resolve("tiny-q4_k_m.gguf");
+        Process synth = new ProcessBuilder(ROOT.resolve("bin/tinyedge").toString(), "synth", model.toString(),
+                "--preset", "tiny", "--type", "q4_k_m").redirectErrorStream(true).start();
+        String synthOutput = read(synth.getInputStream());
+        assertTrue(synth.waitFor(120, TimeUnit.SECONDS) && synth.exitValue() == 0, synthOutput);
+
+        // the tiny preset's 64-wide rows fall back from K-quants to Q5_0/Q8_0, and OpenCL has no Q5_0 kernel
+        JsonNode onGpu = new ObjectMapper().readTree(inspect("--json", "--profile", "rk3588-8gb", model.toString()).stdout);
+        assertEquals("opencl", onGpu.get("memory_plan").get("backend").asText());
+        assertTrue(onGpu.get("warnings").toString().contains("OpenCL"), onGpu.get("warnings").toString());
+
+        JsonNode onCpu = new ObjectMapper().readTree(inspect("--json", "--profile", "generic-x86_64", model.toString()).stdout);
+        assertEquals("cpu", onCpu.get("memory_plan").get("backend").asText());
+        assertFalse(onCpu.get("warnings").toString().contains("OpenCL"), onCpu.get("warnings").toString());
+    }
+
     private record Result(int exit, String stdout, String stderr, long millis) {
         @Override
         public String toString() {

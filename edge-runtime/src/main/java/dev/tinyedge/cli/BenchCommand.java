@@ -1,0 +1,117 @@
+package dev.tinyedge.cli;
+
+import dev.tinyedge.engine.Engine;
+import dev.tinyedge.tensor.Simd;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measures prefill and decode speed on fixed pseudo-random tokens; prints JSON.")
+final class BenchCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(BenchCommand.class);
+    /** Tokens of the untimed warm-up run that lets the JIT compile the kernels first. */
+    private static final int WARM_UP_TOKENS = 16;
+
+    @Mixin
+    EngineArguments engineArguments;
+
+    @Option(names = "--prompt-tokens", defaultValue = "128", paramLabel = "N", description = "default: ${DEFAULT-VALUE}")
+    int promptTokens;
+
+    @Option(names = "--gen-tokens", defaultValue = "128", paramLabel = "N", description = "default: ${DEFAULT-VALUE}")
+    int genTokens;
+
+    @Option(names = "--repeat", defaultValue = "1", paramLabel = "R", description = "timed runs, averaged (default: ${DEFAULT-VALUE})")
+    int repeat;
+
+    @Override
+    public Integer call() throws Exception {
+        if (promptTokens < 1 || genTokens < 1 || repeat < 1) {
+            throw new Main.UsageException("--prompt-tokens, --gen-tokens and --repeat must be at least 1");
+        }
+        try (Engine engine = engineArguments.load()) {
+            if (promptTokens + genTokens > engine.contextLength()) {
+                throw new Main.UsageException("--prompt-tokens + --gen-tokens must fit the context of " + engine.contextLength());
+            }
+            int[] prompt = new int[promptTokens];
+            prompt[0] = engine.tokenizer().bos();
+            SplittableRandom random = new SplittableRandom(0);
+            for (int i = 1; i < promptTokens; i++) {
+                prompt[i] = random.nextInt(3, engine.config().vocabSize());
+            }
+            run(engine, prompt, Math.min(WARM_UP_TOKENS, promptTokens), Math.min(WARM_UP_TOKENS, genTokens));
+            double prefillSeconds = 0;
+            double decodeSeconds = 0;
+            for (int r = 0; r < repeat; r++) {
+                double[] seconds = run(engine, prompt, promptTokens, genTokens);
+                log.info("run {}: prefill {} tok/s, decode {} tok/s", r + 1, Json.rate(promptTokens / seconds[0]),
+                        Json.rate(genTokens / seconds[1]));
+                prefillSeconds += seconds[0];
+                decodeSeconds += seconds[1];
+            }
+            Map<String, Object> doc = new LinkedHashMap<>();
+            doc.put("prefill_tok_s", Json.rate(promptTokens * repeat / prefillSeconds));
+            doc.put("decode_tok_s", Json.rate(genTokens * repeat / decodeSeconds));
+            doc.put("peak_rss_mb", peakRssMegabytes());
+            doc.put("threads", engineArguments.options().resolvedThreads());
+            doc.put("backend", engine.backendName());
+            doc.put("backend_description", engine.backendDescription());
+            doc.put("vector_bits", Simd.vectorBits());
+            doc.put("model", engine.modelName());
+            doc.put("prompt_tokens", promptTokens);
+            doc.put("gen_tokens", genTokens);
+            doc.put("repeat", repeat);
+            Json.print(doc);
+        }
+        return 0;
+    }
+
+    /** Prefills {@code count} prompt tokens, then decodes {@code gen} greedy tokens; returns both times in seconds. */
+    private static double[] run(Engine engine, int[] prompt, int count, int gen) {
+        long start = System.nanoTime();
+        float[] logits = engine.forward(prompt, count, 0);
+        long prefilled = System.nanoTime();
+        int[] next = new int[1];
+        for (int i = 0; i < gen; i++) {
+            next[0] = argmax(logits);
+            logits = engine.forward(next, 1, count + i);
+        }
+        long decoded = System.nanoTime();
+        return new double[] {(prefilled - start) / 1e9, (decoded - prefilled) / 1e9};
+    }
+
+    private static int argmax(float[] logits) {
+        int best = 0;
+        for (int i = 1; i < logits.length; i++) {
+            if (logits[i] > logits[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /** The process's peak resident set (VmHWM), or null where /proc does not tell. */
+    private static Long peakRssMegabytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            log.warn("cannot read the peak RSS: {}", e.getMessage());
+        }
+        return null;
+    }
+}

@@ -1,0 +1,217 @@
+package dev.tinyedge.opencl;
+
+import dev.tinyedge.backend.Backend;
+import dev.tinyedge.model.LlamaConfig;
+import dev.tinyedge.model.LlamaModel;
+import dev.tinyedge.tensor.FloatTensor;
+import dev.tinyedge.tensor.GgmlType;
+import org.lwjgl.system.MemoryUtil;
+
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The Llama forward pass on an OpenCL device. Weights are uploaded once (see {@link WeightLoader}); the
+ * KV cache (f32, [context][kvDim] per layer) and every activation stay on the device. Per batch the host
+ * only writes the token embeddings (rows looked up in the mapping) and reads the last token's logits.
+ * Prompts longer than {@link #MAX_BATCH} tokens are evaluated in batches, which bounds the attention
+ * scratch at MAX_BATCH x heads x context floats.
+ */
+public final class OpenClBackend implements Backend {
+    public static final String NAME = "opencl";
+    static final int MAX_BATCH = 64;
+
+    private final LlamaConfig config;
+    private final FloatTensor tokenEmbedding;
+    private final int contextLength;
+    private final ClContext cl;
+    private final ClPrograms programs;
+    private final Kernels kernels;
+    private final Layer[] layers;
+    private final long outputNorm;
+    private final DeviceMatrix output;
+    private final long x, normed, q, k, v, attention, scores, gate, up, last, logitsOnDevice;
+    private final float[] embeddingRow;
+    private final FloatBuffer embeddings;
+    private final float[] logits;
+
+    private record Layer(long attentionNorm, DeviceMatrix query, DeviceMatrix key, DeviceMatrix value,
+                         DeviceMatrix attentionOutput, long ffnNorm, DeviceMatrix gate, DeviceMatrix up,
+                         DeviceMatrix down, long keyCache, long valueCache) {
+    }
+
+    private OpenClBackend(LlamaModel model, int contextLength, ClContext cl, ClPrograms programs) {
+        this.config = model.config();
+        this.tokenEmbedding = model.tokenEmbedding();
+        this.contextLength = contextLength;
+        this.cl = cl;
+        this.programs = programs;
+        this.kernels = new Kernels(cl, programs);
+        LlamaConfig c = config;
+        WeightLoader loader = new WeightLoader(cl);
+        long cacheBytes = (long) contextLength * c.kvDim() * Float.BYTES;
+        layers = new Layer[c.layers()];
+        for (int i = 0; i < layers.length; i++) {
+            LlamaModel.Layer l = model.layers().get(i);
+            layers[i] = new Layer(loader.uploadVector(l.attentionNorm().data()),
+                    matrix(loader, l.query(), c.dim(), c.dim()),
+                    matrix(loader, l.key(), c.kvDim(), c.dim()),
+                    matrix(loader, l.value(), c.kvDim(), c.dim()),
+                    matrix(loader, l.attentionOutput(), c.dim(), c.dim()),
+                    loader.uploadVector(l.ffnNorm().data()),
+                    matrix(loader, l.gate(), c.ffnDim(), c.dim()),
+                    matrix(loader, l.up(), c.ffnDim(), c.dim()),
+                    matrix(loader, l.down(), c.dim(), c.ffnDim()),
+                    cl.buffer(cacheBytes), cl.buffer(cacheBytes));
+        }
+        outputNorm = loader.uploadVector(model.outputNorm().data());
+        output = matrix(loader, model.output(), c.vocabSize(), c.dim());
+        x = activations(c.dim());
+        normed = activations(c.dim());
+        q = activations(c.dim());
+        k = activations(c.kvDim());
+        v = activations(c.kvDim());
+        attention = activations(c.dim());
+        scores = activations((long) c.heads() * contextLength);
+        gate = activations(c.ffnDim());
+        up = activations(c.ffnDim());
+        last = cl.buffer((long) c.dim() * Float.BYTES);
+        logitsOnDevice = cl.buffer((long) c.vocabSize() * Float.BYTES);
+        embeddingRow = new float[c.dim()];
+        embeddings = MemoryUtil.memAllocFloat(MAX_BATCH * c.dim());
+        logits = new float[c.vocabSize()];
+    }
+
+    /**
+     * Opens the device that {@code selector} names (null: the first GPU, else the first device; see
+     * {@link OpenCl#select}), builds the kernels and uploads the weights.
+     */
+    public static OpenClBackend open(LlamaModel model, int contextLength, String selector) {
+        checkTypes(model);
+        ClContext cl = new ClContext(OpenCl.select(OpenCl.devices(), selector));
+        ClPrograms programs = new ClPrograms(cl, ClPrograms.defaultCacheDir(), kernelOverrides());
+        try {
+            return new OpenClBackend(model, contextLength, cl, programs);
+        } catch (RuntimeException e) {
+            programs.close();
+            cl.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Fails before any device work if a matrix has a type without kernels (e.g. a K-quant) or a norm
+     * weight is not F32 (as llama.cpp's converters write them).
+     */
+    private static void checkTypes(LlamaModel model) {
+        List<FloatTensor> matrices = new ArrayList<>(List.of(model.output()));
+        List<FloatTensor> norms = new ArrayList<>(List.of(model.outputNorm()));
+        for (LlamaModel.Layer l : model.layers()) {
+            matrices.addAll(List.of(l.query(), l.key(), l.value(), l.attentionOutput(), l.gate(), l.up(), l.down()));
+            norms.addAll(List.of(l.attentionNorm(), l.ffnNorm()));
+        }
+        for (FloatTensor matrix : matrices) {
+            if (!Kernels.supports(matrix.type())) {
+                throw new OpenClUnavailableException("the model has " + matrix.type()
+                        + " tensors; the OpenCL kernels cover F32, F16, Q8_0 and Q4_0");
+            }
+        }
+        for (FloatTensor norm : norms) {
+            if (norm.type() != GgmlType.F32) {
+                throw new OpenClUnavailableException("the model has " + norm.type() + " norm weights; the OpenCL backend takes F32");
+            }
+        }
+    }
+
+    /** -Dtinyedge.opencl.kernels=DIR: .cl files there replace the bundled ones (kernel development). */
+    private static Path kernelOverrides() {
+        String dir = System.getProperty("tinyedge.opencl.kernels");
+        return dir == null ? null : Path.of(dir);
+    }
+
+    private static DeviceMatrix matrix(WeightLoader loader, FloatTensor tensor, int rows, int cols) {
+        return loader.upload(tensor.type(), rows, cols, tensor.data());
+    }
+
+    private long activations(long perToken) {
+        return cl.buffer(MAX_BATCH * perToken * Float.BYTES);
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String description() {
+        return NAME + " (" + cl.device().describe() + ")";
+    }
+
+    @Override
+    public int contextLength() {
+        return contextLength;
+    }
+
+    @Override
+    public float[] forward(int[] tokens, int count, int startPos) {
+        if (count < 1 || startPos < 0 || startPos + count > contextLength) {
+            throw new IllegalArgumentException("positions " + startPos + ".." + (startPos + count - 1)
+                    + " do not fit the context of " + contextLength);
+        }
+        int batch = 0;
+        for (int done = 0; done < count; done += batch) {
+            batch = Math.min(MAX_BATCH, count - done);
+            evaluate(tokens, done, batch, startPos + done);
+        }
+        // the last token's hidden state is row batch - 1 of x
+        int dim = config.dim();
+        cl.copy(x, (long) (batch - 1) * dim * Float.BYTES, last, 0, (long) dim * Float.BYTES);
+        kernels.rmsNorm(last, outputNorm, normed, 1, dim, config.rmsEps());
+        kernels.matmul(output, normed, logitsOnDevice, 1);
+        cl.read(logitsOnDevice, 0, logits);
+        return logits;
+    }
+
+    /** Runs tokens[from, from + n) at positions pos.. through every layer, leaving their states in x. */
+    private void evaluate(int[] tokens, int from, int n, int pos) {
+        LlamaConfig c = config;
+        int dim = c.dim();
+        embeddings.clear();
+        for (int t = 0; t < n; t++) {
+            tokenEmbedding.dequantize((long) tokens[from + t] * dim, embeddingRow, 0, dim);
+            embeddings.put(embeddingRow);
+        }
+        cl.write(x, 0, embeddings.flip());
+        long kvBytes = (long) n * c.kvDim() * Float.BYTES;
+        long kvOffset = (long) pos * c.kvDim() * Float.BYTES;
+        for (Layer l : layers) {
+            kernels.rmsNorm(x, l.attentionNorm(), normed, n, dim, c.rmsEps());
+            kernels.matmul(l.query(), normed, q, n);
+            kernels.matmul(l.key(), normed, k, n);
+            kernels.matmul(l.value(), normed, v, n);
+            kernels.rope(q, n, c.heads(), c.headDim(), c.headDim(), pos, c.ropeBase());
+            kernels.rope(k, n, c.kvHeads(), c.headDim(), c.headDim(), pos, c.ropeBase());
+            cl.copy(k, 0, l.keyCache(), kvOffset, kvBytes);
+            cl.copy(v, 0, l.valueCache(), kvOffset, kvBytes);
+            kernels.attention(q, l.keyCache(), l.valueCache(), scores, attention, n, c.heads(), c.kvHeads(),
+                    c.headDim(), contextLength, pos);
+            kernels.matmul(l.attentionOutput(), attention, normed, n);
+            kernels.add(x, normed, n * dim);
+            kernels.rmsNorm(x, l.ffnNorm(), normed, n, dim, c.rmsEps());
+            kernels.matmul(l.gate(), normed, gate, n);
+            kernels.matmul(l.up(), normed, up, n);
+            kernels.swiglu(gate, up, n * c.ffnDim());
+            kernels.matmul(l.down(), gate, normed, n);
+            kernels.add(x, normed, n * dim);
+        }
+    }
+
+    @Override
+    public void close() {
+        programs.close();
+        cl.close();
+        MemoryUtil.memFree(embeddings);
+    }
+}

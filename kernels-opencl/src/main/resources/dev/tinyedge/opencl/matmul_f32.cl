@@ -1,0 +1,48 @@
+// y = W x for F32 weights W [n_out][n_in] (any n_in: four at a time, then the rest). One work-item
+// per output row, as in matmul_q4_0.cl.
+
+kernel void mul_mv_f32(global const float* w, global const float* x, global float* y, int n_in, int n_out) {
+    const int row = get_global_id(0);
+    if (row >= n_out) {
+        return;
+    }
+    global const float* row_w = w + (size_t) row * n_in;
+    float4 sum4 = 0.0f;
+    int i = 0;
+    for (; i + 4 <= n_in; i += 4) {
+        sum4 += vload4(0, row_w + i) * vload4(0, x + i);
+    }
+    float sum = sum4.x + sum4.y + sum4.z + sum4.w;
+    for (; i < n_in; i++) {
+        sum += row_w[i] * x[i];
+    }
+    y[row] = sum;
+}
+
+// Prefill: x [n_tokens][n_in], y [n_tokens][n_out]; a work-item takes one row and TILE tokens.
+#define TILE 8
+kernel void mul_mm_f32(global const float* w, global const float* x, global float* y, int n_in,
+                       int n_out, int n_tokens) {
+    const int row = get_global_id(0);
+    if (row >= n_out) {
+        return;
+    }
+    const int t0 = get_global_id(1) * TILE;
+    const int tokens = min(TILE, n_tokens - t0);
+    global const float* row_w = w + (size_t) row * n_in;
+    float4 acc[TILE] = {0};
+    int i = 0;
+    for (; i + 4 <= n_in; i += 4) {
+        const float4 wi = vload4(0, row_w + i);
+        for (int t = 0; t < tokens; t++) {
+            acc[t] += wi * vload4(0, x + (size_t) (t0 + t) * n_in + i);
+        }
+    }
+    for (int t = 0; t < tokens; t++) {
+        float sum = acc[t].x + acc[t].y + acc[t].z + acc[t].w;
+        for (int j = i; j < n_in; j++) {
+            sum += row_w[j] * x[(size_t) (t0 + t) * n_in + j];
+        }
+        y[(size_t) (t0 + t) * n_out + row] = sum;
+    }
+}
