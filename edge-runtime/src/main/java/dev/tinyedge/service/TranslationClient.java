@@ -38,7 +38,7 @@ public final class TranslationClient implements AutoCloseable {
     private final String requestTopic;
     private final String replyTopic;
 
-    public TranslationClient(String brokerUrl, String topicPrefix) throws MqttException {
+    public TranslationClient(String brokerUrl, String topicPrefix) throws MqttException, IOException {
         String clientId = "tinyedge-client-" + UUID.randomUUID();
         this.requestTopic = topicPrefix + "/v1/translate";
         this.replyTopic = topicPrefix + "/v1/replies/" + clientId;
@@ -86,7 +86,12 @@ public final class TranslationClient implements AutoCloseable {
         if (brokerUrl.startsWith("tcp://")) {
             options.setSocketFactory(NoDelaySocketFactory.INSTANCE);
         }
-        client.connect(options).waitForCompletion(10_000);
+        try {
+            client.connect(options).waitForCompletion(10_000);
+        } catch (MqttException e) {
+            client.close(true);
+            throw new IOException("cannot connect to the broker at " + brokerUrl + ": " + e.getMessage(), e);
+        }
         client.subscribe(replyTopic, 1).waitForCompletion(10_000);
     }
 
