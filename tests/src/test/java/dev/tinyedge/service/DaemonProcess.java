@@ -15,6 +15,12 @@ final class DaemonProcess implements AutoCloseable {
 
     /** Writes the daemon's configuration; {@link #start()} runs it. */
     DaemonProcess(Path dir, String node, Path model, String brokerUrl, String prefix) throws IOException {
+        this(dir, node, model, brokerUrl, prefix, "");
+    }
+
+    /** @param mqttKeys more lines for the configuration's [mqtt] table */
+    DaemonProcess(Path dir, String node, Path model, String brokerUrl, String prefix, String mqttKeys)
+            throws IOException {
         config = dir.resolve(node + ".toml");
         log = dir.resolve(node + ".log");
         Files.writeString(config, """
@@ -27,10 +33,11 @@ final class DaemonProcess implements AutoCloseable {
                 topic_prefix = "%s"
                 session_expiry_s = 600
                 reconnect_max_s = 2
+                %s
 
                 [service]
                 request_timeout_s = 60
-                """.formatted(node, model, brokerUrl, prefix, node, prefix));
+                """.formatted(node, model, brokerUrl, prefix, node, prefix, mqttKeys));
     }
 
     /** Starts the daemon and waits until it serves requests. */
