@@ -63,6 +63,10 @@ public final class TranslateCommand implements Callable<Integer> {
     @Option(names = "--id", paramLabel = "ID", description = "with --broker: the request id (default: random)")
     String id;
 
+    @Option(names = "--prefix-cache", description = {"with --model: evaluate the instructions when the model loads, "
+            + "as 'serve' does, so that timing_ms.prefill is the daemon's time to first token"})
+    boolean prefixCache;
+
     @Parameters(paramLabel = "TEXT", description = "the text to translate")
     String text;
 
@@ -81,7 +85,7 @@ public final class TranslateCommand implements Callable<Integer> {
     private int local(Language source, Language target) throws Exception {
         EngineTranslator translator;
         try {
-            translator = EngineTranslator.load(where.model, new EngineOptions(0, 0, "cpu"), false);
+            translator = EngineTranslator.load(where.model, new EngineOptions(0, 0, "cpu"), prefixCache);
         } catch (GgufFormatException e) {
             throw new Main.ModelFileException(where.model, e);
         }

@@ -59,7 +59,11 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
     private final String cancelTopic;
     private final String statusTopic;
     private final long startedNanos = System.nanoTime();
-    /** Counts connections; a delivery remembers the one it came on. */
+    /**
+     * Counts lost connections; a delivery remembers the count it arrived under. It moves on when a connection
+     * is lost rather than when the next one completes, because the broker redelivers requests as soon as it
+     * accepts the connection, which may be before Paho reports it complete.
+     */
     private final AtomicLong connection = new AtomicLong();
     private final ScheduledExecutorService statusTimer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("status").daemon().factory());
@@ -168,8 +172,7 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
     private final class Callback implements MqttCallback {
         @Override
         public void connectComplete(boolean reconnect, String serverUri) {
-            long current = connection.incrementAndGet();
-            log.info("{} {} (connection {})", reconnect ? "reconnected to" : "connected to", serverUri, current);
+            log.info("{} {}", reconnect ? "reconnected to" : "connected to", serverUri);
             // re-subscribing after a reconnect is harmless and restores a session the broker lost
             Thread.ofPlatform().name("subscribe").start(() -> {
                 subscribe(true);
