@@ -1,26 +1,48 @@
 package dev.tinyedge.cli;
 
+import dev.tinyedge.board.BoardFacts;
+import dev.tinyedge.board.MemoryPlan;
+import dev.tinyedge.board.MemoryPlanner;
+import dev.tinyedge.board.ModelShape;
+import dev.tinyedge.board.Profile;
+import dev.tinyedge.board.ProfileCatalog;
+import dev.tinyedge.board.ProfileException;
+import dev.tinyedge.board.StatusLight;
+import dev.tinyedge.board.SystemdNotifier;
+import dev.tinyedge.board.ThermalGuard;
 import dev.tinyedge.broker.EmbeddedBroker;
 import dev.tinyedge.engine.EngineOptions;
+import dev.tinyedge.gguf.GgufFile;
 import dev.tinyedge.gguf.GgufFormatException;
+import dev.tinyedge.gguf.GgufWriter;
+import dev.tinyedge.model.SyntheticModel;
+import dev.tinyedge.quantize.QuantMix;
+import dev.tinyedge.service.BoardSignals;
 import dev.tinyedge.service.MqttDaemon;
 import dev.tinyedge.service.ServeConfig;
+import dev.tinyedge.tokenizer.SynthVocabulary;
 import dev.tinyedge.translate.EngineTranslator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Serves translations over MQTT (protocol v1) until stopped (SIGTERM finishes the running request).",
-                "With no broker configured, starts an embedded MQTT 5 broker on 127.0.0.1:1883."})
+                "With no broker configured, starts an embedded MQTT 5 broker on 127.0.0.1:1883.",
+                "With no model, serves a small random-weight model: its output is not a translation."})
 public final class ServeCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
     private static final String EMBEDDED = "embedded";
+    /** Where a user's own daemon keeps its state: the embedded broker's sessions, the synthesized model. */
+    private static final Path STATE_DIR = Path.of(System.getProperty("user.home"), ".tinyedge");
 
     @Option(names = "--config", paramLabel = "FILE", description = "TOML configuration (see docs/MQTT.md)")
     Path configFile;
@@ -47,14 +69,43 @@ public final class ServeCommand implements Callable<Integer> {
         if (profile != null) {
             config.profile = profile;
         }
-        if (config.model == null) {
-            throw new Main.UsageException("no model: pass --model MODEL or set model in the configuration");
-        }
         try {
             config.validate();
         } catch (IllegalArgumentException e) {
             throw new Main.UsageException((configFile == null ? "" : configFile + ": ") + e.getMessage());
         }
+
+        BoardFacts facts = BoardFacts.ofThisMachine();
+        ProfileCatalog catalog = ProfileCatalog.load();
+        Profile board;
+        try {
+            board = catalog.select(config.profile, facts);
+        } catch (ProfileException e) {
+            throw new Main.UsageException(e.getMessage());
+        }
+        Path modelPath = config.model != null ? Path.of(config.model) : syntheticModel();
+        MemoryPlan plan;
+        try (GgufFile gguf = GgufFile.open(modelPath)) {
+            plan = new MemoryPlanner(catalog.all()).plan(ModelShape.of(gguf), board, config.context,
+                    facts.memAvailableBytes());
+        } catch (GgufFormatException e) {
+            throw new Main.ModelFileException(modelPath, e);
+        }
+        log.info("memory plan: {}", plan.verdict());
+        plan.requireFits();
+        plan.requireHeap(Runtime.getRuntime().maxMemory());
+
+        int threads = config.threads > 0 ? config.threads : board.compute().threadsFor(facts.cpus());
+        String backend = config.backend != null ? config.backend : board.compute().backend();
+        EngineTranslator translator;
+        try {
+            translator = EngineTranslator.load(modelPath, new EngineOptions(plan.contextLength(), threads, backend),
+                    config.service.prefixCache);
+        } catch (GgufFormatException e) {
+            throw new Main.ModelFileException(modelPath, e);
+        }
+        log.info("model {} ({} prompt format) on {}", translator.modelName(), translator.format(),
+                translator.backendDescription());
 
         EmbeddedBroker embedded = null;
         String brokerUrl = config.mqtt.broker;
@@ -63,7 +114,7 @@ public final class ServeCommand implements Callable<Integer> {
                     "this build has no embedded broker: set a broker (--broker tcp://HOST:1883 or mqtt.broker in "
                             + "the configuration), or build it with 'mvn -DskipTests package -pl broker-embedded -am'"));
             Path dataDir = config.mqtt.embeddedDataDir != null ? Path.of(config.mqtt.embeddedDataDir)
-                    : Path.of(System.getProperty("user.home"), ".tinyedge", "broker");
+                    : STATE_DIR.resolve("broker");
             embedded.start("127.0.0.1", config.mqtt.embeddedPort, dataDir);
             brokerUrl = "tcp://127.0.0.1:" + config.mqtt.embeddedPort;
             if (config.mqtt.receiveMaximum == 0) {
@@ -72,22 +123,22 @@ public final class ServeCommand implements Callable<Integer> {
             log.info("embedded MQTT 5 broker listening on {} (data in {})", brokerUrl, dataDir);
         }
 
-        Path modelPath = Path.of(config.model);
-        EngineTranslator translator;
-        try {
-            translator = EngineTranslator.load(modelPath,
-                    new EngineOptions(config.context, config.threads, config.backend), config.service.prefixCache);
-        } catch (GgufFormatException e) {
-            throw new Main.ModelFileException(modelPath, e);
-        }
-        log.info("model {} ({} prompt format) on {}", translator.modelName(), translator.format(),
-                translator.backendDescription());
-
-        MqttDaemon daemon = new MqttDaemon(config, translator, brokerUrl, config.profile);
+        AtomicReference<MqttDaemon> running = new AtomicReference<>();
+        StatusLight light = StatusLight.open(board.gpio(), () -> {
+            MqttDaemon daemon = running.get();
+            if (daemon != null && daemon.cancelRunning()) {
+                log.info("cancel button: the running request is cancelled");
+            }
+        });
+        MqttDaemon daemon = new MqttDaemon(config, translator, brokerUrl, board.name(),
+                new BoardSignals(ThermalGuard.forThisMachine(board, threads), light));
+        running.set(daemon);
+        SystemdNotifier systemd = SystemdNotifier.fromEnvironment();
         CountDownLatch stopped = new CountDownLatch(1);
         EmbeddedBroker brokerToStop = embedded;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("stopping: finishing the running request, leaving queued ones at the broker");
+            systemd.stopping();
             try {
                 daemon.close();
             } catch (InterruptedException e) {
@@ -97,10 +148,33 @@ public final class ServeCommand implements Callable<Integer> {
             if (brokerToStop != null) {
                 brokerToStop.close();
             }
+            light.close();
+            systemd.close();
             stopped.countDown();
         }, "shutdown"));
         daemon.start();
+        light.show(StatusLight.Signal.READY);
+        systemd.ready();
+        systemd.status("serving " + translator.modelName() + " on " + translator.backendDescription());
+        systemd.startWatchdog(daemon::healthy);
         stopped.await();
         return 0;
+    }
+
+    /**
+     * The model served when none is named: TinyLlama's architecture at a toy size with random weights, written
+     * once. It exercises the whole daemon, but what it generates is noise, and the log says so.
+     */
+    private static Path syntheticModel() throws IOException {
+        Path file = STATE_DIR.resolve("synthetic-tiny-q4_0.gguf");
+        if (!Files.exists(file)) {
+            Files.createDirectories(STATE_DIR);
+            GgufWriter writer = SyntheticModel.writer(SyntheticModel.preset("tiny"), QuantMix.Q4_0, true, 0);
+            SynthVocabulary.load().writeTo(writer);
+            writer.write(file);
+        }
+        log.warn("no model given: serving {}, a tiny model with RANDOM weights. Its replies are noise, NOT "
+                + "translations. Pass --model MODEL.gguf (e.g. TinyLlama-1.1B-Chat Q4_0) to translate.", file);
+        return file;
     }
 }

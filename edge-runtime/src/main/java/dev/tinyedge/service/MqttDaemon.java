@@ -24,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.OptionalDouble;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -50,6 +51,7 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
     private final Translator translator;
     private final String brokerUrl;
     private final String profile;
+    private final BoardSignals board;
     private final RequestParser parser;
     private final TranslationService service;
     private final MqttAsyncClient client;
@@ -67,8 +69,9 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
             Thread.ofPlatform().name("status").daemon().factory());
     private volatile String state = "loading";
 
-    public MqttDaemon(ServeConfig config, Translator translator, String brokerUrl, String profile)
+    public MqttDaemon(ServeConfig config, Translator translator, String brokerUrl, String profile, BoardSignals board)
             throws MqttException {
+        this.board = board;
         this.config = config;
         this.translator = translator;
         this.brokerUrl = brokerUrl;
@@ -77,7 +80,7 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         this.parser = new RequestParser(limits.maxPayloadBytes, limits.maxInputChars, limits.maxTokens);
         this.service = new TranslationService(translator, new TranslationService.Limits(limits.queueSize,
                 Duration.ofSeconds(limits.requestTimeoutS), Duration.ofSeconds(limits.dedupWindowS),
-                limits.dedupMaxEntries), config.node, this);
+                limits.dedupMaxEntries), config.node, this, board);
         String prefix = config.mqtt.topicPrefix;
         this.requestTopic = prefix + "/v1/translate";
         this.cancelTopic = prefix + "/v1/cancel";
@@ -309,6 +312,16 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         }
     }
 
+    /** Cancels the running request (the board's button); false when none runs. */
+    public boolean cancelRunning() {
+        return service.cancelRunning();
+    }
+
+    /** The translator still works; what the systemd watchdog asks before each ping. */
+    public boolean healthy() {
+        return service.healthy();
+    }
+
     /** Publishes the retained status now (the timer does so every status_interval_s). */
     void publishStatus() {
         try {
@@ -332,11 +345,11 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         status.put("unroutable", stats.unroutable());
         status.put("decode_tok_s", Math.round(stats.decodeTokensPerSecond() * 10) / 10.0);
         status.put("uptime_s", (System.nanoTime() - startedNanos) / 1_000_000_000);
-        Double temperature = BoardTemperature.celsius();
-        if (temperature == null) {
-            status.putNull("temperature_c");
+        OptionalDouble temperature = board.temperatureC();
+        if (temperature.isPresent()) {
+            status.put("temperature_c", temperature.getAsDouble());
         } else {
-            status.put("temperature_c", temperature);
+            status.putNull("temperature_c");
         }
         try {
             return Replies.JSON.writeValueAsBytes(status);

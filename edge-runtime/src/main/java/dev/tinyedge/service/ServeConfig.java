@@ -17,7 +17,7 @@ import java.nio.file.Path;
  * node = "pi5-kitchen"              # default: the host name
  * model = "/var/lib/tinyedge/models/tinyllama-1.1b-chat-v1.0.Q4_0.gguf"
  * profile = "auto"
- * backend = "cpu"
+ * backend = "cpu"                  # default: the profile's
  *
  * [mqtt]
  * broker = "tcp://192.0.2.10:1883"  # "embedded" (the default) starts a broker on 127.0.0.1:1883
@@ -35,7 +35,9 @@ public final class ServeConfig {
     public String node = hostName();
     public String model;
     public String profile = "auto";
-    public String backend = "cpu";
+    /** "cpu" or "opencl"; null takes the board profile's. */
+    public String backend;
+    /** 0 takes the board profile's thread count. */
     public int threads;
     /** Context length in tokens; 0 takes the model's (capped by the profile's memory plan). */
     public int context;
@@ -113,6 +115,8 @@ public final class ServeConfig {
 
     /** Checks what the types cannot say; the message names the key. */
     public void validate() {
+        require(backend == null || backend.equals("cpu") || backend.equals("opencl"),
+                "backend must be \"cpu\" or \"opencl\"");
         require(service.queueSize >= MIN_QUEUE_SIZE, "service.queue_size must be at least " + MIN_QUEUE_SIZE
                 + " (the broker may have that many requests in flight to the daemon)");
         require(service.requestTimeoutS > 0, "service.request_timeout_s must be positive");

@@ -1,6 +1,7 @@
 package dev.tinyedge.service;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tinyedge.board.StatusLight;
 import dev.tinyedge.translate.InputTooLongException;
 import dev.tinyedge.translate.Translation;
 import dev.tinyedge.translate.Translator;
@@ -50,6 +51,7 @@ public final class TranslationService {
     private final Limits limits;
     private final String node;
     private final ReplyChannel replies;
+    private final BoardSignals board;
     private final DedupCache dedup;
     private final ArrayDeque<Job> queue = new ArrayDeque<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
@@ -63,8 +65,10 @@ public final class TranslationService {
     private double averageJobMs = 1000;
     private double decodeTokensPerSecond;
 
-    public TranslationService(Translator translator, Limits limits, String node, ReplyChannel replies) {
+    public TranslationService(Translator translator, Limits limits, String node, ReplyChannel replies,
+                              BoardSignals board) {
         this.translator = translator;
+        this.board = board;
         this.limits = limits;
         this.node = node;
         this.replies = replies;
@@ -75,8 +79,8 @@ public final class TranslationService {
 
     /**
      * Takes a valid request. A repeated id is answered from the dedup window or joins the copy already queued
-     * or running; a new request beyond the queue's capacity is answered {@code busy}, unless the broker is
-     * redelivering it.
+     * or running; a new request beyond the queue's capacity, or while the board is too hot, is answered
+     * {@code busy}, unless the broker is redelivering it.
      */
     public void submit(Request request, Delivery delivery) {
         ObjectNode reply;
@@ -92,7 +96,7 @@ public final class TranslationService {
                     same.deliveries.add(delivery);
                     return;
                 }
-                if (queue.size() < limits.queueSize() || delivery.redelivered()) {
+                if ((queue.size() < limits.queueSize() && board.acceptsWork()) || delivery.redelivered()) {
                     Job job = new Job(request, delivery);
                     queue.add(job);
                     job.timeout = timer.schedule(() -> expire(job), limits.requestTimeout().toMillis(),
@@ -138,6 +142,23 @@ public final class TranslationService {
         }
         finish(job, Replies.error(id, ErrorCode.CANCELLED, "cancelled by request"));
         return true;
+    }
+
+    /** Cancels whatever request is running (the board's cancel button); false when none is. */
+    public boolean cancelRunning() {
+        String id;
+        synchronized (this) {
+            if (active == null || active.request.id() == null) {
+                return false;
+            }
+            id = active.request.id();
+        }
+        return cancel(id);
+    }
+
+    /** False once the translator thread has died: systemd's watchdog then restarts the daemon. */
+    public boolean healthy() {
+        return worker.isAlive();
     }
 
     public synchronized Stats stats() {
@@ -208,7 +229,10 @@ public final class TranslationService {
                 job = queue.poll();
                 active = job;
             }
+            board.show(StatusLight.Signal.BUSY);
             ObjectNode reply = run(job);
+            boolean failed = ErrorCode.INTERNAL.wireName().equals(reply.path("error").path("code").asText());
+            board.show(failed ? StatusLight.Signal.ERROR : StatusLight.Signal.READY);
             synchronized (this) {
                 active = null;
                 job.timeout.cancel(false);

@@ -71,7 +71,7 @@ class MqttDaemonTest {
         config.service.requestTimeoutS = timeoutS;
         adjust.accept(config);
         config.validate();
-        daemon = new MqttDaemon(config, translator, mosquitto.url(), "test");
+        daemon = new MqttDaemon(config, translator, mosquitto.url(), "test", BoardSignals.NONE);
         daemon.start();
         client = new TestClient(mosquitto.url());
         return daemon;

@@ -1,10 +1,15 @@
 package dev.tinyedge.service;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tinyedge.board.Profile;
+import dev.tinyedge.board.ThermalGuard;
 import dev.tinyedge.translate.Language;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,8 +40,12 @@ class TranslationServiceTest {
     private TranslationService service;
 
     private TranslationService start(ScriptedTranslator translator, int queueSize, Duration timeout) {
+        return start(translator, queueSize, timeout, BoardSignals.NONE);
+    }
+
+    private TranslationService start(ScriptedTranslator translator, int queueSize, Duration timeout, BoardSignals board) {
         service = new TranslationService(translator, new TranslationService.Limits(queueSize, timeout,
-                Duration.ofMinutes(10), 100), "node-1", channel);
+                Duration.ofMinutes(10), 100), "node-1", channel, board);
         return service;
     }
 
@@ -103,6 +112,26 @@ class TranslationServiceTest {
         assertTrue(busy.reply().get("retry_after_ms").asLong() > 0);
         List<Sent> all = finals(5);
         assertEquals(4, all.stream().filter(s -> code(s).equals("ok")).count());
+    }
+
+    @Test
+    void aBoardAboveItsHardTemperatureLimitAnswersNewRequestsBusy(@TempDir Path sys) throws Exception {
+        Path zone = Files.createDirectories(sys.resolve("sys/class/thermal/thermal_zone0"));
+        Files.writeString(zone.resolve("type"), "cpu-thermal\n");
+        Files.writeString(zone.resolve("temp"), "85000\n");
+        ThermalGuard thermal = new ThermalGuard(sys, new Profile.Thermal("cpu-thermal", 75.0, 82.0), 4);
+        start(new ScriptedTranslator(1), 20, Duration.ofSeconds(10), new BoardSignals(thermal, null));
+
+        service.submit(request("hot", "word", false), delivery(1, false));
+        service.submit(request("redelivered", "word", false), delivery(2, true));
+        List<Sent> hot = finals(2);
+        assertEquals("busy", code(hot.stream().filter(s -> s.delivery().packetId() == 1).findFirst().orElseThrow()));
+        assertEquals("ok", code(hot.stream().filter(s -> s.delivery().packetId() == 2).findFirst().orElseThrow()),
+                "a redelivery is never refused");
+
+        Files.writeString(zone.resolve("temp"), "60000\n");
+        service.submit(request("cool", "word", false), delivery(3, false));
+        assertEquals("ok", code(finals(3).stream().filter(s -> s.delivery().packetId() == 3).findFirst().orElseThrow()));
     }
 
     @Test
