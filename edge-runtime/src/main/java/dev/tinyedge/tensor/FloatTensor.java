@@ -124,6 +124,38 @@ public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, Q8_0Tenso
         }
     }
 
+    /**
+     * Rows [rowStart, rowEnd) of this [cols, rows] matrix times the input vectors, as {@link #matmul(float[],
+     * int, int, float[], int, int, int, int, float[])} writes them; Q4_0 and Q8_0 weights take the input
+     * rounded to Q8_0 (see {@link MatmulInput}).
+     */
+    public final void matmul(MatmulInput in, float[] out, int outOffset, int rows, int rowStart, int rowEnd,
+                             float[] rowScratch) {
+        if (!takesQ8_0Input()) {
+            matmul(in.values, in.batch, in.cols, out, outOffset, rows, rowStart, rowEnd, rowScratch);
+        } else if (in.batch == 1) {
+            int blocks = in.cols / MatmulInput.BLOCK;
+            for (int r = rowStart; r < rowEnd; r++) {
+                out[outOffset + r] = dotQ8_0((long) r * blocks, in.quants, in.scales, blocks);
+            }
+        } else {
+            matmul(in.rounded(), in.batch, in.cols, out, outOffset, rows, rowStart, rowEnd, rowScratch);
+        }
+    }
+
+    /** Whether products take the input rounded to Q8_0, as llama.cpp's do for this type. */
+    boolean takesQ8_0Input() {
+        return false;
+    }
+
+    /**
+     * Blocks [firstBlock, firstBlock+blocks) · an input vector's Q8_0 quants (in {@link MatmulInput}'s order)
+     * and block scales, in integer arithmetic within each block; for types that {@link #takesQ8_0Input}.
+     */
+    float dotQ8_0(long firstBlock, short[] quants, float[] scales, int blocks) {
+        throw new UnsupportedOperationException(type() + " takes float input");
+    }
+
     static FloatVector broadcast(float value) {
         return FloatVector.broadcast(F, value);
     }

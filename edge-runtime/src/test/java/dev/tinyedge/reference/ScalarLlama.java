@@ -3,6 +3,11 @@ package dev.tinyedge.reference;
 import dev.tinyedge.model.LlamaConfig;
 import dev.tinyedge.model.LlamaModel;
 import dev.tinyedge.tensor.FloatTensor;
+import dev.tinyedge.tensor.GgmlType;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /**
  * A deliberately plain Llama forward pass to check the fast one against: one token at a time, double
@@ -55,8 +60,14 @@ public final class ScalarLlama {
         return result;
     }
 
-    /** y = W x for a [in, rows] weight: y[r] = Σ_i W[r·in + i] x[i]. */
+    /**
+     * y = W x for a [in, rows] weight: y[r] = Σ_i W[r·in + i] x[i]. For Q4_0 and Q8_0 weights x is first
+     * rounded to Q8_0, as llama.cpp does (their vec_dot_type), with the reference quantizer.
+     */
     public static double[] matVec(FloatTensor w, double[] x, int rows) {
+        if (w.type() == GgmlType.Q4_0 || w.type() == GgmlType.Q8_0) {
+            x = roundToQ8_0(x);
+        }
         double[] y = new double[rows];
         for (int r = 0; r < rows; r++) {
             double sum = 0;
@@ -131,6 +142,22 @@ public final class ScalarLlama {
             h[i] = gate[i] / (1 + Math.exp(-gate[i])) * up[i];
         }
         return matVec(w.down(), h, x.length);
+    }
+
+    /** x as ggml's quantize_row_q8_0_ref stores it, read back with getFloat. */
+    public static double[] roundToQ8_0(double[] x) {
+        float[] floats = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            floats[i] = (float) x[i];
+        }
+        ByteBuffer bytes = ByteBuffer.allocate((int) GgmlType.Q8_0.byteSize(x.length)).order(ByteOrder.LITTLE_ENDIAN);
+        FloatTensor.encode(GgmlType.Q8_0, floats, 0, x.length, bytes);
+        FloatTensor q = FloatTensor.of(GgmlType.Q8_0, MemorySegment.ofArray(bytes.array()), x.length);
+        double[] rounded = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            rounded[i] = q.getFloat(i);
+        }
+        return rounded;
     }
 
     private static void add(double[] x, double[] delta) {

@@ -1,5 +1,6 @@
 package dev.tinyedge.tensor;
 
+import dev.tinyedge.reference.ScalarLlama;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -186,6 +187,49 @@ class FloatTensorTest {
                 // float accumulation in a different order: relative to the sum of magnitudes
                 double tolerance = 1e-6 * magnitude(w, offset, x, xOffset, n) + 1e-6;
                 assertEquals(expected, w.dot(offset, x, xOffset, n), tolerance, type + " n=" + n + " offset=" + offset);
+            }
+        }
+    }
+
+    /**
+     * Products through {@link MatmulInput}: Q4_0 and Q8_0 weights take the input rounded to Q8_0 (as
+     * llama.cpp does), single vectors with the integer kernels and batches with float ones; the reference
+     * rounds with ggml's reference quantizer and multiplies in double precision.
+     */
+    @ParameterizedTest
+    @EnumSource(Type.class)
+    void matmulOfMatmulInputMatchesTheReference(Type t) {
+        GgmlType type = ggml(t);
+        int rows = 21;
+        for (int cols : new int[] {32, 96, 160}) {
+            FloatTensor w = encode(type, randomFloats(rows * cols, 40 + cols));
+            for (int batch : new int[] {1, 2, 5}) {
+                float[] x = randomFloats(batch * cols, 50 + batch);
+                MatmulInput input = new MatmulInput(batch, cols);
+                input.set(x, batch, cols);
+                float[] out = new float[3 + batch * rows];
+                float[] scratch = new float[FloatTensor.matmulScratchSize(cols)];
+                w.matmul(input, out, 3, rows, 0, 11, scratch);
+                w.matmul(input, out, 3, rows, 11, rows, scratch);
+                for (int b = 0; b < batch; b++) {
+                    double[] xb = new double[cols];
+                    for (int i = 0; i < cols; i++) {
+                        xb[i] = x[b * cols + i];
+                    }
+                    if (type == GgmlType.Q4_0 || type == GgmlType.Q8_0) {
+                        xb = ScalarLlama.roundToQ8_0(xb);
+                    }
+                    for (int r = 0; r < rows; r++) {
+                        double expected = 0;
+                        double magnitude = 0;
+                        for (int i = 0; i < cols; i++) {
+                            expected += w.getFloat((long) r * cols + i) * xb[i];
+                            magnitude += Math.abs(w.getFloat((long) r * cols + i) * xb[i]);
+                        }
+                        assertEquals(expected, out[3 + b * rows + r], 1e-6 * magnitude + 1e-6,
+                                type + " cols=" + cols + " batch=" + batch + " b=" + b + " r=" + r);
+                    }
+                }
             }
         }
     }
