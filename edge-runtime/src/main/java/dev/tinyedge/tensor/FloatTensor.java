@@ -112,7 +112,11 @@ public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, Q8_0Tenso
             }
             int b = 0;
             for (; b + 4 <= batch; b += 4) {
-                for (int i = 0; i < tileRows; i++) {
+                int i = 0;
+                for (; i + 4 <= tileRows; i += 4) {
+                    Simd.dot4x4(rowScratch, i * cols, cols, x, b * cols, cols, cols, out, outOffset + b * rows + tile + i, rows);
+                }
+                for (; i < tileRows; i++) {
                     Simd.dot4(rowScratch, i * cols, x, b * cols, cols, cols, out, outOffset + b * rows + tile + i, rows);
                 }
             }

@@ -289,6 +289,18 @@ class FloatTensorTest {
                 }
                 assertEquals(want, four[1 + 2 * k], 1e-5, "dot4 k=" + k + " n=" + n);
             }
+            float[] sixteen = new float[3 + 3 * 7 + 4];
+            // rows at c[1 + 200i ..], vectors at a[2 + 50k ..] (overlapping, which is fine), out at sixteen[3 + 7k + i]
+            Simd.dot4x4(c, 1, 200, a, 2, 50, Math.min(n, 50), sixteen, 3, 7);
+            for (int i = 0; i < 4; i++) {
+                for (int k = 0; k < 4; k++) {
+                    double want = 0;
+                    for (int j = 0; j < Math.min(n, 50); j++) {
+                        want += (double) c[1 + 200 * i + j] * a[2 + 50 * k + j];
+                    }
+                    assertEquals(want, sixteen[3 + 7 * k + i], 1e-5, "dot4x4 row " + i + " vector " + k + " n=" + n);
+                }
+            }
             float[] y = b.clone();
             Simd.axpy(0.5f, a, 2, y, 11, n);
             for (int i = 0; i < b.length; i++) {
