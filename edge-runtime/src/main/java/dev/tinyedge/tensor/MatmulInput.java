@@ -46,7 +46,9 @@ public final class MatmulInput {
 
     /**
      * Takes vectors x[b*cols, (b+1)*cols) for b < batch (kept by reference: x must not change while in
-     * use) and rounds them to Q8_0 like ggml's quantize_row_q8_0_ref; cols not a multiple of 32 leaves
+     * use) and rounds them to Q8_0 as llama.cpp's vectorized quantize_row_q8_0 does on x86 and ARM (scale
+     * amax/127 stored as fp16, quants x/scale rounded half to even; ggml's scalar reference quantizer rounds
+     * halves away from zero, which the TinyLlama-shaped test models hit often); cols not a multiple of 32 leaves
      * the vectors unrounded, for float weights only.
      */
     public void set(float[] x, int batch, int cols) {
@@ -67,7 +69,7 @@ public final class MatmulInput {
             float scale = Float.float16ToFloat(Float.floatToFloat16(d));
             scales[block] = scale;
             for (int j = 0; j < BLOCK; j++) {
-                int q = Q8_0Tensor.roundHalfAwayFromZero(x[at + j] * id);
+                int q = (int) Math.rint(x[at + j] * id);
                 rounded[at + j] = q * scale;
                 quants[at + position(j)] = (short) q;
             }

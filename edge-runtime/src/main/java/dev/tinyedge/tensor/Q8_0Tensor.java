@@ -144,7 +144,7 @@ public final class Q8_0Tensor extends FloatTensor {
     }
 
     /** C's roundf (Math.round rounds halves towards positive infinity instead). */
-    static int roundHalfAwayFromZero(float v) {
+    private static int roundHalfAwayFromZero(float v) {
         float magnitude = Math.abs(v);
         float floor = (float) Math.floor(magnitude);
         int rounded = (int) floor + (magnitude - floor >= 0.5f ? 1 : 0);

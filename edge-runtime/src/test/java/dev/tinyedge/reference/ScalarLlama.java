@@ -5,10 +5,6 @@ import dev.tinyedge.model.LlamaModel;
 import dev.tinyedge.tensor.FloatTensor;
 import dev.tinyedge.tensor.GgmlType;
 
-import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-
 /**
  * A deliberately plain Llama forward pass to check the fast one against: one token at a time, double
  * precision everywhere, every weight read with {@link FloatTensor#getFloat}, no vectors, no threads, no
@@ -62,7 +58,7 @@ public final class ScalarLlama {
 
     /**
      * y = W x for a [in, rows] weight: y[r] = Σ_i W[r·in + i] x[i]. For Q4_0 and Q8_0 weights x is first
-     * rounded to Q8_0, as llama.cpp does (their vec_dot_type), with the reference quantizer.
+     * rounded to Q8_0, as llama.cpp does (their vec_dot_type).
      */
     public static double[] matVec(FloatTensor w, double[] x, int rows) {
         if (w.type() == GgmlType.Q4_0 || w.type() == GgmlType.Q8_0) {
@@ -144,18 +140,23 @@ public final class ScalarLlama {
         return matVec(w.down(), h, x.length);
     }
 
-    /** x as ggml's quantize_row_q8_0_ref stores it, read back with getFloat. */
+    /**
+     * x rounded to Q8_0 as llama.cpp's vectorized quantize_row_q8_0 does (AVX and NEON alike): per block of
+     * 32, in float, d = amax / 127, q = round-half-even(x / d), value q * fp16(d).
+     */
     public static double[] roundToQ8_0(double[] x) {
-        float[] floats = new float[x.length];
-        for (int i = 0; i < x.length; i++) {
-            floats[i] = (float) x[i];
-        }
-        ByteBuffer bytes = ByteBuffer.allocate((int) GgmlType.Q8_0.byteSize(x.length)).order(ByteOrder.LITTLE_ENDIAN);
-        FloatTensor.encode(GgmlType.Q8_0, floats, 0, x.length, bytes);
-        FloatTensor q = FloatTensor.of(GgmlType.Q8_0, MemorySegment.ofArray(bytes.array()), x.length);
         double[] rounded = new double[x.length];
-        for (int i = 0; i < x.length; i++) {
-            rounded[i] = q.getFloat(i);
+        for (int block = 0; block < x.length; block += 32) {
+            float amax = 0;
+            for (int i = block; i < block + 32; i++) {
+                amax = Math.max(amax, Math.abs((float) x[i]));
+            }
+            float d = amax / 127;
+            float id = d != 0 ? 1 / d : 0;
+            float scale = Float.float16ToFloat(Float.floatToFloat16(d));
+            for (int i = block; i < block + 32; i++) {
+                rounded[i] = Math.rint((float) x[i] * id) * scale;
+            }
         }
         return rounded;
     }

@@ -194,7 +194,7 @@ class FloatTensorTest {
     /**
      * Products through {@link MatmulInput}: Q4_0 and Q8_0 weights take the input rounded to Q8_0 (as
      * llama.cpp does), single vectors with the integer kernels and batches with float ones; the reference
-     * rounds with ggml's reference quantizer and multiplies in double precision.
+     * rounds as llama.cpp's vectorized quantizer does and multiplies in double precision.
      */
     @ParameterizedTest
     @EnumSource(Type.class)
