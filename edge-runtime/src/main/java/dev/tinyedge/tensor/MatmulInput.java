@@ -29,7 +29,9 @@ public final class MatmulInput {
     /** Whether a block's 32 quants are in their own order (256 bits) or interleaved as above (128 bits). */
     static final boolean BLOCK_ORDER = SHORTS.length() == 16;
 
+    /** A batch's vectors rounded to Q8_0, as floats. */
     private final float[] rounded;
+    /** A single vector's Q8_0 quants, in the kernels' order, and its block scales. */
     final short[] quants;
     final float[] scales;
     float[] values;
@@ -68,10 +70,15 @@ public final class MatmulInput {
             float id = d != 0 ? 1.0f / d : 0.0f;
             float scale = Float.float16ToFloat(Float.floatToFloat16(d));
             scales[block] = scale;
-            for (int j = 0; j < BLOCK; j++) {
-                int q = (int) Math.rint(x[at + j] * id);
-                rounded[at + j] = q * scale;
-                quants[at + position(j)] = (short) q;
+            // a single vector goes to the integer kernels, a batch to the float ones
+            if (batch == 1) {
+                for (int j = 0; j < BLOCK; j++) {
+                    quants[at + position(j)] = (short) Math.rint(x[at + j] * id);
+                }
+            } else {
+                for (int j = 0; j < BLOCK; j++) {
+                    rounded[at + j] = (float) Math.rint(x[at + j] * id) * scale;
+                }
             }
         }
     }
@@ -86,7 +93,7 @@ public final class MatmulInput {
         return half * 16 + (j % 2) * 8 + k;
     }
 
-    /** The vectors rounded to Q8_0, as floats (only when cols is a multiple of 32). */
+    /** The vectors rounded to Q8_0, as floats (for a batch of more than one, when cols is a multiple of 32). */
     float[] rounded() {
         return rounded;
     }
