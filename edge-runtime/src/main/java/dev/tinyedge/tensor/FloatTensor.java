@@ -94,8 +94,8 @@ public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, Q8_0Tenso
      *
      * <p>A single vector takes the fused decode-and-dot kernel. A batch decodes a tile of rows into
      * {@code rowScratch} (see {@link #matmulScratchSize}) once and runs every input vector against it, four
-     * vectors at a time, so the weights are read once per batch and each loaded input vector is used for
-     * the whole tile.
+     * rows by four vectors at a time where it can (each loaded vector then serves four products), so the
+     * weights are read once per batch.
      */
     public final void matmul(float[] x, int batch, int cols, float[] out, int outOffset, int rows,
                              int rowStart, int rowEnd, float[] rowScratch) {
