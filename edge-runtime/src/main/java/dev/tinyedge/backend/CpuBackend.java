@@ -7,6 +7,7 @@ import dev.tinyedge.tensor.Simd;
 /** The forward pass on the CPU: Vector API kernels, rows split across a fixed pool of threads. */
 public final class CpuBackend implements Backend {
     public static final String NAME = "cpu";
+    private static final int WARM_UP_BATCH = 8;
 
     private final WorkerPool pool;
     private final LlamaForward forward;
@@ -15,10 +16,24 @@ public final class CpuBackend implements Backend {
         this.pool = new WorkerPool(threads);
         try {
             this.forward = new LlamaForward(model, contextLength, pool);
+            warmUp();
         } catch (RuntimeException | OutOfMemoryError e) {
             pool.close();
             throw e;
         }
+    }
+
+    /**
+     * Runs a short batch and a single token through the model, so that the JIT compiles the batched and the
+     * single-vector kernels before the first request: interpreted, Vector API code runs a hundred times
+     * slower, and the first request would otherwise pay for the compilation (measured on the TinyLlama
+     * shapes: 32-token prefill 12.9 s cold vs 3.7 s warm). The cache entries it writes are overwritten by
+     * the first request, which starts at position 0.
+     */
+    private void warmUp() {
+        int batch = Math.min(WARM_UP_BATCH, forward.contextLength());
+        forward.forward(new int[batch], batch, 0);
+        forward.forward(new int[1], 1, 0);
     }
 
     @Override

@@ -1,6 +1,9 @@
 package dev.tinyedge.cli;
 
 import dev.tinyedge.engine.Engine;
+import dev.tinyedge.gguf.GgufFile;
+import dev.tinyedge.gguf.GgufFormatException;
+import dev.tinyedge.model.LlamaConfig;
 import dev.tinyedge.tensor.Simd;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,10 +43,19 @@ final class BenchCommand implements Callable<Integer> {
         if (promptTokens < 1 || genTokens < 1 || repeat < 1) {
             throw new Main.UsageException("--prompt-tokens, --gen-tokens and --repeat must be at least 1");
         }
-        try (Engine engine = engineArguments.load()) {
-            if (promptTokens + genTokens > engine.contextLength()) {
-                throw new Main.UsageException("--prompt-tokens + --gen-tokens must fit the context of " + engine.contextLength());
-            }
+        LlamaConfig config;
+        try (GgufFile file = GgufFile.open(engineArguments.model)) {
+            config = LlamaConfig.fromGguf(file);
+        } catch (GgufFormatException e) {
+            throw new Main.ModelFileException(engineArguments.model, e);
+        }
+        if (promptTokens + genTokens > config.contextLength()) {
+            throw new Main.UsageException("--prompt-tokens + --gen-tokens must fit the context of " + config.contextLength());
+        }
+        // the context the run needs, rounded up to 256 as llama.cpp's bench (tests/node/oracle.mjs) sizes it,
+        // so that both hold KV caches of the same length
+        int context = Math.min(config.contextLength(), (promptTokens + genTokens + 255) / 256 * 256);
+        try (Engine engine = engineArguments.load(context)) {
             int[] prompt = new int[promptTokens];
             prompt[0] = engine.tokenizer().bos();
             SplittableRandom random = new SplittableRandom(0);

@@ -20,18 +20,27 @@ final class EngineArguments {
     String backend;
 
     EngineOptions options() {
+        return options(0);
+    }
+
+    /** With a context of {@code contextLength} tokens (0: the model's). */
+    EngineOptions options(int contextLength) {
         if (threads < 0) {
             throw new Main.UsageException("--threads must be 0 (auto) or more, got " + threads);
         }
         if (!backend.equals("cpu") && !backend.equals("opencl")) {
             throw new Main.UsageException("--backend must be cpu or opencl, got '" + backend + "'");
         }
-        return new EngineOptions(0, threads, backend);
+        return new EngineOptions(contextLength, threads, backend);
     }
 
     Engine load() throws IOException {
+        return load(0);
+    }
+
+    Engine load(int contextLength) throws IOException {
         try {
-            return Engine.load(model, options());
+            return Engine.load(model, options(contextLength));
         } catch (GgufFormatException e) {
             throw new Main.ModelFileException(model, e);
         }

@@ -2,6 +2,7 @@ package dev.tinyedge.model;
 
 import dev.tinyedge.backend.WorkerPool;
 import dev.tinyedge.tensor.FloatTensor;
+import dev.tinyedge.tensor.MatmulInput;
 import dev.tinyedge.tensor.Simd;
 
 import java.util.Arrays;
@@ -48,9 +49,7 @@ public final class LlamaForward {
     private final int[] productOutOffsets = new int[3];
     private final int[] productRows = new int[3];
     private int products;
-    private float[] productIn;
-    private int productBatch;
-    private int productCols;
+    private final MatmulInput productInput;
     private int attentionLayer;
     private int attentionStart;
     private final WorkerPool.RangeTask productTask = this::productRows;
@@ -76,6 +75,7 @@ public final class LlamaForward {
         up = new float[maxBatch * c.ffnDim()];
         logits = new float[c.vocabSize()];
         ropeFrequencies = ropeFrequencies(c.headDim(), c.ropeBase());
+        productInput = new MatmulInput(maxBatch, Math.max(c.dim(), c.ffnDim()));
         rowScratch = new float[pool.threads()][FloatTensor.matmulScratchSize(Math.max(c.dim(), c.ffnDim()))];
         scores = new float[pool.threads()][contextLength];
     }
@@ -246,9 +246,7 @@ public final class LlamaForward {
     /** Runs products [0, count) of the batch's input vectors in[b*cols..], their rows split across the pool. */
     private void runProducts(int count, float[] in, int batch, int cols) {
         products = count;
-        productIn = in;
-        productBatch = batch;
-        productCols = cols;
+        productInput.set(in, batch, cols);
         int rows = 0;
         for (int i = 0; i < count; i++) {
             rows += productRows[i];
@@ -263,7 +261,7 @@ public final class LlamaForward {
             int from = Math.max(start, first) - first;
             int to = Math.min(end, first + productRows[i]) - first;
             if (from < to) {
-                productWeights[i].matmul(productIn, productBatch, productCols, productOuts[i], productOutOffsets[i],
+                productWeights[i].matmul(productInput, productOuts[i], productOutOffsets[i],
                         productRows[i], from, to, rowScratch[worker]);
             }
             first += productRows[i];

@@ -121,8 +121,8 @@ public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, BF16Tenso
      *
      * <p>A single vector takes the fused decode-and-dot kernel. A batch decodes a tile of rows into
      * {@code rowScratch} (see {@link #matmulScratchSize}) once and runs every input vector against it, four
-     * vectors at a time, so the weights are read once per batch and each loaded input vector is used for
-     * the whole tile.
+     * rows by four vectors at a time where it can (each loaded vector then serves four products), so the
+     * weights are read once per batch.
      */
     public final void matmul(float[] x, int batch, int cols, float[] out, int outOffset, int rows,
                              int rowStart, int rowEnd, float[] rowScratch) {
@@ -139,7 +139,11 @@ public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, BF16Tenso
             }
             int b = 0;
             for (; b + 4 <= batch; b += 4) {
-                for (int i = 0; i < tileRows; i++) {
+                int i = 0;
+                for (; i + 4 <= tileRows; i += 4) {
+                    Simd.dot4x4(rowScratch, i * cols, cols, x, b * cols, cols, cols, out, outOffset + b * rows + tile + i, rows);
+                }
+                for (; i < tileRows; i++) {
                     Simd.dot4(rowScratch, i * cols, x, b * cols, cols, cols, out, outOffset + b * rows + tile + i, rows);
                 }
             }
@@ -149,6 +153,38 @@ public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, BF16Tenso
                 }
             }
         }
+    }
+
+    /**
+     * Rows [rowStart, rowEnd) of this [cols, rows] matrix times the input vectors, as {@link #matmul(float[],
+     * int, int, float[], int, int, int, int, float[])} writes them; Q4_0 and Q8_0 weights take the input
+     * rounded to Q8_0 (see {@link MatmulInput}).
+     */
+    public final void matmul(MatmulInput in, float[] out, int outOffset, int rows, int rowStart, int rowEnd,
+                             float[] rowScratch) {
+        if (!takesQ8_0Input()) {
+            matmul(in.values, in.batch, in.cols, out, outOffset, rows, rowStart, rowEnd, rowScratch);
+        } else if (in.batch == 1) {
+            int blocks = in.cols / MatmulInput.BLOCK;
+            for (int r = rowStart; r < rowEnd; r++) {
+                out[outOffset + r] = dotQ8_0((long) r * blocks, in.quants, in.scales, blocks);
+            }
+        } else {
+            matmul(in.rounded(), in.batch, in.cols, out, outOffset, rows, rowStart, rowEnd, rowScratch);
+        }
+    }
+
+    /** Whether products take the input rounded to Q8_0, as llama.cpp's do for this type. */
+    boolean takesQ8_0Input() {
+        return false;
+    }
+
+    /**
+     * Blocks [firstBlock, firstBlock+blocks) · an input vector's Q8_0 quants (in {@link MatmulInput}'s order)
+     * and block scales, in integer arithmetic within each block; for types that {@link #takesQ8_0Input}.
+     */
+    float dotQ8_0(long firstBlock, short[] quants, float[] scales, int blocks) {
+        throw new UnsupportedOperationException(type() + " takes float input");
     }
 
     static FloatVector broadcast(float value) {

@@ -2,6 +2,7 @@ package dev.tinyedge.tensor;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -73,6 +74,49 @@ public final class Q4_0Tensor extends FloatTensor {
                 }
             }
             acc = blockSum.fma(broadcast(Float16.toFloat(data.get(HALF, blockAt))), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    boolean takesQ8_0Input() {
+        return true;
+    }
+
+    /**
+     * Per block: the 16 quant bytes widen to shorts, whose low and high nibbles (minus 8) multiply the
+     * input's quants as shorts (|product| <= 8 * 127, sums of four fit); adjacent products are then added
+     * into ints, converted to floats once and scaled by both blocks' scales.
+     */
+    @Override
+    float dotQ8_0(long firstBlock, short[] quants, float[] scales, int blocks) {
+        FloatVector acc = FloatVector.zero(MatmulInput.FLOATS);
+        for (int b = 0; b < blocks; b++) {
+            long blockAt = (firstBlock + b) * BLOCK_BYTES;
+            int q = b * BLOCK;
+            ShortVector products;
+            if (MatmulInput.BLOCK_ORDER) {
+                // 16 shorts: the low nibbles are weights 0..15, the high ones 16..31
+                ShortVector packed = (ShortVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, blockAt + QS,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, MatmulInput.SHORTS, 0);
+                ShortVector low = packed.and((short) 0xf).sub((short) 8);
+                ShortVector high = packed.lanewise(VectorOperators.ASHR, 4).and((short) 0xf).sub((short) 8);
+                products = low.mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q))
+                        .add(high.mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 16)));
+            } else {
+                // 8 shorts of two quant bytes: their four nibbles are weights 2k, 2k+1, 2k+16 and 2k+17
+                ShortVector packed = ShortVector.fromMemorySegment(MatmulInput.SHORTS, data, blockAt + QS, ByteOrder.LITTLE_ENDIAN);
+                ShortVector w0 = packed.and((short) 0xf).sub((short) 8);
+                ShortVector w1 = packed.lanewise(VectorOperators.LSHR, 8).and((short) 0xf).sub((short) 8);
+                ShortVector w16 = packed.lanewise(VectorOperators.LSHR, 4).and((short) 0xf).sub((short) 8);
+                ShortVector w17 = packed.lanewise(VectorOperators.LSHR, 12).sub((short) 8);
+                products = w0.mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q))
+                        .add(w1.mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 8)))
+                        .add(w16.mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 16)))
+                        .add(w17.mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 24)));
+            }
+            FloatVector scale = FloatVector.broadcast(MatmulInput.FLOATS, Float16.toFloat(data.get(HALF, blockAt)) * scales[b]);
+            acc = MatmulInput.toFloats(MatmulInput.pairSums(products)).fma(scale, acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }

@@ -2,6 +2,8 @@ package dev.tinyedge.tensor;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -61,6 +63,53 @@ public final class Q8_0Tensor extends FloatTensor {
             acc = blockSum.fma(broadcast(Float16.toFloat(data.get(HALF, blockAt))), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    boolean takesQ8_0Input() {
+        return true;
+    }
+
+    /**
+     * Per block: weights and input quants multiply as shorts (|product| <= 127 * 127, so sums of two fit),
+     * adjacent products are added into ints, converted to floats once and scaled by both blocks' scales.
+     */
+    @Override
+    float dotQ8_0(long firstBlock, short[] quants, float[] scales, int blocks) {
+        FloatVector acc = FloatVector.zero(MatmulInput.FLOATS);
+        for (int b = 0; b < blocks; b++) {
+            long blockAt = (firstBlock + b) * BLOCK_BYTES;
+            int q = b * BLOCK;
+            IntVector sums;
+            if (MatmulInput.BLOCK_ORDER) {
+                ShortVector first = weights(blockAt + QS);
+                ShortVector second = weights(blockAt + QS + 16);
+                sums = MatmulInput.pairSums(first.mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q))
+                        .add(second.mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 16))));
+            } else {
+                // 8 shorts of two weights each: the low bytes are weights 2k, the high bytes 2k+1 (then 2k+16, 2k+17)
+                ShortVector first = ShortVector.fromMemorySegment(MatmulInput.SHORTS, data, blockAt + QS, ByteOrder.LITTLE_ENDIAN);
+                ShortVector second = ShortVector.fromMemorySegment(MatmulInput.SHORTS, data, blockAt + QS + 16, ByteOrder.LITTLE_ENDIAN);
+                sums = MatmulInput.pairSums(lowBytes(first).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q))
+                                .add(first.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 8))))
+                        .add(MatmulInput.pairSums(lowBytes(second).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 16))
+                                .add(second.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 24)))));
+            }
+            FloatVector scale = FloatVector.broadcast(MatmulInput.FLOATS, Float16.toFloat(data.get(HALF, blockAt)) * scales[b]);
+            acc = MatmulInput.toFloats(sums).fma(scale, acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** 16 weights from {@code at}, widened to shorts. */
+    private ShortVector weights(long at) {
+        return (ShortVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, at, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.B2S, MatmulInput.SHORTS, 0);
+    }
+
+    /** The low byte of each short, sign-extended. */
+    private static ShortVector lowBytes(ShortVector pairs) {
+        return pairs.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8);
     }
 
     @Override

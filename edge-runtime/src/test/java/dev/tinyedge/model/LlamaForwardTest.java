@@ -5,6 +5,7 @@ import dev.tinyedge.gguf.GgufFile;
 import dev.tinyedge.reference.ScalarLlama;
 import dev.tinyedge.reference.TestModels;
 import dev.tinyedge.tensor.FloatTensor;
+import dev.tinyedge.tensor.MatmulInput;
 import dev.tinyedge.tensor.GgmlType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,6 +32,14 @@ class LlamaForwardTest {
 
     /** Logits may differ by this much, relative to the largest logit (float vs double through 2 layers; measured ~5e-7). */
     private static final double LOGIT_TOLERANCE = 5e-6;
+    /**
+     * Q4_0 and Q8_0 products round their input to Q8_0 (as llama.cpp does, and the reference too). Float
+     * and double activations differ in the last bits, and where an activation lies on a rounding boundary
+     * (often, in these models: Q4_0 embeddings with norm weights of 1 give exact halves) the two round it
+     * one step apart; through this tiny model one such step moves logits by up to ~4% of the largest.
+     * The products themselves are checked tightly in FloatTensorTest and {@link #feedForwardMatchesTheReference}.
+     */
+    private static final double ROUNDED_INPUT_TOLERANCE = 1e-1;
     /**
      * The same float arithmetic may still differ in the last bits: Math.exp and the Vector API's lane
      * reductions are not bit-reproducible between the interpreter and compiled code.
@@ -64,6 +73,10 @@ class LlamaForwardTest {
         return new SplittableRandom(seed).ints(n, 0, TestModels.SMALL.config().vocabSize()).toArray();
     }
 
+    private static double tolerance(Type t) {
+        return t == Type.Q4_0 || t == Type.Q8_0 ? ROUNDED_INPUT_TOLERANCE : LOGIT_TOLERANCE;
+    }
+
     private static void assertLogitsClose(float[] expected, float[] actual, double relativeTolerance, String what) {
         float largest = 0;
         for (float e : expected) {
@@ -87,7 +100,7 @@ class LlamaForwardTest {
         for (int pos = 0; pos < tokens.length; pos++) {
             float[] expected = reference.forward(tokens[pos], pos);
             float[] actual = forward.forward(new int[] {tokens[pos]}, 1, pos);
-            assertLogitsClose(expected, actual, LOGIT_TOLERANCE, t + " position " + pos);
+            assertLogitsClose(expected, actual, tolerance(t), t + " position " + pos);
         }
     }
 
@@ -105,8 +118,8 @@ class LlamaForwardTest {
             stepped = stepwise.forward(new int[] {tokens[pos]}, 1, pos).clone();
         }
         float[] batched = new LlamaForward(model, 80, pool).forward(tokens, tokens.length, 0);
-        assertLogitsClose(expected, batched, LOGIT_TOLERANCE, t + " batched vs scalar");
-        assertLogitsClose(stepped, batched, LOGIT_TOLERANCE, t + " batched vs token by token");
+        assertLogitsClose(expected, batched, tolerance(t), t + " batched vs scalar");
+        assertLogitsClose(stepped, batched, tolerance(t), t + " batched vs token by token");
     }
 
     @Test
@@ -241,10 +254,13 @@ class LlamaForwardTest {
         float[] up = new float[hidden];
         float[] out = new float[dim];
         float[] scratch = new float[FloatTensor.matmulScratchSize(hidden)];
-        w.gate().matmul(x, 1, dim, gate, 0, hidden, 0, hidden, scratch);
-        w.up().matmul(x, 1, dim, up, 0, hidden, 0, hidden, scratch);
+        MatmulInput input = new MatmulInput(1, hidden);
+        input.set(x, 1, dim);
+        w.gate().matmul(input, gate, 0, hidden, 0, hidden, scratch);
+        w.up().matmul(input, up, 0, hidden, 0, hidden, scratch);
         LlamaForward.swiglu(gate, up, hidden);
-        w.down().matmul(gate, 1, hidden, out, 0, dim, 0, dim, scratch);
+        input.set(gate, 1, hidden);
+        w.down().matmul(input, out, 0, dim, 0, dim, scratch);
         double[] expected = ScalarLlama.ffn(w, toDouble(x, 0, dim));
         for (int i = 0; i < dim; i++) {
             assertEquals(expected[i], out[i], 1e-5 * (1 + Math.abs(expected[i])), t + " element " + i);

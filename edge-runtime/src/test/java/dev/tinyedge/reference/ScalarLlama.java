@@ -3,6 +3,7 @@ package dev.tinyedge.reference;
 import dev.tinyedge.model.LlamaConfig;
 import dev.tinyedge.model.LlamaModel;
 import dev.tinyedge.tensor.FloatTensor;
+import dev.tinyedge.tensor.GgmlType;
 
 /**
  * A deliberately plain Llama forward pass to check the fast one against: one token at a time, double
@@ -55,8 +56,14 @@ public final class ScalarLlama {
         return result;
     }
 
-    /** y = W x for a [in, rows] weight: y[r] = Σ_i W[r·in + i] x[i]. */
+    /**
+     * y = W x for a [in, rows] weight: y[r] = Σ_i W[r·in + i] x[i]. For Q4_0 and Q8_0 weights x is first
+     * rounded to Q8_0, as llama.cpp does (their vec_dot_type).
+     */
     public static double[] matVec(FloatTensor w, double[] x, int rows) {
+        if (w.type() == GgmlType.Q4_0 || w.type() == GgmlType.Q8_0) {
+            x = roundToQ8_0(x);
+        }
         double[] y = new double[rows];
         for (int r = 0; r < rows; r++) {
             double sum = 0;
@@ -131,6 +138,27 @@ public final class ScalarLlama {
             h[i] = gate[i] / (1 + Math.exp(-gate[i])) * up[i];
         }
         return matVec(w.down(), h, x.length);
+    }
+
+    /**
+     * x rounded to Q8_0 as llama.cpp's vectorized quantize_row_q8_0 does (AVX and NEON alike): per block of
+     * 32, in float, d = amax / 127, q = round-half-even(x / d), value q * fp16(d).
+     */
+    public static double[] roundToQ8_0(double[] x) {
+        double[] rounded = new double[x.length];
+        for (int block = 0; block < x.length; block += 32) {
+            float amax = 0;
+            for (int i = block; i < block + 32; i++) {
+                amax = Math.max(amax, Math.abs((float) x[i]));
+            }
+            float d = amax / 127;
+            float id = d != 0 ? 1 / d : 0;
+            float scale = Float.float16ToFloat(Float.floatToFloat16(d));
+            for (int i = block; i < block + 32; i++) {
+                rounded[i] = Math.rint((float) x[i] * id) * scale;
+            }
+        }
+        return rounded;
     }
 
     private static void add(double[] x, double[] delta) {

@@ -1,5 +1,6 @@
 package dev.tinyedge.tensor;
 
+import dev.tinyedge.reference.ScalarLlama;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -190,6 +191,49 @@ class FloatTensorTest {
         }
     }
 
+    /**
+     * Products through {@link MatmulInput}: Q4_0 and Q8_0 weights take the input rounded to Q8_0 (as
+     * llama.cpp does), single vectors with the integer kernels and batches with float ones; the reference
+     * rounds as llama.cpp's vectorized quantizer does and multiplies in double precision.
+     */
+    @ParameterizedTest
+    @EnumSource(Type.class)
+    void matmulOfMatmulInputMatchesTheReference(Type t) {
+        GgmlType type = ggml(t);
+        int rows = 21;
+        for (int cols : new int[] {32, 96, 160}) {
+            FloatTensor w = encode(type, randomFloats(rows * cols, 40 + cols));
+            for (int batch : new int[] {1, 2, 5}) {
+                float[] x = randomFloats(batch * cols, 50 + batch);
+                MatmulInput input = new MatmulInput(batch, cols);
+                input.set(x, batch, cols);
+                float[] out = new float[3 + batch * rows];
+                float[] scratch = new float[FloatTensor.matmulScratchSize(cols)];
+                w.matmul(input, out, 3, rows, 0, 11, scratch);
+                w.matmul(input, out, 3, rows, 11, rows, scratch);
+                for (int b = 0; b < batch; b++) {
+                    double[] xb = new double[cols];
+                    for (int i = 0; i < cols; i++) {
+                        xb[i] = x[b * cols + i];
+                    }
+                    if (type == GgmlType.Q4_0 || type == GgmlType.Q8_0) {
+                        xb = ScalarLlama.roundToQ8_0(xb);
+                    }
+                    for (int r = 0; r < rows; r++) {
+                        double expected = 0;
+                        double magnitude = 0;
+                        for (int i = 0; i < cols; i++) {
+                            expected += w.getFloat((long) r * cols + i) * xb[i];
+                            magnitude += Math.abs(w.getFloat((long) r * cols + i) * xb[i]);
+                        }
+                        assertEquals(expected, out[3 + b * rows + r], 1e-6 * magnitude + 1e-6,
+                                type + " cols=" + cols + " batch=" + batch + " b=" + b + " r=" + r);
+                    }
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Type.class)
     void matmulMatchesThePlainLoopForSingleAndBatchedInputs(Type t) {
@@ -244,6 +288,18 @@ class FloatTensorTest {
                     want += (double) a[2 + i] * c[1 + 200 * k + i];
                 }
                 assertEquals(want, four[1 + 2 * k], 1e-5, "dot4 k=" + k + " n=" + n);
+            }
+            float[] sixteen = new float[3 + 3 * 7 + 4];
+            // rows at c[1 + 200i ..], vectors at a[2 + 50k ..] (overlapping, which is fine), out at sixteen[3 + 7k + i]
+            Simd.dot4x4(c, 1, 200, a, 2, 50, Math.min(n, 50), sixteen, 3, 7);
+            for (int i = 0; i < 4; i++) {
+                for (int k = 0; k < 4; k++) {
+                    double want = 0;
+                    for (int j = 0; j < Math.min(n, 50); j++) {
+                        want += (double) c[1 + 200 * i + j] * a[2 + 50 * k + j];
+                    }
+                    assertEquals(want, sixteen[3 + 7 * k + i], 1e-5, "dot4x4 row " + i + " vector " + k + " n=" + n);
+                }
             }
             float[] y = b.clone();
             Simd.axpy(0.5f, a, 2, y, 11, n);
