@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks the memory planner against measured peak RSS: the TinyLlama-1.1B-shape Q4_0 synth model at
 # context 512 and 2048, with the JVM heap left to its default and capped at the plan's recommendation
-# (TINYEDGE_HEAP, as the systemd unit runs it). One JSON line per run; bench/RESULTS-planner.md has a
+# (TINYEDGE_HEAP, as the systemd unit runs it). One JSON line per run; bench/RESULTS.md ("Memory planner vs measured") has a
 # recorded run. Needs the runtime jars (mvn -DskipTests package -pl deploy -am) and the model in
 # bench/models/ (bin/tinyedge synth --preset tinyllama-1.1b --type q4_0 bench/models/tinyllama-1.1b-q4_0.gguf).
 set -euo pipefail
@@ -19,7 +19,7 @@ mkdir -p "$classes"
 
 run() { # the launcher's JVM flags, then any extra
   "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
-    -XX:+UseSerialGC -Xss4m "$@" -cp "$classes:$root/deploy/target/lib/*" PlannerCheck \
+    -XX:+UseSerialGC -Xmn16m -Xss4m "$@" -cp "$classes:$root/deploy/target/lib/*" PlannerCheck \
     "$model" generic-x86_64 "$ctx" "$threads" 64 8 2>/dev/null
 }
 for ctx in 512 2048; do

@@ -117,7 +117,7 @@ table=$(node bench/report.mjs "$runs" "$bandwidth" "${models[@]}")
 default_variant=$(node -e 'const seen = new Set(); for (const l of require("fs").readFileSync(process.argv[1], "utf8").split("\n"))
     if (l.includes("as shipped")) seen.add(JSON.parse(l).cpu_backend); console.log([...seen].join(", "))' "$runs")
 {
-    echo "# Benchmark results"
+    echo "## CPU speed: tinyedge vs llama.cpp"
     echo
     echo "Written by \`bench/run.sh --repeat $repeat --threads \"$threads\" --types \"$types\"\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
     echo "Machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB;" \
@@ -134,6 +134,16 @@ default_variant=$(node -e 'const seen = new Set(); for (const l of require("fs")
     echo "- Peak RSS: VmHWM of the process. llama.cpp's includes node (about 90 MB before the model loads) and, in both" \
         "variants, the copy of the weights that ggml's CPU_REPACK makes at load in an interleaved layout (Q4_0 as" \
         "q4_0_8x8: 555 MiB for TinyLlama) on top of the mapped file."
-} > bench/RESULTS.md
+} > "$work/speed.md"
+# bench/RESULTS.md holds other measurements too (planner, MQTT, OpenCL): replace only this script's section
+node -e '
+    const fs = require("fs");
+    const [file, section] = process.argv.slice(1);
+    const begin = "<!-- bench/run.sh: begin -->", end = "<!-- bench/run.sh: end -->";
+    const body = begin + "\n" + fs.readFileSync(section, "utf8") + end;
+    const old = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "# Benchmark results\n\n" + begin + "\n" + end + "\n";
+    const at = old.indexOf(begin), to = old.indexOf(end);
+    if (at < 0 || to < 0) throw new Error(file + " lacks the bench/run.sh markers");
+    fs.writeFileSync(file, old.slice(0, at) + body + old.slice(to + end.length));' bench/RESULTS.md "$work/speed.md"
 echo "$table"
 say "wrote bench/RESULTS.md"

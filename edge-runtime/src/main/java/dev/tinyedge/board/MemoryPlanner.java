@@ -15,13 +15,13 @@ import java.util.Optional;
  *
  * <p>The sizes follow the CPU engine: weights read in place from the mapping (their page cache counts
  * in the process's RSS, and every token reads all of them), an f32 KV cache and f32 scratch buffers on
- * the Java heap. The JVM's share was measured, not derived (bench/RESULTS-planner.md): the runs this
+ * the Java heap. The JVM's share was measured, not derived (bench/RESULTS.md ("Memory planner vs measured")): the runs this
  * planner was checked against came within 10% of the peak RSS of the 620 MB TinyLlama-shape model.
  */
 public final class MemoryPlanner {
     /**
      * Peak RSS of the JVM running the tiny synth model with -Xmx64m: libjvm, CDS archive, metaspace, JIT
-     * code, thread stacks, and a 64 MiB heap holding the tokenizer. Measured 93-99 MiB (bench/RESULTS-planner.md).
+     * code, thread stacks, and a 64 MiB heap holding the tokenizer. Measured 93-99 MiB (bench/RESULTS.md ("Memory planner vs measured")).
      */
     static final long JVM_BASELINE_BYTES = 96L << 20;
     /** The heap the baseline above ran with. */
