@@ -27,6 +27,13 @@ public interface Backend extends AutoCloseable {
      */
     float[] forward(int[] tokens, int count, int startPos);
 
+    /**
+     * Uses at most {@code threads} CPU threads from the next pass on: a board above its soft temperature limit
+     * throttles. Backends that do not compute on the CPU have nothing to limit.
+     */
+    default void limitThreads(int threads) {
+    }
+
     @Override
     void close();
 

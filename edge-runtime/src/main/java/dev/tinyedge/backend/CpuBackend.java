@@ -57,6 +57,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void limitThreads(int threads) {
+        pool.limit(threads);
+    }
+
+    @Override
     public void close() {
         pool.close();
     }

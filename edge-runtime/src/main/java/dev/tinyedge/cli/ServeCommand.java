@@ -131,7 +131,7 @@ public final class ServeCommand implements Callable<Integer> {
             }
         });
         MqttDaemon daemon = new MqttDaemon(config, translator, brokerUrl, board.name(),
-                new BoardSignals(ThermalGuard.forThisMachine(board, threads), light));
+                new BoardSignals(ThermalGuard.forThisMachine(board, threads), light, translator::limitThreads));
         running.set(daemon);
         SystemdNotifier systemd = SystemdNotifier.fromEnvironment();
         CountDownLatch stopped = new CountDownLatch(1);

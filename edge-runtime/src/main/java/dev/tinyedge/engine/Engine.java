@@ -86,6 +86,11 @@ public final class Engine implements AutoCloseable {
         return backend.forward(tokens, count, startPos);
     }
 
+    /** See {@link Backend#limitThreads}. */
+    public void limitThreads(int threads) {
+        backend.limitThreads(threads);
+    }
+
     @Override
     public void close() {
         backend.close();

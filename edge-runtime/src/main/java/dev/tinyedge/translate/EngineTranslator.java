@@ -61,6 +61,11 @@ public final class EngineTranslator implements Translator, AutoCloseable {
         return translator;
     }
 
+    /** Fewer CPU threads while the board is hot (see {@link Engine#limitThreads}). */
+    public void limitThreads(int threads) {
+        engine.limitThreads(threads);
+    }
+
     public PromptFormat format() {
         return format;
     }

@@ -51,4 +51,62 @@ class WorkerPoolTest {
             assertEquals(4, sum[0]);
         }
     }
+
+    @Test
+    void aLimitedPoolUsesOnlyTheFirstThreadsAndGetsThemBack() {
+        try (WorkerPool pool = new WorkerPool(3)) {
+            for (int limit : new int[] {1, 2, 3, 2, 1, 3}) {
+                pool.limit(limit);
+                assertEquals(limit, pool.activeThreads());
+                AtomicIntegerArray runs = new AtomicIntegerArray(90);
+                boolean[] used = new boolean[3];
+                pool.run(90, (start, end, worker) -> {
+                    synchronized (used) {
+                        used[worker] = true;
+                    }
+                    for (int i = start; i < end; i++) {
+                        runs.incrementAndGet(i);
+                    }
+                });
+                for (int i = 0; i < 90; i++) {
+                    assertEquals(1, runs.get(i), "item " + i + " at limit " + limit);
+                }
+                for (int w = 0; w < 3; w++) {
+                    assertEquals(w < limit, used[w], "worker " + w + " at limit " + limit);
+                }
+            }
+            pool.limit(0);
+            assertEquals(1, pool.activeThreads(), "at least the calling thread");
+            pool.limit(7);
+            assertEquals(3, pool.activeThreads(), "at most the pool's threads");
+        }
+    }
+
+    @Test
+    void changingTheLimitWhileJobsRunLosesNoItemAndNeverHangs() throws InterruptedException {
+        try (WorkerPool pool = new WorkerPool(3)) {
+            Thread thermostat = Thread.ofPlatform().start(() -> {
+                for (int i = 0; !Thread.currentThread().isInterrupted(); i++) {
+                    pool.limit(1 + i % 3);
+                    Thread.onSpinWait();
+                }
+            });
+            try {
+                for (int repeat = 0; repeat < 20_000; repeat++) {
+                    AtomicIntegerArray runs = new AtomicIntegerArray(7);
+                    pool.run(7, (start, end, worker) -> {
+                        for (int i = start; i < end; i++) {
+                            runs.incrementAndGet(i);
+                        }
+                    });
+                    for (int i = 0; i < 7; i++) {
+                        assertEquals(1, runs.get(i), "item " + i + " in job " + repeat);
+                    }
+                }
+            } finally {
+                thermostat.interrupt();
+                thermostat.join();
+            }
+        }
+    }
 }

@@ -115,12 +115,13 @@ class TranslationServiceTest {
     }
 
     @Test
-    void aBoardAboveItsHardTemperatureLimitAnswersNewRequestsBusy(@TempDir Path sys) throws Exception {
+    void aHotBoardRunsOnFewerThreadsAndAboveItsHardLimitAnswersBusy(@TempDir Path sys) throws Exception {
         Path zone = Files.createDirectories(sys.resolve("sys/class/thermal/thermal_zone0"));
         Files.writeString(zone.resolve("type"), "cpu-thermal\n");
         Files.writeString(zone.resolve("temp"), "85000\n");
         ThermalGuard thermal = new ThermalGuard(sys, new Profile.Thermal("cpu-thermal", 75.0, 82.0), 4);
-        start(new ScriptedTranslator(1), 20, Duration.ofSeconds(10), new BoardSignals(thermal, null));
+        List<Integer> threads = new CopyOnWriteArrayList<>();
+        start(new ScriptedTranslator(1), 20, Duration.ofSeconds(10), new BoardSignals(thermal, null, threads::add));
 
         service.submit(request("hot", "word", false), delivery(1, false));
         service.submit(request("redelivered", "word", false), delivery(2, true));
@@ -129,9 +130,15 @@ class TranslationServiceTest {
         assertEquals("ok", code(hot.stream().filter(s -> s.delivery().packetId() == 2).findFirst().orElseThrow()),
                 "a redelivery is never refused");
 
-        Files.writeString(zone.resolve("temp"), "60000\n");
-        service.submit(request("cool", "word", false), delivery(3, false));
+        Files.writeString(zone.resolve("temp"), "78000\n"); // below hard by its hysteresis, above soft
+        service.submit(request("warm", "word", false), delivery(3, false));
         assertEquals("ok", code(finals(3).stream().filter(s -> s.delivery().packetId() == 3).findFirst().orElseThrow()));
+        assertEquals(2, threads.getLast(), "above the soft limit the model runs on half the threads");
+
+        Files.writeString(zone.resolve("temp"), "60000\n");
+        service.submit(request("cool", "word", false), delivery(4, false));
+        assertEquals("ok", code(finals(4).stream().filter(s -> s.delivery().packetId() == 4).findFirst().orElseThrow()));
+        assertEquals(4, threads.getLast(), "all threads again once cool");
     }
 
     @Test
