@@ -24,7 +24,10 @@ public final class Kernels {
     private final ClContext cl;
     private final Map<Long, Integer> groupSizes = new HashMap<>();
     private final long mulMvF32, mulMmF32, mulMvF16, mulMmF16, mulMvQ8, mulMmQ8, mulMvQ4, mulMmQ4;
-    private final long rmsNorm, rope, softmax, attentionScores, attentionValues, swiglu, add;
+    private final long rmsNorm, rope, softmax, attentionScores, attentionValues, swiglu, add, roundQ8;
+    /** Where a Q4_0/Q8_0 product's input is rounded to Q8_0; grown to the largest input seen. */
+    private long rounded;
+    private long roundedBytes;
 
     public Kernels(ClContext cl, ClPrograms programs) {
         this.cl = cl;
@@ -43,6 +46,7 @@ public final class Kernels {
         attentionValues = programs.kernel("attention.cl", "attention_values");
         swiglu = programs.kernel("swiglu.cl", "swiglu");
         add = programs.kernel("add.cl", "add");
+        roundQ8 = programs.kernel("round_q8_0.cl", "round_q8_0");
     }
 
     /** Types {@link #matmul} takes. */
@@ -50,7 +54,10 @@ public final class Kernels {
         return type == GgmlType.F32 || type == GgmlType.F16 || type == GgmlType.Q8_0 || type == GgmlType.Q4_0;
     }
 
-    /** y[t] = W x[t] for t < tokens; x [tokens][w.cols], y [tokens][w.rows]. */
+    /**
+     * y[t] = W x[t] for t < tokens; x [tokens][w.cols], y [tokens][w.rows]. Q4_0 and Q8_0 weights take x rounded
+     * to Q8_0, as the CPU backend and llama.cpp do.
+     */
     public void matmul(DeviceMatrix w, long x, long y, int tokens) {
         boolean decode = tokens == 1;
         long kernel = switch (w.type()) {
@@ -63,6 +70,7 @@ public final class Kernels {
         Args args = new Args(kernel).mem(w.values());
         if (w.type().isQuantized()) {
             args.mem(w.scales());
+            x = roundedToQ8_0(x, w.cols() * tokens);
         }
         args.mem(x).mem(y).i(w.cols()).i(w.rows());
         if (decode) {
@@ -71,6 +79,19 @@ public final class Kernels {
             args.i(tokens);
             runPadded(kernel, w.rows(), (tokens + TILE - 1) / TILE);
         }
+    }
+
+    /** x[0, n) rounded to Q8_0 (n a multiple of 32) into a scratch buffer, which is returned. */
+    private long roundedToQ8_0(long x, int n) {
+        long bytes = (long) n * Float.BYTES;
+        if (bytes > roundedBytes) {
+            rounded = cl.buffer(bytes); // the context releases the smaller one with the rest
+            roundedBytes = bytes;
+        }
+        int blocks = n / 32;
+        new Args(roundQ8).mem(x).mem(rounded).i(blocks);
+        runPadded(roundQ8, blocks);
+        return rounded;
     }
 
     /** out[t] = x[t] / sqrt(mean(x[t]^2) + eps) * w; x, out [tokens][dim]; w [dim]. */

@@ -47,8 +47,10 @@ class CliParityTest {
         for (int rank = 0; rank < cpu.size(); rank++) {
             double expected = cpu.get(rank).get("logit").asDouble();
             double actual = opencl.get(rank).get("logit").asDouble();
-            // float32 on both sides, summed in a different order: measured differences ~1e-6; bound 1e-4
-            assertTrue(Math.abs(expected - actual) < 1e-4, type + " rank " + rank + ": cpu " + expected + ", opencl " + actual);
+            // float32 on both sides, summed in a different order: measured differences ~1e-6; bound 1e-4. Q4_0
+            // rounds its input to Q8_0 and hits exact rounding ties (see OpenClBackendTest.Q4_0_BOUND): 0.01 measured
+            double bound = type.equals("q4_0") ? 0.05 : 1e-4;
+            assertTrue(Math.abs(expected - actual) < bound, type + " rank " + rank + ": cpu " + expected + ", opencl " + actual);
         }
     }
 

@@ -30,8 +30,11 @@ final class Reference {
         };
     }
 
-    /** y[t][r] = sum_c W[r][c] x[t][c]. */
+    /** y[t][r] = sum_c W[r][c] x[t][c], with x rounded to Q8_0 first for Q4_0 and Q8_0 weights. */
     static float[] matmul(GgmlType type, byte[] w, int rows, int cols, float[] x, int tokens) {
+        if (type == GgmlType.Q4_0 || type == GgmlType.Q8_0) {
+            x = roundedToQ8_0(x);
+        }
         float[] y = new float[tokens * rows];
         for (int t = 0; t < tokens; t++) {
             for (int r = 0; r < rows; r++) {
@@ -43,6 +46,24 @@ final class Reference {
             }
         }
         return y;
+    }
+
+    /** Blocks of 32: scale amax/127 as fp16, each value rounded (half to even) to a multiple of it. */
+    static float[] roundedToQ8_0(float[] x) {
+        float[] out = new float[x.length];
+        for (int block = 0; block < x.length; block += 32) {
+            float amax = 0;
+            for (int j = 0; j < 32; j++) {
+                amax = Math.max(amax, Math.abs(x[block + j]));
+            }
+            float d = amax / 127;
+            float id = d == 0 ? 0 : 1 / d;
+            float scale = Float.float16ToFloat(Float.floatToFloat16(d));
+            for (int j = 0; j < 32; j++) {
+                out[block + j] = (float) Math.rint(x[block + j] * id) * scale;
+            }
+        }
+        return out;
     }
 
     static float[] rmsNorm(float[] x, float[] w, int tokens, int dim, float eps) {
