@@ -4,6 +4,7 @@ import dev.tinyedge.engine.Engine;
 import dev.tinyedge.gguf.GgufFile;
 import dev.tinyedge.gguf.GgufFormatException;
 import dev.tinyedge.model.LlamaConfig;
+import dev.tinyedge.sampling.Sampler;
 import dev.tinyedge.tensor.Simd;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -96,22 +97,13 @@ final class BenchCommand implements Callable<Integer> {
         long prefilled = System.nanoTime();
         int[] next = new int[1];
         for (int i = 0; i < gen; i++) {
-            next[0] = argmax(logits);
+            next[0] = Sampler.argmax(logits, logits.length);
             logits = engine.forward(next, 1, count + i);
         }
         long decoded = System.nanoTime();
         return new double[] {(prefilled - start) / 1e9, (decoded - prefilled) / 1e9};
     }
 
-    private static int argmax(float[] logits) {
-        int best = 0;
-        for (int i = 1; i < logits.length; i++) {
-            if (logits[i] > logits[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
 
     /** The process's peak resident set (VmHWM), or null where /proc does not tell. */
     private static Long peakRssMegabytes() {

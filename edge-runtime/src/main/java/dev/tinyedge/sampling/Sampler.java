@@ -163,7 +163,8 @@ public final class Sampler {
         return n - 1;
     }
 
-    private static int argmax(float[] logits, int n) {
+    /** The greedy choice: the index of the largest of logits[0, n), the first on a tie. */
+    public static int argmax(float[] logits, int n) {
         int best = 0;
         for (int i = 1; i < n; i++) {
             if (logits[i] > logits[best]) {

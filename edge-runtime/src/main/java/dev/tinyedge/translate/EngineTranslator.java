@@ -4,6 +4,7 @@ import dev.tinyedge.engine.Engine;
 import dev.tinyedge.engine.EngineOptions;
 import dev.tinyedge.gguf.GgufFile;
 import dev.tinyedge.gguf.GgufFormatException;
+import dev.tinyedge.sampling.Sampler;
 import dev.tinyedge.tokenizer.Tokenizer;
 import dev.tinyedge.tokenizer.Utf8StreamDecoder;
 
@@ -109,7 +110,7 @@ public final class EngineTranslator implements Translator, AutoCloseable {
         cachedLength = reused; // entries past the common prefix are overwritten now
         float[] logits = engine.forward(fresh, fresh.length, reused);
         remember(fresh, fresh.length);
-        int next = argmax(logits);
+        int next = Sampler.argmax(logits, logits.length);
         long firstToken = System.nanoTime();
 
         StopStrings answer = new StopStrings(prompts.stopStrings());
@@ -138,7 +139,7 @@ public final class EngineTranslator implements Translator, AutoCloseable {
             one[0] = next;
             logits = engine.forward(one, 1, cachedLength);
             remember(one, 1);
-            next = argmax(logits);
+            next = Sampler.argmax(logits, logits.length);
         }
         if (!answer.hit() && !stopped) {
             String rest = answer.add(decoder.flush()) + answer.flush();
@@ -172,15 +173,6 @@ public final class EngineTranslator implements Translator, AutoCloseable {
         cachedLength += count;
     }
 
-    private static int argmax(float[] logits) {
-        int best = 0;
-        for (int i = 1; i < logits.length; i++) {
-            if (logits[i] > logits[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
 
     @Override
     public void close() {
