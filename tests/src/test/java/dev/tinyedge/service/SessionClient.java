@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
 import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttClientException;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
@@ -82,7 +83,29 @@ final class SessionClient implements AutoCloseable {
         properties.setCorrelationData(id.getBytes(StandardCharsets.UTF_8));
         byte[] payload = ("{\"id\":\"" + id + "\",\"text\":\"fault test " + id + "\",\"target\":\"fr\",\"max_tokens\":8}")
                 .getBytes(StandardCharsets.UTF_8);
-        client.publish(requestTopic, new MqttMessage(payload, 1, false, properties)).waitForCompletion(10_000);
+        MqttMessage message = new MqttMessage(payload, 1, false, properties);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                client.publish(requestTopic, message).waitForCompletion(10_000);
+                return;
+            } catch (MqttException e) {
+                // Paho's own flow control: it counts a publish as in flight until its PUBACK has been processed,
+                // which can lag a moment behind waitForCompletion; wait for the window as any client would
+                if (e.getReasonCode() != MqttClientException.REASON_CODE_MAX_INFLIGHT || attempt == 100) {
+                    throw e;
+                }
+                sleep(50);
+            }
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting to publish", e);
+        }
     }
 
     /** Waits until {@code count} distinct requests have a final reply; false on timeout. */
