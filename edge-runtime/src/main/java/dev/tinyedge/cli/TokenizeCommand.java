@@ -14,7 +14,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /** {@code tinyedge tokenize}: prints the token ids of a text as a JSON array. */
-@Command(name = "tokenize", description = "Print the token ids of TEXT as a JSON array, e.g. [1, 15043, 3186].")
+@Command(name = "tokenize", mixinStandardHelpOptions = true, description = "Print the token ids of TEXT as a JSON array, e.g. [1, 15043, 3186].")
 public final class TokenizeCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, paramLabel = "MODEL", description = "GGUF model file whose vocabulary to use")

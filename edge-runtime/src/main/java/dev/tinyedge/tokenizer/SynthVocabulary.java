@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.stream.Stream;
 
 /**
  * The tokenizer that {@code tinyedge synth} writes into random-weight models: TinyLlama's own vocabulary
@@ -84,10 +83,13 @@ public final class SynthVocabulary {
             }
             return Optional.of(dir);
         }
+        List<Path> candidates = new ArrayList<>();
         String home = System.getProperty("tinyedge.home");
-        return Stream.of(home == null ? null : Path.of(home).resolve(PACKAGE_UNDER_ROOT), PACKAGE_UNDER_ROOT.toAbsolutePath())
-                .filter(dir -> dir != null && Files.isRegularFile(dir.resolve(LlamaTokenizerJs.FILE)))
-                .findFirst();
+        if (home != null) {
+            candidates.add(Path.of(home).resolve(PACKAGE_UNDER_ROOT));
+        }
+        candidates.add(PACKAGE_UNDER_ROOT.toAbsolutePath());
+        return candidates.stream().filter(dir -> Files.isRegularFile(dir.resolve(LlamaTokenizerJs.FILE))).findFirst();
     }
 
     static SynthVocabulary fromLlamaTokenizerJs(Path packageDir) throws IOException {
