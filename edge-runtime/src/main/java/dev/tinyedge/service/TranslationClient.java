@@ -2,11 +2,8 @@ package dev.tinyedge.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
-import org.eclipse.paho.mqttv5.client.MqttCallback;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
@@ -43,40 +40,17 @@ public final class TranslationClient implements AutoCloseable {
         this.requestTopic = topicPrefix + "/v1/translate";
         this.replyTopic = topicPrefix + "/v1/replies/" + clientId;
         client = new MqttAsyncClient(brokerUrl, clientId, new MemoryPersistence());
-        client.setCallback(new MqttCallback() {
-            @Override
-            public void messageArrived(String topic, MqttMessage message) {
-                byte[] correlation = message.getProperties() == null ? null
-                        : message.getProperties().getCorrelationData();
-                BlockingQueue<JsonNode> replies = correlation == null ? null
-                        : pending.get(HexFormat.of().formatHex(correlation));
-                if (replies != null) {
-                    try {
-                        replies.add(Replies.JSON.readTree(message.getPayload()));
-                    } catch (IOException e) {
-                        // not a protocol reply: nothing to hand on
-                    }
+        client.setCallback((MessageHandler) (topic, message) -> {
+            byte[] correlation = message.getProperties() == null ? null
+                    : message.getProperties().getCorrelationData();
+            BlockingQueue<JsonNode> replies = correlation == null ? null
+                    : pending.get(HexFormat.of().formatHex(correlation));
+            if (replies != null) {
+                try {
+                    replies.add(Replies.JSON.readTree(message.getPayload()));
+                } catch (IOException e) {
+                    // not a protocol reply: nothing to hand on
                 }
-            }
-
-            @Override
-            public void disconnected(MqttDisconnectResponse response) {
-            }
-
-            @Override
-            public void mqttErrorOccurred(MqttException exception) {
-            }
-
-            @Override
-            public void deliveryComplete(IMqttToken token) {
-            }
-
-            @Override
-            public void connectComplete(boolean reconnect, String serverURI) {
-            }
-
-            @Override
-            public void authPacketArrived(int reasonCode, MqttProperties properties) {
             }
         });
         MqttConnectionOptions options = new MqttConnectionOptions();

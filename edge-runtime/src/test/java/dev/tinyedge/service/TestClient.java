@@ -1,17 +1,13 @@
 package dev.tinyedge.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
-import org.eclipse.paho.mqttv5.client.MqttCallback;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
@@ -30,33 +26,10 @@ final class TestClient implements AutoCloseable {
 
     TestClient(String brokerUrl) throws MqttException {
         client = new MqttAsyncClient(brokerUrl, "test-" + UUID.randomUUID(), new MemoryPersistence());
-        client.setCallback(new MqttCallback() {
-            @Override
-            public void messageArrived(String topic, MqttMessage message) throws IOException {
-                received.add(new Received(topic, Replies.JSON.readTree(message.getPayload()),
-                        message.getProperties() == null ? null : message.getProperties().getCorrelationData(),
-                        message.isRetained()));
-            }
-
-            @Override
-            public void disconnected(MqttDisconnectResponse response) {
-            }
-
-            @Override
-            public void mqttErrorOccurred(MqttException exception) {
-            }
-
-            @Override
-            public void deliveryComplete(IMqttToken token) {
-            }
-
-            @Override
-            public void connectComplete(boolean reconnect, String serverURI) {
-            }
-
-            @Override
-            public void authPacketArrived(int reasonCode, MqttProperties properties) {
-            }
+        client.setCallback((MessageHandler) (topic, message) -> {
+            received.add(new Received(topic, Replies.JSON.readTree(message.getPayload()),
+                    message.getProperties() == null ? null : message.getProperties().getCorrelationData(),
+                    message.isRetained()));
         });
         MqttConnectionOptions options = new MqttConnectionOptions();
         options.setCleanStart(true);

@@ -1,18 +1,14 @@
 package dev.tinyedge.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
-import org.eclipse.paho.mqttv5.client.MqttCallback;
 import org.eclipse.paho.mqttv5.client.MqttClientException;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,35 +32,12 @@ final class SessionClient implements AutoCloseable {
         requestTopic = prefix + "/v1/translate";
         replyTopic = prefix + "/replies/" + id;
         client = new MqttAsyncClient(brokerUrl, id, new MemoryPersistence());
-        client.setCallback(new MqttCallback() {
-            @Override
-            public void messageArrived(String topic, MqttMessage message) throws IOException {
-                JsonNode reply = Replies.JSON.readTree(message.getPayload());
-                if (!reply.path("status").asText().equals("partial")) {
-                    String correlation = new String(message.getProperties().getCorrelationData(), StandardCharsets.UTF_8);
-                    finals.computeIfAbsent(correlation, k -> java.util.Collections.synchronizedList(new ArrayList<>()))
-                            .add(reply);
-                }
-            }
-
-            @Override
-            public void connectComplete(boolean reconnect, String serverURI) {
-            }
-
-            @Override
-            public void disconnected(MqttDisconnectResponse response) {
-            }
-
-            @Override
-            public void mqttErrorOccurred(MqttException exception) {
-            }
-
-            @Override
-            public void deliveryComplete(IMqttToken token) {
-            }
-
-            @Override
-            public void authPacketArrived(int reasonCode, MqttProperties properties) {
+        client.setCallback((MessageHandler) (topic, message) -> {
+            JsonNode reply = Replies.JSON.readTree(message.getPayload());
+            if (!reply.path("status").asText().equals("partial")) {
+                String correlation = new String(message.getProperties().getCorrelationData(), StandardCharsets.UTF_8);
+                finals.computeIfAbsent(correlation, k -> java.util.Collections.synchronizedList(new ArrayList<>()))
+                        .add(reply);
             }
         });
         MqttConnectionOptions options = new MqttConnectionOptions();
