@@ -107,70 +107,48 @@ public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, BF16Tenso
     /** Decodes elements [offset, offset+n) into out[outOffset..]. */
     public abstract void dequantize(long offset, float[] out, int outOffset, int n);
 
-    /** Rows decoded together in a batched product: 8 rows of 2048-5632 floats sit comfortably in L2. */
-    private static final int ROW_TILE = 8;
+    /** Rows decoded together in a batched product: the batched kernel's eight rows. */
+    private static final int ROW_TILE = Simd.TILE_ROWS;
 
     /** Length of the {@code rowScratch} that {@link #matmul} needs for rows of {@code cols}. */
     public static int matmulScratchSize(int cols) {
-        return ROW_TILE * cols;
+        return Simd.tileScratchSize(cols);
     }
 
     /**
-     * Rows [rowStart, rowEnd) of the product of this [cols, rows] matrix with {@code batch} input vectors
-     * x[b*cols..(b+1)*cols): out[outOffset + b*rows + r] = row r · x_b.
+     * Rows [rowStart, rowEnd) of the product of this [cols, rows] matrix with the input's vectors:
+     * out[outOffset + b*rows + r] = row r · x_b. Q4_0 and Q8_0 weights take the input rounded to Q8_0 (see
+     * {@link MatmulInput}).
      *
      * <p>A single vector takes the fused decode-and-dot kernel. A batch decodes a tile of rows into
-     * {@code rowScratch} (see {@link #matmulScratchSize}) once and runs every input vector against it, four
-     * rows by four vectors at a time where it can (each loaded vector then serves four products), so the
-     * weights are read once per batch.
+     * {@code rowScratch} (see {@link #matmulScratchSize}) once and multiplies each decoded weight into a
+     * float vector of tokens of the transposed input ({@link Simd#tileTimesTransposed}), so the weights are
+     * read once per batch and no sum needs a horizontal reduction.
      */
-    public final void matmul(float[] x, int batch, int cols, float[] out, int outOffset, int rows,
-                             int rowStart, int rowEnd, float[] rowScratch) {
-        if (batch == 1) {
-            for (int r = rowStart; r < rowEnd; r++) {
-                out[outOffset + r] = dot((long) r * cols, x, 0, cols);
+    public final void matmul(MatmulInput in, float[] out, int outOffset, int rows, int rowStart, int rowEnd,
+                             float[] rowScratch) {
+        int cols = in.cols;
+        if (in.batch == 1) {
+            if (takesQ8_0Input()) {
+                int blocks = cols / MatmulInput.BLOCK;
+                for (int r = rowStart; r < rowEnd; r++) {
+                    out[outOffset + r] = dotQ8_0((long) r * blocks, in.quants, in.scales, blocks);
+                }
+            } else {
+                for (int r = rowStart; r < rowEnd; r++) {
+                    out[outOffset + r] = dot((long) r * cols, in.values, 0, cols);
+                }
             }
             return;
         }
+        float[] transposed = in.transposed(takesQ8_0Input());
         for (int tile = rowStart; tile < rowEnd; tile += ROW_TILE) {
             int tileRows = Math.min(ROW_TILE, rowEnd - tile);
             for (int i = 0; i < tileRows; i++) {
                 dequantize((long) (tile + i) * cols, rowScratch, i * cols, cols);
             }
-            int b = 0;
-            for (; b + 4 <= batch; b += 4) {
-                int i = 0;
-                for (; i + 4 <= tileRows; i += 4) {
-                    Simd.dot4x4(rowScratch, i * cols, cols, x, b * cols, cols, cols, out, outOffset + b * rows + tile + i, rows);
-                }
-                for (; i < tileRows; i++) {
-                    Simd.dot4(rowScratch, i * cols, x, b * cols, cols, cols, out, outOffset + b * rows + tile + i, rows);
-                }
-            }
-            for (; b < batch; b++) {
-                for (int i = 0; i < tileRows; i++) {
-                    out[outOffset + b * rows + tile + i] = Simd.dot(rowScratch, i * cols, x, b * cols, cols);
-                }
-            }
-        }
-    }
-
-    /**
-     * Rows [rowStart, rowEnd) of this [cols, rows] matrix times the input vectors, as {@link #matmul(float[],
-     * int, int, float[], int, int, int, int, float[])} writes them; Q4_0 and Q8_0 weights take the input
-     * rounded to Q8_0 (see {@link MatmulInput}).
-     */
-    public final void matmul(MatmulInput in, float[] out, int outOffset, int rows, int rowStart, int rowEnd,
-                             float[] rowScratch) {
-        if (!takesQ8_0Input()) {
-            matmul(in.values, in.batch, in.cols, out, outOffset, rows, rowStart, rowEnd, rowScratch);
-        } else if (in.batch == 1) {
-            int blocks = in.cols / MatmulInput.BLOCK;
-            for (int r = rowStart; r < rowEnd; r++) {
-                out[outOffset + r] = dotQ8_0((long) r * blocks, in.quants, in.scales, blocks);
-            }
-        } else {
-            matmul(in.rounded(), in.batch, in.cols, out, outOffset, rows, rowStart, rowEnd, rowScratch);
+            Simd.tileTimesTransposed(rowScratch, tileRows, cols, transposed, in.stride, in.batch,
+                    out, outOffset + tile, rows);
         }
     }
 

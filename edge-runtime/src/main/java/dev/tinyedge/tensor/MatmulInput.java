@@ -12,11 +12,13 @@ import jdk.incubator.vector.VectorSpecies;
  * Q4_0 and Q8_0 weights take their input rounded to Q8_0 (ggml's vec_dot_type for both): a single vector is
  * multiplied with integer arithmetic on its 8-bit quants (two to four times less work per weight than
  * widening every weight to a float), and a batch multiplies float weights with the rounded values, which
- * gives the same numbers up to float rounding. F32 and F16 weights take the vectors as they are.
+ * gives the same numbers up to float rounding. Other weight types take the vectors as they are.
  *
- * <p>The quants are kept widened to shorts, ordered for the integer kernels: in block order at 256 bits
- * and more; at 128 bits (NEON) each block as weights {@code 2k, 2k+1, 2k+16, 2k+17} for k = 0..7, the
- * order in which a 16-byte load of a block's quants, read as 8 shorts, yields its weights.
+ * <p>A single vector's quants are kept widened to shorts, ordered for the integer kernels: in block order at
+ * 256 bits and more; at 128 bits (NEON) each block as weights {@code 2k, 2k+1, 2k+16, 2k+17} for k = 0..7,
+ * the order in which a 16-byte load of a block's quants, read as 8 shorts, yields its weights.
+ * A batch is kept transposed, element k of every vector side by side ({@link #transposed}), so the batched
+ * kernel multiplies one weight into a whole float vector of tokens.
  * Not thread-safe to {@link #set}; read by many threads once set.
  */
 public final class MatmulInput {
@@ -29,34 +31,57 @@ public final class MatmulInput {
     /** Whether a block's 32 quants are in their own order (256 bits) or interleaved as above (128 bits). */
     static final boolean BLOCK_ORDER = SHORTS.length() == 16;
 
-    /** A batch's vectors rounded to Q8_0, as floats. */
-    private final float[] rounded;
     /** A single vector's Q8_0 quants, in the kernels' order, and its block scales. */
     final short[] quants;
     final float[] scales;
+    /** A batch transposed: element k of vector b at [k * stride + b], the lanes past the batch zero. */
+    private final float[] transposedValues;
+    /** The same, rounded to Q8_0 (when cols is a multiple of 32). */
+    private final float[] transposedRounded;
     float[] values;
     int batch;
     int cols;
+    /** The transposed batch's row length: the batch rounded up to whole float vectors. */
+    int stride;
 
     /** Room for {@code maxBatch} vectors of at most {@code maxCols} (a multiple of 32) elements. */
     public MatmulInput(int maxBatch, int maxCols) {
-        int n = maxBatch * ((maxCols + BLOCK - 1) / BLOCK * BLOCK);
-        rounded = new float[n];
-        quants = new short[n];
-        scales = new float[n / BLOCK];
+        int paddedCols = (maxCols + BLOCK - 1) / BLOCK * BLOCK;
+        quants = new short[paddedCols];
+        scales = new float[paddedCols / BLOCK];
+        int transposedSize = maxBatch > 1 ? paddedCols * roundUpToVectors(maxBatch) : 0;
+        transposedValues = new float[transposedSize];
+        transposedRounded = new float[transposedSize];
+    }
+
+    private static int roundUpToVectors(int n) {
+        int lanes = Simd.FLOATS.length();
+        return (n + lanes - 1) / lanes * lanes;
     }
 
     /**
-     * Takes vectors x[b*cols, (b+1)*cols) for b < batch (kept by reference: x must not change while in
-     * use) and rounds them to Q8_0 as llama.cpp's vectorized quantize_row_q8_0 does on x86 and ARM (scale
-     * amax/127 stored as fp16, quants x/scale rounded half to even; ggml's scalar reference quantizer rounds
-     * halves away from zero, which the TinyLlama-shaped test models hit often); cols not a multiple of 32 leaves
-     * the vectors unrounded, for float weights only.
+     * Takes vectors x[b*cols, (b+1)*cols) for b < batch (a single one kept by reference: x must not change
+     * while in use) and rounds them to Q8_0 as llama.cpp's vectorized quantize_row_q8_0 does on x86 and ARM
+     * (scale amax/127 stored as fp16, quants x/scale rounded half to even; ggml's scalar reference quantizer
+     * rounds halves away from zero, which the TinyLlama-shaped test models hit often); cols not a multiple
+     * of 32 leaves the vectors unrounded, for float weights only.
      */
     public void set(float[] x, int batch, int cols) {
         this.values = x;
         this.batch = batch;
         this.cols = cols;
+        this.stride = roundUpToVectors(batch);
+        if (batch > 1) {
+            for (int k = 0; k < cols; k++) {
+                for (int b = 0; b < batch; b++) {
+                    transposedValues[k * stride + b] = x[b * cols + k];
+                }
+                for (int b = batch; b < stride; b++) {
+                    transposedValues[k * stride + b] = 0;
+                    transposedRounded[k * stride + b] = 0;
+                }
+            }
+        }
         if (cols % BLOCK != 0) {
             return;
         }
@@ -69,18 +94,25 @@ public final class MatmulInput {
             float d = amax / 127;
             float id = d != 0 ? 1.0f / d : 0.0f;
             float scale = Float.float16ToFloat(Float.floatToFloat16(d));
-            scales[block] = scale;
             // a single vector goes to the integer kernels, a batch to the float ones
             if (batch == 1) {
+                scales[block] = scale;
                 for (int j = 0; j < BLOCK; j++) {
                     quants[at + position(j)] = (short) Math.rint(x[at + j] * id);
                 }
             } else {
+                int b = at / cols;
+                int k = at % cols;
                 for (int j = 0; j < BLOCK; j++) {
-                    rounded[at + j] = (float) Math.rint(x[at + j] * id) * scale;
+                    transposedRounded[(k + j) * stride + b] = (float) Math.rint(x[at + j] * id) * scale;
                 }
             }
         }
+    }
+
+    /** The batch transposed (see {@link #stride}), rounded to Q8_0 or as given. */
+    float[] transposed(boolean roundedToQ8_0) {
+        return roundedToQ8_0 && cols % BLOCK == 0 ? transposedRounded : transposedValues;
     }
 
     /** Where weight j of a block goes in the kernels' order. */
@@ -91,11 +123,6 @@ public final class MatmulInput {
         int half = j / 16; // 0: quants 0..15, 1: quants 16..31
         int k = (j % 16) / 2;
         return half * 16 + (j % 2) * 8 + k;
-    }
-
-    /** The vectors rounded to Q8_0, as floats (for a batch of more than one, when cols is a multiple of 32). */
-    float[] rounded() {
-        return rounded;
     }
 
     /** Adds each pair of adjacent shorts into an int: n/2 sums of two products, widened without overflow. */

@@ -54,105 +54,140 @@ public final class Simd {
         return sum;
     }
 
-    /**
-     * Four dot products sharing one left operand: out[outAt + k*outStride] = w[wAt, wAt+n) · x[xAt + k*xStride ..]
-     * for k = 0..3. Each vector of {@code w} is loaded once for the four, which is what makes a batched
-     * matrix product cheaper per token than separate ones.
-     */
-    public static void dot4(float[] w, int wAt, float[] x, int xAt, int xStride, int n, float[] out, int outAt, int outStride) {
-        FloatVector acc0 = FloatVector.zero(FLOATS);
-        FloatVector acc1 = FloatVector.zero(FLOATS);
-        FloatVector acc2 = FloatVector.zero(FLOATS);
-        FloatVector acc3 = FloatVector.zero(FLOATS);
-        int i = 0;
-        for (int bound = FLOATS.loopBound(n); i < bound; i += FLOATS.length()) {
-            FloatVector wv = FloatVector.fromArray(FLOATS, w, wAt + i);
-            acc0 = wv.fma(FloatVector.fromArray(FLOATS, x, xAt + i), acc0);
-            acc1 = wv.fma(FloatVector.fromArray(FLOATS, x, xAt + xStride + i), acc1);
-            acc2 = wv.fma(FloatVector.fromArray(FLOATS, x, xAt + 2 * xStride + i), acc2);
-            acc3 = wv.fma(FloatVector.fromArray(FLOATS, x, xAt + 3 * xStride + i), acc3);
-        }
-        float s0 = acc0.reduceLanes(VectorOperators.ADD);
-        float s1 = acc1.reduceLanes(VectorOperators.ADD);
-        float s2 = acc2.reduceLanes(VectorOperators.ADD);
-        float s3 = acc3.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            s0 += w[wAt + i] * x[xAt + i];
-            s1 += w[wAt + i] * x[xAt + xStride + i];
-            s2 += w[wAt + i] * x[xAt + 2 * xStride + i];
-            s3 += w[wAt + i] * x[xAt + 3 * xStride + i];
-        }
-        out[outAt] = s0;
-        out[outAt + outStride] = s1;
-        out[outAt + 2 * outStride] = s2;
-        out[outAt + 3 * outStride] = s3;
+    /** Weight rows per tile of the batched kernel: eight rows by two vectors of tokens fill 16 of 32 registers. */
+    static final int TILE_ROWS = 8;
+    private static final int TILE_RESULTS = TILE_ROWS * 2 * FLOATS.length();
+
+    /** Floats a tile needs for {@link #tileTimesTransposed}: its rows, then room for one step's results. */
+    static int tileScratchSize(int cols) {
+        return TILE_ROWS * cols + TILE_RESULTS;
     }
 
     /**
-     * Sixteen dot products of four rows of {@code w} (starting at wAt + i*wStride) with four vectors of
-     * {@code x} (at xAt + k*xStride): out[outAt + k*outStride + i] = w_i · x_k. Each loaded vector of w and
-     * of x serves four products, so the loop does as many FMAs as loads twice over and runs at the FMA
-     * units' pace rather than the loads'; the sixteen accumulators and the operands fit the 32 vector
-     * registers of AVX-512 and NEON.
+     * out[outAt + b*outStride + r] = w_r · x_b for the {@code rows} (at most {@link #TILE_ROWS}) rows of
+     * {@code tile} (row r at [r*cols, (r+1)*cols)) and the batch's vectors, given transposed: element k of
+     * vector b at xt[k*stride + b] (stride a multiple of the vector length, lanes past the batch zero).
+     * Each step broadcasts one weight of each of eight rows and multiplies it into two vectors of tokens,
+     * so sixteen accumulators take sixteen FMAs for two vector loads and eight scalar ones: the FMA units,
+     * not the loads, set the pace, and the sums need no horizontal reduction. The results go through
+     * {@code tile}'s scratch space to {@code out}, which holds them token-major.
      */
-    public static void dot4x4(float[] w, int wAt, int wStride, float[] x, int xAt, int xStride, int n,
-                              float[] out, int outAt, int outStride) {
-        FloatVector a00 = FloatVector.zero(FLOATS), a01 = a00, a02 = a00, a03 = a00;
-        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
-        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-        int i = 0;
-        for (int bound = FLOATS.loopBound(n); i < bound; i += FLOATS.length()) {
-            FloatVector w0 = FloatVector.fromArray(FLOATS, w, wAt + i);
-            FloatVector w1 = FloatVector.fromArray(FLOATS, w, wAt + wStride + i);
-            FloatVector w2 = FloatVector.fromArray(FLOATS, w, wAt + 2 * wStride + i);
-            FloatVector w3 = FloatVector.fromArray(FLOATS, w, wAt + 3 * wStride + i);
-            FloatVector x0 = FloatVector.fromArray(FLOATS, x, xAt + i);
-            a00 = w0.fma(x0, a00);
-            a10 = w1.fma(x0, a10);
-            a20 = w2.fma(x0, a20);
-            a30 = w3.fma(x0, a30);
-            FloatVector x1 = FloatVector.fromArray(FLOATS, x, xAt + xStride + i);
-            a01 = w0.fma(x1, a01);
-            a11 = w1.fma(x1, a11);
-            a21 = w2.fma(x1, a21);
-            a31 = w3.fma(x1, a31);
-            FloatVector x2 = FloatVector.fromArray(FLOATS, x, xAt + 2 * xStride + i);
-            a02 = w0.fma(x2, a02);
-            a12 = w1.fma(x2, a12);
-            a22 = w2.fma(x2, a22);
-            a32 = w3.fma(x2, a32);
-            FloatVector x3 = FloatVector.fromArray(FLOATS, x, xAt + 3 * xStride + i);
-            a03 = w0.fma(x3, a03);
-            a13 = w1.fma(x3, a13);
-            a23 = w2.fma(x3, a23);
-            a33 = w3.fma(x3, a33);
+    static void tileTimesTransposed(float[] tile, int rows, int cols, float[] xt, int stride, int batch,
+                                    float[] out, int outAt, int outStride) {
+        int lanes = FLOATS.length();
+        int results = TILE_ROWS * cols;
+        for (int b = 0; b < batch; b += 2 * lanes) {
+            int vectors = batch - b > lanes ? 2 : 1;
+            if (rows == TILE_ROWS && vectors == 2) {
+                eightRowsTimesTwoVectors(tile, cols, xt, stride, b, results);
+            } else if (rows == TILE_ROWS) {
+                eightRowsTimesOneVector(tile, cols, xt, stride, b, results);
+            } else {
+                for (int r = 0; r < rows; r++) {
+                    for (int v = 0; v < vectors; v++) {
+                        rowTimesVector(tile, r * cols, cols, xt, stride, b + v * lanes).intoArray(tile, results + (2 * r + v) * lanes);
+                    }
+                }
+            }
+            int tokens = Math.min(2 * lanes, batch - b);
+            for (int r = 0; r < rows; r++) {
+                for (int t = 0; t < tokens; t++) {
+                    out[outAt + (b + t) * outStride + r] = tile[results + (2 * r + t / lanes) * lanes + t % lanes];
+                }
+            }
         }
-        // the rows by the vectors; the tail past the last whole vector (n not a multiple of its length) in scalars
-        out[outAt] = finish(a00, w, wAt, x, xAt, i, n);
-        out[outAt + outStride] = finish(a01, w, wAt, x, xAt + xStride, i, n);
-        out[outAt + 2 * outStride] = finish(a02, w, wAt, x, xAt + 2 * xStride, i, n);
-        out[outAt + 3 * outStride] = finish(a03, w, wAt, x, xAt + 3 * xStride, i, n);
-        out[outAt + 1] = finish(a10, w, wAt + wStride, x, xAt, i, n);
-        out[outAt + outStride + 1] = finish(a11, w, wAt + wStride, x, xAt + xStride, i, n);
-        out[outAt + 2 * outStride + 1] = finish(a12, w, wAt + wStride, x, xAt + 2 * xStride, i, n);
-        out[outAt + 3 * outStride + 1] = finish(a13, w, wAt + wStride, x, xAt + 3 * xStride, i, n);
-        out[outAt + 2] = finish(a20, w, wAt + 2 * wStride, x, xAt, i, n);
-        out[outAt + outStride + 2] = finish(a21, w, wAt + 2 * wStride, x, xAt + xStride, i, n);
-        out[outAt + 2 * outStride + 2] = finish(a22, w, wAt + 2 * wStride, x, xAt + 2 * xStride, i, n);
-        out[outAt + 3 * outStride + 2] = finish(a23, w, wAt + 2 * wStride, x, xAt + 3 * xStride, i, n);
-        out[outAt + 3] = finish(a30, w, wAt + 3 * wStride, x, xAt, i, n);
-        out[outAt + outStride + 3] = finish(a31, w, wAt + 3 * wStride, x, xAt + xStride, i, n);
-        out[outAt + 2 * outStride + 3] = finish(a32, w, wAt + 3 * wStride, x, xAt + 2 * xStride, i, n);
-        out[outAt + 3 * outStride + 3] = finish(a33, w, wAt + 3 * wStride, x, xAt + 3 * xStride, i, n);
     }
 
-    private static float finish(FloatVector acc, float[] a, int aAt, float[] b, int bAt, int from, int n) {
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (int j = from; j < n; j++) {
-            sum += a[aAt + j] * b[bAt + j];
+    /** Rows 0..7 of {@code tile} times the two vectors of tokens from b; results in tile[resultsAt..] as row r, vector v at (2r+v)*lanes. */
+    private static void eightRowsTimesTwoVectors(float[] tile, int cols, float[] xt, int stride, int b, int resultsAt) {
+        int lanes = FLOATS.length();
+        FloatVector a00 = FloatVector.zero(FLOATS), a01 = a00;
+        FloatVector a10 = a00, a11 = a00;
+        FloatVector a20 = a00, a21 = a00;
+        FloatVector a30 = a00, a31 = a00;
+        FloatVector a40 = a00, a41 = a00;
+        FloatVector a50 = a00, a51 = a00;
+        FloatVector a60 = a00, a61 = a00;
+        FloatVector a70 = a00, a71 = a00;
+        for (int k = 0; k < cols; k++) {
+            FloatVector x0 = FloatVector.fromArray(FLOATS, xt, k * stride + b);
+            FloatVector x1 = FloatVector.fromArray(FLOATS, xt, k * stride + b + lanes);
+            FloatVector w;
+            w = FloatVector.broadcast(FLOATS, tile[k]);
+            a00 = w.fma(x0, a00);
+            a01 = w.fma(x1, a01);
+            w = FloatVector.broadcast(FLOATS, tile[1 * cols + k]);
+            a10 = w.fma(x0, a10);
+            a11 = w.fma(x1, a11);
+            w = FloatVector.broadcast(FLOATS, tile[2 * cols + k]);
+            a20 = w.fma(x0, a20);
+            a21 = w.fma(x1, a21);
+            w = FloatVector.broadcast(FLOATS, tile[3 * cols + k]);
+            a30 = w.fma(x0, a30);
+            a31 = w.fma(x1, a31);
+            w = FloatVector.broadcast(FLOATS, tile[4 * cols + k]);
+            a40 = w.fma(x0, a40);
+            a41 = w.fma(x1, a41);
+            w = FloatVector.broadcast(FLOATS, tile[5 * cols + k]);
+            a50 = w.fma(x0, a50);
+            a51 = w.fma(x1, a51);
+            w = FloatVector.broadcast(FLOATS, tile[6 * cols + k]);
+            a60 = w.fma(x0, a60);
+            a61 = w.fma(x1, a61);
+            w = FloatVector.broadcast(FLOATS, tile[7 * cols + k]);
+            a70 = w.fma(x0, a70);
+            a71 = w.fma(x1, a71);
         }
-        return sum;
+        a00.intoArray(tile, resultsAt + 0 * lanes);
+        a01.intoArray(tile, resultsAt + 1 * lanes);
+        a10.intoArray(tile, resultsAt + 2 * lanes);
+        a11.intoArray(tile, resultsAt + 3 * lanes);
+        a20.intoArray(tile, resultsAt + 4 * lanes);
+        a21.intoArray(tile, resultsAt + 5 * lanes);
+        a30.intoArray(tile, resultsAt + 6 * lanes);
+        a31.intoArray(tile, resultsAt + 7 * lanes);
+        a40.intoArray(tile, resultsAt + 8 * lanes);
+        a41.intoArray(tile, resultsAt + 9 * lanes);
+        a50.intoArray(tile, resultsAt + 10 * lanes);
+        a51.intoArray(tile, resultsAt + 11 * lanes);
+        a60.intoArray(tile, resultsAt + 12 * lanes);
+        a61.intoArray(tile, resultsAt + 13 * lanes);
+        a70.intoArray(tile, resultsAt + 14 * lanes);
+        a71.intoArray(tile, resultsAt + 15 * lanes);
+    }
+
+    /** Rows 0..7 of {@code tile} times the vector of tokens from b; results as {@link #eightRowsTimesTwoVectors} writes vector 0. */
+    private static void eightRowsTimesOneVector(float[] tile, int cols, float[] xt, int stride, int b, int resultsAt) {
+        int lanes = FLOATS.length();
+        FloatVector a0 = FloatVector.zero(FLOATS), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int k = 0; k < cols; k++) {
+            FloatVector x = FloatVector.fromArray(FLOATS, xt, k * stride + b);
+            a0 = FloatVector.broadcast(FLOATS, tile[k]).fma(x, a0);
+            a1 = FloatVector.broadcast(FLOATS, tile[1 * cols + k]).fma(x, a1);
+            a2 = FloatVector.broadcast(FLOATS, tile[2 * cols + k]).fma(x, a2);
+            a3 = FloatVector.broadcast(FLOATS, tile[3 * cols + k]).fma(x, a3);
+            a4 = FloatVector.broadcast(FLOATS, tile[4 * cols + k]).fma(x, a4);
+            a5 = FloatVector.broadcast(FLOATS, tile[5 * cols + k]).fma(x, a5);
+            a6 = FloatVector.broadcast(FLOATS, tile[6 * cols + k]).fma(x, a6);
+            a7 = FloatVector.broadcast(FLOATS, tile[7 * cols + k]).fma(x, a7);
+        }
+        a0.intoArray(tile, resultsAt + 0 * lanes);
+        a1.intoArray(tile, resultsAt + 2 * lanes);
+        a2.intoArray(tile, resultsAt + 4 * lanes);
+        a3.intoArray(tile, resultsAt + 6 * lanes);
+        a4.intoArray(tile, resultsAt + 8 * lanes);
+        a5.intoArray(tile, resultsAt + 10 * lanes);
+        a6.intoArray(tile, resultsAt + 12 * lanes);
+        a7.intoArray(tile, resultsAt + 14 * lanes);
+    }
+
+    /** Row {@code tile[rowAt, rowAt+cols)} times the vector of tokens from b. */
+    private static FloatVector rowTimesVector(float[] tile, int rowAt, int cols, float[] xt, int stride, int b) {
+        FloatVector acc = FloatVector.zero(FLOATS);
+        for (int k = 0; k < cols; k++) {
+            acc = FloatVector.broadcast(FLOATS, tile[rowAt + k]).fma(FloatVector.fromArray(FLOATS, xt, k * stride + b), acc);
+        }
+        return acc;
     }
 
     /** y[yOffset..yOffset+n) += a · x[xOffset..xOffset+n). */

@@ -193,24 +193,28 @@ class FloatTensorTest {
 
     /**
      * Products through {@link MatmulInput}: Q4_0 and Q8_0 weights take the input rounded to Q8_0 (as
-     * llama.cpp does), single vectors with the integer kernels and batches with float ones; the reference
-     * rounds as llama.cpp's vectorized quantizer does and multiplies in double precision.
+     * llama.cpp does), single vectors with the integer kernels and batches with the transposed float kernel;
+     * the reference rounds as llama.cpp's vectorized quantizer does and multiplies in double precision.
+     * 21 rows split at 11, as two threads would split them, give whole tiles of eight rows and partial
+     * ones; the batches give one vector of tokens, pairs, and a pair with a partial vector at every width.
+     * One input serves batches of different sizes in turn, as in a forward pass.
      */
     @ParameterizedTest
     @EnumSource(Type.class)
     void matmulOfMatmulInputMatchesTheReference(Type t) {
         GgmlType type = ggml(t);
         int rows = 21;
+        int outOffset = 3;
         for (int cols : new int[] {32, 96, 160}) {
             FloatTensor w = encode(type, randomFloats(rows * cols, 40 + cols));
-            for (int batch : new int[] {1, 2, 5}) {
+            MatmulInput input = new MatmulInput(40, cols);
+            float[] scratch = new float[FloatTensor.matmulScratchSize(cols)];
+            for (int batch : new int[] {1, 2, 5, 40, 9, 1, 17}) {
                 float[] x = randomFloats(batch * cols, 50 + batch);
-                MatmulInput input = new MatmulInput(batch, cols);
                 input.set(x, batch, cols);
-                float[] out = new float[3 + batch * rows];
-                float[] scratch = new float[FloatTensor.matmulScratchSize(cols)];
-                w.matmul(input, out, 3, rows, 0, 11, scratch);
-                w.matmul(input, out, 3, rows, 11, rows, scratch);
+                float[] out = new float[outOffset + batch * rows];
+                w.matmul(input, out, outOffset, rows, 0, 11, scratch);
+                w.matmul(input, out, outOffset, rows, 11, rows, scratch);
                 for (int b = 0; b < batch; b++) {
                     double[] xb = new double[cols];
                     for (int i = 0; i < cols; i++) {
@@ -226,38 +230,13 @@ class FloatTensorTest {
                             expected += w.getFloat((long) r * cols + i) * xb[i];
                             magnitude += Math.abs(w.getFloat((long) r * cols + i) * xb[i]);
                         }
-                        assertEquals(expected, out[3 + b * rows + r], 1e-6 * magnitude + 1e-6,
+                        assertEquals(expected, out[outOffset + b * rows + r], 1e-6 * magnitude + 1e-6,
                                 type + " cols=" + cols + " batch=" + batch + " b=" + b + " r=" + r);
                     }
                 }
-            }
-        }
-    }
-
-    @ParameterizedTest
-    @EnumSource(Type.class)
-    void matmulMatchesThePlainLoopForSingleAndBatchedInputs(Type t) {
-        GgmlType type = ggml(t);
-        int rows = 21; // two whole tiles of 8 and a partial one
-        int cols = 96;
-        FloatTensor w = encode(type, randomFloats(rows * cols, 4));
-        for (int batch : new int[] {1, 2, 5, 8}) {
-            float[] x = randomFloats(batch * cols, 5 + batch);
-            int outOffset = 7;
-            float[] out = new float[outOffset + batch * rows];
-            float[] scratch = new float[FloatTensor.matmulScratchSize(cols)];
-            // two row ranges, as two threads would split them
-            w.matmul(x, batch, cols, out, outOffset, rows, 0, 11, scratch);
-            w.matmul(x, batch, cols, out, outOffset, rows, 11, rows, scratch);
-            for (int b = 0; b < batch; b++) {
-                for (int r = 0; r < rows; r++) {
-                    double expected = referenceDot(w, (long) r * cols, x, b * cols, cols);
-                    double tolerance = 1e-6 * magnitude(w, (long) r * cols, x, b * cols, cols) + 1e-6;
-                    assertEquals(expected, out[outOffset + b * rows + r], tolerance, "batch " + batch + " b=" + b + " r=" + r);
+                for (int i = 0; i < outOffset; i++) {
+                    assertEquals(0f, out[i], "nothing written before outOffset");
                 }
-            }
-            for (int i = 0; i < outOffset; i++) {
-                assertEquals(0f, out[i], "nothing written before outOffset");
             }
         }
     }
@@ -280,27 +259,6 @@ class FloatTensorTest {
                 expected += (double) a[2 + i] * b[11 + i];
             }
             assertEquals(expected, Simd.dot(a, 2, b, 11, n), 1e-5);
-            float[] four = new float[9];
-            Simd.dot4(a, 2, c, 1, 200, n, four, 1, 2); // w = a[2, 2+n), x at c[1 + 200k ..], out at four[1 + 2k]
-            for (int k = 0; k < 4; k++) {
-                double want = 0;
-                for (int i = 0; i < n; i++) {
-                    want += (double) a[2 + i] * c[1 + 200 * k + i];
-                }
-                assertEquals(want, four[1 + 2 * k], 1e-5, "dot4 k=" + k + " n=" + n);
-            }
-            float[] sixteen = new float[3 + 3 * 7 + 4];
-            // rows at c[1 + 200i ..], vectors at a[2 + 50k ..] (overlapping, which is fine), out at sixteen[3 + 7k + i]
-            Simd.dot4x4(c, 1, 200, a, 2, 50, Math.min(n, 50), sixteen, 3, 7);
-            for (int i = 0; i < 4; i++) {
-                for (int k = 0; k < 4; k++) {
-                    double want = 0;
-                    for (int j = 0; j < Math.min(n, 50); j++) {
-                        want += (double) c[1 + 200 * i + j] * a[2 + 50 * k + j];
-                    }
-                    assertEquals(want, sixteen[3 + 7 * k + i], 1e-5, "dot4x4 row " + i + " vector " + k + " n=" + n);
-                }
-            }
             float[] y = b.clone();
             Simd.axpy(0.5f, a, 2, y, 11, n);
             for (int i = 0; i < b.length; i++) {
