@@ -4,36 +4,49 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The input vectors of a matrix product, as the weights' kernels take them. Like llama.cpp, products with
- * Q4_0 and Q8_0 weights take their input rounded to Q8_0 (ggml's vec_dot_type for both): a single vector is
- * multiplied with integer arithmetic on its 8-bit quants (two to four times less work per weight than
- * widening every weight to a float), and a batch multiplies float weights with the rounded values, which
- * gives the same numbers up to float rounding. Other weight types take the vectors as they are.
+ * Q4_0 and Q8_0 weights take their input rounded to Q8_0 (ggml's vec_dot_type for both); other weight
+ * types take the vectors as they are.
  *
- * <p>A single vector's quants are kept widened to shorts, ordered for the integer kernels: in block order at
- * 256 bits and more; at 128 bits (NEON) each block as weights {@code 2k, 2k+1, 2k+16, 2k+17} for k = 0..7,
- * the order in which a 16-byte load of a block's quants, read as 8 shorts, yields its weights.
- * A batch is kept transposed, element k of every vector side by side ({@link #transposed}), so the batched
- * kernel multiplies one weight into a whole float vector of tokens.
+ * <p>A single vector (decode) is prepared for the kernels of the CPU's vector width:
+ * <ul>
+ * <li>128 bits (NEON): the integer kernels multiply the weights' quants with the vector's 8-bit quants as
+ *     shorts ({@link #quants}, {@link #scales}), each block ordered as weights {@code 2k, 2k+1, 2k+16,
+ *     2k+17} for k = 0..7, the order in which a 16-byte load of a block's quants, read as 8 shorts, yields
+ *     its weights.</li>
+ * <li>256 bits and more: the float-lane kernels widen each quant byte of the weights to a float lane and
+ *     multiply it with the rounded input ({@link #rounded}); for Q4_0 the input comes pre-combined so that a
+ *     weight byte needs no masking ({@link #nibblePairs}). Widening bytes to floats takes fewer
+ *     instructions than the short products and their pairwise sums at these widths (measured 1.37x on
+ *     AVX-512: bench/RESULTS.md).</li>
+ * </ul>
+ * A batch (prefill) is kept transposed, element k of every vector side by side ({@link #transposed}), so
+ * the batched kernel multiplies one weight into a whole float vector of tokens.
  * Not thread-safe to {@link #set}; read by many threads once set.
  */
 public final class MatmulInput {
     static final int BLOCK = 32;
-    /** The integer kernels' width: 256 bits where the CPU has it, else 128 (NEON). */
-    static final VectorShape SHAPE = Simd.vectorBits() >= 256 ? VectorShape.S_256_BIT : VectorShape.S_128_BIT;
-    static final VectorSpecies<Short> SHORTS = VectorSpecies.of(short.class, SHAPE);
-    static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, SHAPE);
-    static final VectorSpecies<Float> FLOATS = VectorSpecies.of(float.class, SHAPE);
-    /** Whether a block's 32 quants are in their own order (256 bits) or interleaved as above (128 bits). */
-    static final boolean BLOCK_ORDER = SHORTS.length() == 16;
+    /** Whether single vectors go to the integer (short) kernels: at 128 bits, where the float lanes are too few. */
+    static final boolean INTEGER_KERNELS = Simd.vectorBits() < 256;
+    static final VectorSpecies<Short> SHORTS = ShortVector.SPECIES_128;
+    static final VectorSpecies<Integer> INTS = IntVector.SPECIES_128;
+    static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_128;
 
-    /** A single vector's Q8_0 quants, in the kernels' order, and its block scales. */
+    /** A single vector's Q8_0 quants, in the integer kernels' order, and its block scales (128 bits). */
     final short[] quants;
     final float[] scales;
+    /** A single vector rounded to Q8_0, as floats (quant times scale), for the float-lane kernels. */
+    final float[] rounded;
+    /**
+     * The same, combined for Q4_0 weight bytes (low nibble l, high nibble h, byte value l + 16h): for each
+     * block, x_j for j < 16, then x_{j+16} - 16 x_j, so that byte·first + h·second = l·x_j + h·x_{j+16}.
+     */
+    final float[] nibblePairs;
+    /** Per block, -8 times the sum of its rounded values: the Q4_0 offset of 8, taken out of the products. */
+    final float[] nibbleOffsets;
     /** A batch transposed: element k of vector b at [k * stride + b], the lanes past the batch zero. */
     private final float[] transposedValues;
     /** The same, rounded to Q8_0 (when cols is a multiple of 32). */
@@ -47,8 +60,11 @@ public final class MatmulInput {
     /** Room for {@code maxBatch} vectors of at most {@code maxCols} (a multiple of 32) elements. */
     public MatmulInput(int maxBatch, int maxCols) {
         int paddedCols = (maxCols + BLOCK - 1) / BLOCK * BLOCK;
-        quants = new short[paddedCols];
-        scales = new float[paddedCols / BLOCK];
+        quants = new short[INTEGER_KERNELS ? paddedCols : 0];
+        scales = new float[INTEGER_KERNELS ? paddedCols / BLOCK : 0];
+        rounded = new float[INTEGER_KERNELS ? 0 : paddedCols];
+        nibblePairs = new float[INTEGER_KERNELS ? 0 : paddedCols];
+        nibbleOffsets = new float[INTEGER_KERNELS ? 0 : paddedCols / BLOCK];
         int transposedSize = maxBatch > 1 ? paddedCols * roundUpToVectors(maxBatch) : 0;
         transposedValues = new float[transposedSize];
         transposedRounded = new float[transposedSize];
@@ -94,18 +110,28 @@ public final class MatmulInput {
             float d = amax / 127;
             float id = d != 0 ? 1.0f / d : 0.0f;
             float scale = Float.float16ToFloat(Float.floatToFloat16(d));
-            // a single vector goes to the integer kernels, a batch to the float ones
-            if (batch == 1) {
-                scales[block] = scale;
-                for (int j = 0; j < BLOCK; j++) {
-                    quants[at + position(j)] = (short) Math.rint(x[at + j] * id);
-                }
-            } else {
+            if (batch > 1) {
                 int b = at / cols;
                 int k = at % cols;
                 for (int j = 0; j < BLOCK; j++) {
                     transposedRounded[(k + j) * stride + b] = (float) Math.rint(x[at + j] * id) * scale;
                 }
+            } else if (INTEGER_KERNELS) {
+                scales[block] = scale;
+                for (int j = 0; j < BLOCK; j++) {
+                    quants[at + interleaved(j)] = (short) Math.rint(x[at + j] * id);
+                }
+            } else {
+                float sum = 0;
+                for (int j = 0; j < BLOCK; j++) {
+                    rounded[at + j] = (float) Math.rint(x[at + j] * id) * scale;
+                    sum += rounded[at + j];
+                }
+                for (int j = 0; j < BLOCK / 2; j++) {
+                    nibblePairs[at + j] = rounded[at + j];
+                    nibblePairs[at + BLOCK / 2 + j] = rounded[at + BLOCK / 2 + j] - 16 * rounded[at + j];
+                }
+                nibbleOffsets[block] = -8 * sum;
             }
         }
     }
@@ -115,11 +141,8 @@ public final class MatmulInput {
         return roundedToQ8_0 && cols % BLOCK == 0 ? transposedRounded : transposedValues;
     }
 
-    /** Where weight j of a block goes in the kernels' order. */
-    private static int position(int j) {
-        if (BLOCK_ORDER) {
-            return j;
-        }
+    /** Where weight j of a block goes in the integer kernels' order. */
+    private static int interleaved(int j) {
         int half = j / 16; // 0: quants 0..15, 1: quants 16..31
         int k = (j % 16) / 2;
         return half * 16 + (j % 2) * 8 + k;
