@@ -109,10 +109,12 @@ public final class MemoryPlanner {
         long kvCache = 2L * m.layers() * ctx * m.kvHeads() * m.headDim() * kv.bytes;
         int batch = Math.min(PREFILL_BATCH, ctx);
         // LlamaForward's buffers: per batched token the residual, normed input, query and attention output
-        // (4 x dim) and the FFN's gate and up (2 x ffn); the logits; per thread a decoded weight row and
-        // the attention scores over the context
-        long floats = (long) batch * (4L * m.embeddingLength() + 2L * m.feedForwardLength()) + m.vocabSize()
-                + (long) threads * (Math.max(m.embeddingLength(), m.feedForwardLength()) + ctx);
+        // (4 x dim) and the FFN's gate and up (2 x ffn), and the products' input transposed twice (as given
+        // and rounded to Q8_0); the logits; per thread a tile of 8 decoded weight rows and the attention
+        // scores over the context
+        int widest = Math.max(m.embeddingLength(), m.feedForwardLength());
+        long floats = (long) batch * (4L * m.embeddingLength() + 2L * m.feedForwardLength() + 2L * widest) + m.vocabSize()
+                + (long) threads * (8L * widest + ctx);
         return new Sizes(m.weightBytes(), kvCache, 4 * floats);
     }
 

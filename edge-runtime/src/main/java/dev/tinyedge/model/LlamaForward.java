@@ -53,6 +53,7 @@ public final class LlamaForward {
     private int attentionLayer;
     private int attentionStart;
     private final WorkerPool.RangeTask productTask = this::productRows;
+    private final WorkerPool.RangeTask prepareTask = this::prepareInput;
     private final WorkerPool.RangeTask attentionTask = this::attentionHeads;
 
     public LlamaForward(LlamaModel model, int contextLength, WorkerPool pool) {
@@ -246,12 +247,21 @@ public final class LlamaForward {
     /** Runs products [0, count) of the batch's input vectors in[b*cols..], their rows split across the pool. */
     private void runProducts(int count, float[] in, int batch, int cols) {
         products = count;
-        productInput.set(in, batch, cols);
+        productInput.begin(in, batch, cols);
+        if (batch > 1) {
+            pool.run(productInput.chunks(), prepareTask);
+        } else {
+            productInput.prepare(0, productInput.chunks()); // a few thousand elements: less than a hand-over
+        }
         int rows = 0;
         for (int i = 0; i < count; i++) {
             rows += productRows[i];
         }
         pool.run(rows, productTask);
+    }
+
+    private void prepareInput(int start, int end, int worker) {
+        productInput.prepare(start, end);
     }
 
     /** Rows [start, end) of the products laid end to end. */

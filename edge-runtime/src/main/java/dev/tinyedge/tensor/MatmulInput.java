@@ -25,7 +25,7 @@ import jdk.incubator.vector.VectorSpecies;
  * </ul>
  * A batch (prefill) is kept transposed, element k of every vector side by side ({@link #transposed}), so
  * the batched kernel multiplies one weight into a whole float vector of tokens.
- * Not thread-safe to {@link #set}; read by many threads once set.
+ * {@link #begin} is for one thread; {@link #prepare} of disjoint chunks for many; once prepared, it is read by many.
  */
 public final class MatmulInput {
     static final int BLOCK = 32;
@@ -77,62 +77,87 @@ public final class MatmulInput {
 
     /**
      * Takes vectors x[b*cols, (b+1)*cols) for b < batch (a single one kept by reference: x must not change
-     * while in use) and rounds them to Q8_0 as llama.cpp's vectorized quantize_row_q8_0 does on x86 and ARM
-     * (scale amax/127 stored as fp16, quants x/scale rounded half to even; ggml's scalar reference quantizer
-     * rounds halves away from zero, which the TinyLlama-shaped test models hit often); cols not a multiple
-     * of 32 leaves the vectors unrounded, for float weights only.
+     * while in use) and prepares them: {@link #begin}, then {@link #prepare} of every chunk.
      */
     public void set(float[] x, int batch, int cols) {
+        begin(x, batch, cols);
+        prepare(0, chunks());
+    }
+
+    /** Takes the vectors as {@link #set} does; their preparation follows in {@link #prepare}, chunk by chunk. */
+    public void begin(float[] x, int batch, int cols) {
         this.values = x;
         this.batch = batch;
         this.cols = cols;
         this.stride = roundUpToVectors(batch);
         if (batch > 1) {
             for (int k = 0; k < cols; k++) {
-                for (int b = 0; b < batch; b++) {
-                    transposedValues[k * stride + b] = x[b * cols + k];
-                }
                 for (int b = batch; b < stride; b++) {
                     transposedValues[k * stride + b] = 0;
                     transposedRounded[k * stride + b] = 0;
                 }
             }
         }
-        if (cols % BLOCK != 0) {
-            return;
-        }
-        for (int block = 0; block < batch * cols / BLOCK; block++) {
-            int at = block * BLOCK;
-            float amax = FloatVector.fromArray(Simd.FLOATS, x, at).abs().reduceLanes(VectorOperators.MAX);
-            for (int i = Simd.FLOATS.length(); i < BLOCK; i += Simd.FLOATS.length()) {
-                amax = Math.max(amax, FloatVector.fromArray(Simd.FLOATS, x, at + i).abs().reduceLanes(VectorOperators.MAX));
-            }
-            float d = amax / 127;
-            float id = d != 0 ? 1.0f / d : 0.0f;
-            float scale = Float.float16ToFloat(Float.floatToFloat16(d));
+    }
+
+    /** Units of preparation work, which threads may share: one per vector and block of 32 of its elements. */
+    public int chunks() {
+        return batch * ((cols + BLOCK - 1) / BLOCK);
+    }
+
+    /**
+     * Prepares chunks [from, to): transposes a batch, and rounds to Q8_0 as llama.cpp's vectorized
+     * quantize_row_q8_0 does on x86 and ARM (scale amax/127 stored as fp16, quants x/scale rounded half to
+     * even; ggml's scalar reference quantizer rounds halves away from zero, which the TinyLlama-shaped test
+     * models hit often); cols not a multiple of 32 leaves the vectors unrounded, for float weights only.
+     */
+    public void prepare(int from, int to) {
+        float[] x = values;
+        int blocksPerVector = (cols + BLOCK - 1) / BLOCK;
+        for (int chunk = from; chunk < to; chunk++) {
+            int b = chunk / blocksPerVector;
+            int k = chunk % blocksPerVector * BLOCK;
+            int at = b * cols + k;
             if (batch > 1) {
-                int b = at / cols;
-                int k = at % cols;
-                for (int j = 0; j < BLOCK; j++) {
-                    transposedRounded[(k + j) * stride + b] = (float) Math.rint(x[at + j] * id) * scale;
+                for (int j = 0; j < Math.min(BLOCK, cols - k); j++) {
+                    transposedValues[(k + j) * stride + b] = x[at + j];
                 }
-            } else if (INTEGER_KERNELS) {
-                scales[block] = scale;
-                for (int j = 0; j < BLOCK; j++) {
-                    quants[at + interleaved(j)] = (short) Math.rint(x[at + j] * id);
-                }
-            } else {
-                float sum = 0;
-                for (int j = 0; j < BLOCK; j++) {
-                    rounded[at + j] = (float) Math.rint(x[at + j] * id) * scale;
-                    sum += rounded[at + j];
-                }
-                for (int j = 0; j < BLOCK / 2; j++) {
-                    nibblePairs[at + j] = rounded[at + j];
-                    nibblePairs[at + BLOCK / 2 + j] = rounded[at + BLOCK / 2 + j] - 16 * rounded[at + j];
-                }
-                nibbleOffsets[block] = -8 * sum;
             }
+            if (cols % BLOCK == 0) {
+                round(x, at, chunk, b, k);
+            }
+        }
+    }
+
+    /** Rounds block {@code block} of the vectors, at x[at..at+32): vector b's elements k..k+31. */
+    private void round(float[] x, int at, int block, int b, int k) {
+        float amax = FloatVector.fromArray(Simd.FLOATS, x, at).abs().reduceLanes(VectorOperators.MAX);
+        for (int i = Simd.FLOATS.length(); i < BLOCK; i += Simd.FLOATS.length()) {
+            amax = Math.max(amax, FloatVector.fromArray(Simd.FLOATS, x, at + i).abs().reduceLanes(VectorOperators.MAX));
+        }
+        float d = amax / 127;
+        float id = d != 0 ? 1.0f / d : 0.0f;
+        float scale = Float.float16ToFloat(Float.floatToFloat16(d));
+        if (batch > 1) {
+            for (int j = 0; j < BLOCK; j++) {
+                transposedRounded[(k + j) * stride + b] = (float) Math.rint(x[at + j] * id) * scale;
+            }
+        } else if (INTEGER_KERNELS) {
+            scales[block] = scale;
+            for (int j = 0; j < BLOCK; j++) {
+                quants[at + interleaved(j)] = (short) Math.rint(x[at + j] * id);
+            }
+        } else {
+            float sum = 0;
+            for (int j = 0; j < BLOCK; j++) {
+                rounded[at + j] = (float) Math.rint(x[at + j] * id) * scale;
+                sum += rounded[at + j];
+            }
+            for (int j = 0; j < BLOCK / 2; j++) {
+                nibblePairs[at + j] = rounded[at + j];
+                nibblePairs[at + BLOCK / 2 + j] = rounded[at + BLOCK / 2 + j] - 16 * rounded[at + j];
+            }
+            nibbleOffsets[block] = -8 * sum;
         }
     }
 
