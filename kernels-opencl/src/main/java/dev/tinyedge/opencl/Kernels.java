@@ -82,7 +82,7 @@ public final class Kernels {
     }
 
     /** x[0, n) rounded to Q8_0 (n a multiple of 32) into a scratch buffer, which is returned. */
-    private long roundedToQ8_0(long x, int n) {
+    long roundedToQ8_0(long x, int n) {
         long bytes = (long) n * Float.BYTES;
         if (bytes > roundedBytes) {
             rounded = cl.buffer(bytes); // the context releases the smaller one with the rest

@@ -3,6 +3,11 @@
 // element j, high nibble element j + 16) and scales d (one half per block). Weight value =
 // (nibble - 8) * d. n_in is a multiple of 32.
 //
+// No contraction of a * b + c into fma, which OpenCL C otherwise allows and compilers use where they
+// like: each device then rounds the products and sums the source writes, so devices differ only by the
+// summation order of their work split, not by their compilers' choices.
+#pragma OPENCL FP_CONTRACT OFF
+//
 // One work-item per output row, reading its row in 16-byte vector loads: no local memory and no
 // barriers, which Mali's guidance favours and which made these kernels 3-4x faster on PoCL than one
 // work-group per row with a tree reduction.

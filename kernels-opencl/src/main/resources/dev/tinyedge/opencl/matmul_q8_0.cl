@@ -1,6 +1,7 @@
 // y = W x for Q8_0 weights W [n_out][n_in], in the flat layout made once at load: int8 values q
 // (32 per block) and scales d (one half per block). Weight value = q * d. n_in is a multiple of 32.
-// Same work split as matmul_q4_0.cl: one work-item per output row.
+// Same work split as matmul_q4_0.cl: one work-item per output row; no contraction into fma either.
+#pragma OPENCL FP_CONTRACT OFF
 
 kernel void mul_mv_q8_0(global const char* q, global const half* d, global const float* x,
                         global float* y, int n_in, int n_out) {
