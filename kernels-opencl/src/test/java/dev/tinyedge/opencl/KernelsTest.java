@@ -43,6 +43,30 @@ class KernelsTest {
     }
 
     /**
+     * The one-token products with a work-group per row (the GPU split): rows of fewer blocks or 4-element
+     * groups than the work-group has work-items, rows of more (several strides, the last one partial), F32/F16
+     * rows with 1-3 elements past the last group of 4, and a single-block row.
+     */
+    @ParameterizedTest(name = "{0} [{1}][{2}], a work-group per row")
+    @CsvSource({
+            "F32, 37, 100", "F32, 70, 1001", "F32, 5, 7",
+            "F16, 37, 102", "F16, 70, 1003", "F16, 5, 3",
+            "Q8_0, 37, 224", "Q8_0, 70, 4192", "Q8_0, 3, 32",
+            "Q4_0, 37, 224", "Q4_0, 70, 4192", "Q4_0, 3, 32",
+    })
+    void matVecWithAWorkGroupPerRowMatchesScalarReference(GgmlType type, int rows, int cols) {
+        byte[] w = TestDevice.randomTensor(random, type, rows, cols);
+        float[] x = randomFloats(random, cols, 1);
+        DeviceMatrix matrix = device.uploadMatrix(type, w, rows, cols);
+        long y = device.cl.buffer((long) rows * Float.BYTES);
+
+        device.rowPerGroupKernels.matmul(matrix, device.upload(x), y, 1);
+
+        float[] expected = Reference.matmul(type, w, rows, cols, x, 1);
+        assertBelow(relativeError(device.download(y, rows), expected), type + " matmul, a work-group per row");
+    }
+
+    /**
      * Bit for bit what the CPU computes. Most values are put next to a rounding tie: x = (k + 1/2) / id, with id
      * the reciprocal of the block's scale as the CPU computes it, nudged by an ulp or not, so that a scale or
      * reciprocal one ulp off (a device's inexact division) sends some of them to the other integer. Blocks of
