@@ -9,19 +9,47 @@ import java.util.HashMap;
 import java.util.Map;
 
 import static org.lwjgl.opencl.CL10.*;
+import static org.lwjgl.opencl.CL11.CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE;
 
 /**
  * Every kernel of the forward pass with a typed launch method. Buffers are cl_mem handles; shapes are
  * row-major with the token index outermost. RMSNorm and softmax run one work-group per row with a
- * power-of-two local size and reduce in local memory; the other kernels run on padded global
- * sizes with a fixed local size along the first dimension and ignore the work-items past the end.
+ * power-of-two local size and reduce in local memory, and so do the one-token matrix products on GPUs
+ * (see {@link MatVecSplit}); the other kernels run on padded global sizes with a fixed local size along the
+ * first dimension and ignore the work-items past the end.
  */
 public final class Kernels {
     /** Tokens a matrix-matrix work-group takes at once: the TILE of the mul_mm kernels. */
     static final int TILE = 8;
     private static final int PREFERRED_GROUP_SIZE = 64;
 
+    /** How a one-token (decode) matrix product spreads a matrix over work-items. */
+    public enum MatVecSplit {
+        /** One work-item per output row, no local memory, no barriers: the fast split on CPU devices (PoCL). */
+        ROW_PER_ITEM,
+        /**
+         * One work-group per output row, its work-items striding along the row so that neighbouring work-items
+         * read neighbouring memory (coalesced loads), partial sums added in local memory: the split for GPUs.
+         */
+        ROW_PER_GROUP;
+
+        /** {@code -Dtinyedge.opencl.matvec=item|group}, else ROW_PER_GROUP on GPUs and ROW_PER_ITEM on other devices. */
+        static MatVecSplit forDevice(ClDevice device) {
+            String configured = System.getProperty("tinyedge.opencl.matvec");
+            if (configured == null) {
+                return device.gpu() ? ROW_PER_GROUP : ROW_PER_ITEM;
+            }
+            return switch (configured) {
+                case "item" -> ROW_PER_ITEM;
+                case "group" -> ROW_PER_GROUP;
+                default -> throw new IllegalArgumentException(
+                        "-Dtinyedge.opencl.matvec must be item or group, not " + configured);
+            };
+        }
+    }
+
     private final ClContext cl;
+    private final MatVecSplit matVecSplit;
     private final Map<Long, Integer> groupSizes = new HashMap<>();
     private final long mulMvF32, mulMmF32, mulMvF16, mulMmF16, mulMvQ8, mulMmQ8, mulMvQ4, mulMmQ4;
     private final long rmsNorm, rope, softmax, attentionScores, attentionValues, swiglu, add, roundQ8;
@@ -30,14 +58,20 @@ public final class Kernels {
     private long roundedBytes;
 
     public Kernels(ClContext cl, ClPrograms programs) {
+        this(cl, programs, MatVecSplit.forDevice(cl.device()));
+    }
+
+    Kernels(ClContext cl, ClPrograms programs, MatVecSplit matVecSplit) {
         this.cl = cl;
-        mulMvF32 = programs.kernel("matmul_f32.cl", "mul_mv_f32");
+        this.matVecSplit = matVecSplit;
+        String mv = matVecSplit == MatVecSplit.ROW_PER_GROUP ? "_group" : "";
+        mulMvF32 = programs.kernel("matmul_f32.cl", "mul_mv_f32" + mv);
         mulMmF32 = programs.kernel("matmul_f32.cl", "mul_mm_f32");
-        mulMvF16 = programs.kernel("matmul_f16.cl", "mul_mv_f16");
+        mulMvF16 = programs.kernel("matmul_f16.cl", "mul_mv_f16" + mv);
         mulMmF16 = programs.kernel("matmul_f16.cl", "mul_mm_f16");
-        mulMvQ8 = programs.kernel("matmul_q8_0.cl", "mul_mv_q8_0");
+        mulMvQ8 = programs.kernel("matmul_q8_0.cl", "mul_mv_q8_0" + mv);
         mulMmQ8 = programs.kernel("matmul_q8_0.cl", "mul_mm_q8_0");
-        mulMvQ4 = programs.kernel("matmul_q4_0.cl", "mul_mv_q4_0");
+        mulMvQ4 = programs.kernel("matmul_q4_0.cl", "mul_mv_q4_0" + mv);
         mulMmQ4 = programs.kernel("matmul_q4_0.cl", "mul_mm_q4_0");
         rmsNorm = programs.kernel("rms_norm.cl", "rms_norm");
         rope = programs.kernel("rope.cl", "rope");
@@ -73,7 +107,11 @@ public final class Kernels {
             x = roundedToQ8_0(x, w.cols() * tokens);
         }
         args.mem(x).mem(y).i(w.cols()).i(w.rows());
-        if (decode) {
+        if (decode && matVecSplit == MatVecSplit.ROW_PER_GROUP) {
+            int group = groupSize(kernel);
+            args.local(group * Float.BYTES);
+            run(kernel, new long[] {(long) w.rows() * group}, new long[] {group});
+        } else if (decode) {
             runPadded(kernel, w.rows());
         } else {
             args.i(tokens);
@@ -82,7 +120,7 @@ public final class Kernels {
     }
 
     /** x[0, n) rounded to Q8_0 (n a multiple of 32) into a scratch buffer, which is returned. */
-    private long roundedToQ8_0(long x, int n) {
+    long roundedToQ8_0(long x, int n) {
         long bytes = (long) n * Float.BYTES;
         if (bytes > roundedBytes) {
             rounded = cl.buffer(bytes); // the context releases the smaller one with the rest
@@ -165,7 +203,11 @@ public final class Kernels {
         }
     }
 
-    /** The largest power of two up to 64 that the device allows for this kernel. */
+    /**
+     * The largest power of two up to 64 (or up to the kernel's preferred multiple, the device's SIMD width, where
+     * that is wider) that the device allows for this kernel. 64 fills two NVIDIA warps, one AMD wavefront, and
+     * several Mali/Adreno subgroups; the per-group sums of the matrix products need no more.
+     */
     private int groupSize(long kernel) {
         return groupSizes.computeIfAbsent(kernel, this::queryGroupSize);
     }
@@ -173,9 +215,13 @@ public final class Kernels {
     private int queryGroupSize(long kernel) {
         try (MemoryStack stack = MemoryStack.stackPush()) {
             PointerBuffer max = stack.mallocPointer(1);
+            PointerBuffer multiple = stack.mallocPointer(1);
             ClException.check(clGetKernelWorkGroupInfo(kernel, cl.device().id(), CL_KERNEL_WORK_GROUP_SIZE, max, null),
                     "clGetKernelWorkGroupInfo");
-            return Integer.highestOneBit((int) Math.min(PREFERRED_GROUP_SIZE, max.get(0)));
+            ClException.check(clGetKernelWorkGroupInfo(kernel, cl.device().id(),
+                    CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE, multiple, null), "clGetKernelWorkGroupInfo");
+            long wanted = Math.max(PREFERRED_GROUP_SIZE, multiple.get(0));
+            return Integer.highestOneBit((int) Math.min(wanted, max.get(0)));
         }
     }
 

@@ -1,5 +1,5 @@
-// y = W x for F32 weights W [n_out][n_in] (any n_in: four at a time, then the rest). One work-item
-// per output row, as in matmul_q4_0.cl.
+// y = W x for F32 weights W [n_out][n_in] (any n_in: four at a time, then the rest). Work splits as in
+// matmul_q4_0.cl: a work-item per output row on CPU devices, a work-group per row on GPUs.
 
 kernel void mul_mv_f32(global const float* w, global const float* x, global float* y, int n_in, int n_out) {
     const int row = get_global_id(0);
@@ -20,6 +20,28 @@ kernel void mul_mv_f32(global const float* w, global const float* x, global floa
 }
 
 // Prefill: x [n_tokens][n_in], y [n_tokens][n_out]; a work-item takes one row and TILE tokens.
+// Decode on GPUs (the kernel above is for CPU devices; see matmul_q4_0.cl): one work-group per output
+// row. Work-item l takes the 4-element groups l, l + G, … (G the local size), so neighbouring work-items
+// read neighbouring memory, then the elements past the last whole group of 4; the partial sums meet in
+// local memory. Global size n_out * G, local size G (a power of two); scratch holds G floats.
+kernel void mul_mv_f32_group(global const float* w, global const float* x, global float* y, int n_in, int n_out,
+                             local float* scratch) {
+    const int row = get_group_id(0);
+    global const float* row_w = w + (size_t) row * n_in;
+    float4 sum4 = 0.0f;
+    for (int i = get_local_id(0); i < n_in / 4; i += get_local_size(0)) {
+        sum4 += vload4(i, row_w) * vload4(i, x);
+    }
+    float sum = sum4.x + sum4.y + sum4.z + sum4.w;
+    for (int j = n_in / 4 * 4 + get_local_id(0); j < n_in; j += get_local_size(0)) {
+        sum += row_w[j] * x[j];
+    }
+    sum = group_sum(scratch, sum);
+    if (get_local_id(0) == 0) {
+        y[row] = sum;
+    }
+}
+
 #define TILE 8
 kernel void mul_mm_f32(global const float* w, global const float* x, global float* y, int n_in,
                        int n_out, int n_tokens) {

@@ -42,6 +42,58 @@ class KernelsTest {
         assertBelow(relativeError(device.download(y, tokens * rows), expected), type + " matmul");
     }
 
+    /**
+     * The one-token products with a work-group per row (the GPU split): rows of fewer blocks or 4-element
+     * groups than the work-group has work-items, rows of more (several strides, the last one partial), F32/F16
+     * rows with 1-3 elements past the last group of 4, and a single-block row.
+     */
+    @ParameterizedTest(name = "{0} [{1}][{2}], a work-group per row")
+    @CsvSource({
+            "F32, 37, 100", "F32, 70, 1001", "F32, 5, 7",
+            "F16, 37, 102", "F16, 70, 1003", "F16, 5, 3",
+            "Q8_0, 37, 224", "Q8_0, 70, 4192", "Q8_0, 3, 32",
+            "Q4_0, 37, 224", "Q4_0, 70, 4192", "Q4_0, 3, 32",
+    })
+    void matVecWithAWorkGroupPerRowMatchesScalarReference(GgmlType type, int rows, int cols) {
+        byte[] w = TestDevice.randomTensor(random, type, rows, cols);
+        float[] x = randomFloats(random, cols, 1);
+        DeviceMatrix matrix = device.uploadMatrix(type, w, rows, cols);
+        long y = device.cl.buffer((long) rows * Float.BYTES);
+
+        device.rowPerGroupKernels.matmul(matrix, device.upload(x), y, 1);
+
+        float[] expected = Reference.matmul(type, w, rows, cols, x, 1);
+        assertBelow(relativeError(device.download(y, rows), expected), type + " matmul, a work-group per row");
+    }
+
+    /**
+     * Bit for bit what the CPU computes. Most values are put next to a rounding tie: x = (k + 1/2) / id, with id
+     * the reciprocal of the block's scale as the CPU computes it, nudged by an ulp or not, so that a scale or
+     * reciprocal one ulp off (a device's inexact division) sends some of them to the other integer. Blocks of
+     * magnitudes from 1e-4 to 1e4, and one block of zeros (scale 0).
+     */
+    @Test
+    void roundingToQ8_0IsBitExact() {
+        float[] x = new float[256 * 32];
+        for (int block = 1; block < 256; block++) {
+            float amax = (1 + random.nextFloat()) * (float) Math.pow(10, random.nextInt(9) - 4);
+            float id = 1 / (amax / 127);
+            x[block * 32] = amax;
+            for (int j = 1; j < 32; j++) {
+                float nearTie = (random.nextInt(253) - 126 + 0.5f) / id;
+                x[block * 32 + j] = switch (random.nextInt(3)) {
+                    case 0 -> Math.nextDown(nearTie);
+                    case 1 -> nearTie;
+                    default -> Math.nextUp(nearTie);
+                };
+            }
+        }
+
+        long rounded = device.kernels.roundedToQ8_0(device.upload(x), x.length);
+
+        assertArrayEquals(Reference.roundedToQ8_0(x), device.download(rounded, x.length));
+    }
+
     @ParameterizedTest(name = "{0} tokens of {1}")
     @CsvSource({"1, 100", "3, 2048", "5, 65"})
     void rmsNormMatchesReference(int tokens, int dim) {

@@ -55,6 +55,18 @@ class OpenClBackendTest {
         compareWithCpu(SMALL, type);
     }
 
+    /** The GPU split of the one-token products (a work-group per row), which PoCL does not get by default. */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "Q8_0", "Q4_0"})
+    void logitsWithAWorkGroupPerRowMatchTheCpuBackend(GgmlType type) throws IOException, GgufFormatException {
+        System.setProperty("tinyedge.opencl.matvec", "group");
+        try {
+            compareWithCpu(SMALL, type);
+        } finally {
+            System.clearProperty("tinyedge.opencl.matvec");
+        }
+    }
+
     @Test
     void tiedOutputHeadMatchesTheCpuBackend() throws IOException, GgufFormatException {
         compareWithCpu(SMALL_TIED, GgmlType.Q8_0);

@@ -20,11 +20,14 @@ final class TestDevice {
     final ClContext cl;
     final ClPrograms programs;
     final Kernels kernels;
+    /** The GPU split of the one-token products, which a CPU device (PoCL) would not get by default. */
+    final Kernels rowPerGroupKernels;
 
     private TestDevice() {
         cl = new ClContext(OpenCl.select(OpenCl.devices(), null));
         programs = new ClPrograms(cl, ClPrograms.defaultCacheDir(), null);
         kernels = new Kernels(cl, programs);
+        rowPerGroupKernels = new Kernels(cl, programs, Kernels.MatVecSplit.ROW_PER_GROUP);
     }
 
     static synchronized TestDevice get() {
