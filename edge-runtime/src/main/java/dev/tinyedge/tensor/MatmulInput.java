@@ -148,17 +148,28 @@ public final class MatmulInput {
                 quants[at + interleaved(j)] = (short) Math.rint(x[at + j] * id);
             }
         } else {
-            float sum = 0;
-            for (int j = 0; j < BLOCK; j++) {
-                rounded[at + j] = (float) Math.rint(x[at + j] * id) * scale;
-                sum += rounded[at + j];
+            // a whole block is two to eight float vectors at these widths; every decode product waits for this
+            FloatVector sum = FloatVector.zero(Simd.FLOATS);
+            for (int j = 0; j < BLOCK; j += Simd.FLOATS.length()) {
+                FloatVector r = roundToInteger(FloatVector.fromArray(Simd.FLOATS, x, at + j).mul(id)).mul(scale);
+                r.intoArray(rounded, at + j);
+                sum = sum.add(r);
             }
-            for (int j = 0; j < BLOCK / 2; j++) {
-                nibblePairs[at + j] = rounded[at + j];
-                nibblePairs[at + BLOCK / 2 + j] = rounded[at + BLOCK / 2 + j] - 16 * rounded[at + j];
+            for (int j = 0; j < BLOCK / 2; j += Simd.FLOATS.length()) {
+                FloatVector low = FloatVector.fromArray(Simd.FLOATS, rounded, at + j);
+                low.intoArray(nibblePairs, at + j);
+                FloatVector.fromArray(Simd.FLOATS, rounded, at + BLOCK / 2 + j).sub(low.mul(16)).intoArray(nibblePairs, at + BLOCK / 2 + j);
             }
-            nibbleOffsets[block] = -8 * sum;
+            nibbleOffsets[block] = -8 * sum.reduceLanes(VectorOperators.ADD);
         }
+    }
+
+    /** 1.5 * 2^23: adding it rounds a float of magnitude below 2^22 to an integer, ties to even, as Math.rint does. */
+    private static final float ROUNDING = 12582912f;
+
+    /** Math.rint of each lane (|v| <= 127 here), which the Vector API has no operation for. */
+    private static FloatVector roundToInteger(FloatVector v) {
+        return v.add(ROUNDING).sub(ROUNDING);
     }
 
     /** The batch transposed (see {@link #stride}), rounded to Q8_0 or as given. */
@@ -167,7 +178,7 @@ public final class MatmulInput {
     }
 
     /** Where weight j of a block goes in the integer kernels' order. */
-    private static int interleaved(int j) {
+    static int interleaved(int j) {
         int half = j / 16; // 0: quants 0..15, 1: quants 16..31
         int k = (j % 16) / 2;
         return half * 16 + (j % 2) * 8 + k;

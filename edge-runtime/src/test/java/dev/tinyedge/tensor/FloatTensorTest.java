@@ -241,6 +241,21 @@ class FloatTensorTest {
         }
     }
 
+    /** A single vector's Q8_0 rounding sends halves to the even quant, as llama.cpp's vectorized quantizer does. */
+    @Test
+    void singleVectorRoundingSendsHalvesToEven() {
+        float[] x = new float[32];
+        x[0] = 127; // the scale is then 1, and the quants are the values rounded
+        float[] halves = {0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 125.5f, -126.5f, 0.49999997f, 2.5000002f};
+        System.arraycopy(halves, 0, x, 1, halves.length);
+        MatmulInput input = new MatmulInput(1, 32);
+        input.set(x, 1, 32);
+        for (int j = 0; j < 32; j++) {
+            float actual = MatmulInput.INTEGER_KERNELS ? input.quants[MatmulInput.interleaved(j)] * input.scales[0] : input.rounded[j];
+            assertEquals((float) Math.rint(x[j]), actual, 0f, "element " + j + " = " + x[j]); // -0 and 0 multiply alike
+        }
+    }
+
     @Test
     void vectorWidthIsThePreferredOneUnlessOverridden() {
         int requested = Integer.getInteger("tinyedge.vector.bits", 0);
