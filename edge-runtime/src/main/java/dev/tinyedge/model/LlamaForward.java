@@ -19,6 +19,8 @@ import java.util.Arrays;
  */
 public final class LlamaForward {
     private static final int MAX_BATCH = 64;
+    /** Elements of SwiGLU per work item: a decode token's 5632 split in a few, a batch's in many. */
+    private static final int GATE_CHUNK = 512;
 
     private final LlamaModel model;
     private final LlamaConfig c;
@@ -54,6 +56,10 @@ public final class LlamaForward {
     private int attentionStart;
     private final WorkerPool.RangeTask productTask = this::productRows;
     private final WorkerPool.RangeTask prepareTask = this::prepareInput;
+    private final WorkerPool.RangeTask normTask = this::normalizeVectors;
+    private final WorkerPool.RangeTask gateTask = this::gateChunks;
+    private FloatTensor normWeight;
+    private int gatedElements;
     private final WorkerPool.RangeTask attentionTask = this::attentionHeads;
 
     public LlamaForward(LlamaModel model, int contextLength, WorkerPool pool) {
@@ -120,9 +126,7 @@ public final class LlamaForward {
         for (int l = 0; l < c.layers(); l++) {
             LlamaModel.Layer w = model.layers().get(l);
 
-            for (int b = 0; b < batch; b++) {
-                rmsNorm(xb, b * dim, x, b * dim, w.attentionNorm(), dim, c.rmsEps());
-            }
+            normalize(w.attentionNorm(), batch);
             product(0, w.query(), q, 0, dim);
             product(1, w.key(), keyCache[l], start * kvDim, kvDim);
             product(2, w.value(), valueCache[l], start * kvDim, kvDim);
@@ -136,13 +140,12 @@ public final class LlamaForward {
             runProducts(1, attention, batch, dim);
             add(x, xb, batch * dim);
 
-            for (int b = 0; b < batch; b++) {
-                rmsNorm(xb, b * dim, x, b * dim, w.ffnNorm(), dim, c.rmsEps());
-            }
+            normalize(w.ffnNorm(), batch);
             product(0, w.gate(), gate, 0, c.ffnDim());
             product(1, w.up(), up, 0, c.ffnDim());
             runProducts(2, xb, batch, dim);
-            swiglu(gate, up, batch * c.ffnDim());
+            gatedElements = batch * c.ffnDim();
+            pool.run((gatedElements + GATE_CHUNK - 1) / GATE_CHUNK, gateTask);
             product(0, w.down(), xb, 0, dim);
             runProducts(1, gate, batch, c.ffnDim());
             add(x, xb, batch * dim);
@@ -215,9 +218,9 @@ public final class LlamaForward {
         }
     }
 
-    /** gate[i] = silu(gate[i]) · up[i]: SwiGLU's gating, before the down projection. */
-    static void swiglu(float[] gate, float[] up, int n) {
-        for (int i = 0; i < n; i++) {
+    /** gate[i] = silu(gate[i]) · up[i] for i in [from, to): SwiGLU's gating, before the down projection. */
+    static void swiglu(float[] gate, float[] up, int from, int to) {
+        for (int i = from; i < to; i++) {
             float g = gate[i];
             gate[i] = g / (1 + (float) Math.exp(-g)) * up[i];
         }
@@ -258,6 +261,23 @@ public final class LlamaForward {
             rows += productRows[i];
         }
         pool.run(rows, productTask);
+    }
+
+    /** xb = RMSNorm(x) · weight for each of the batch's vectors, split across the pool (decode: one, on this thread). */
+    private void normalize(FloatTensor weight, int batch) {
+        normWeight = weight;
+        pool.run(batch, normTask);
+    }
+
+    private void normalizeVectors(int start, int end, int worker) {
+        for (int b = start; b < end; b++) {
+            rmsNorm(xb, b * c.dim(), x, b * c.dim(), normWeight, c.dim(), c.rmsEps());
+        }
+    }
+
+    /** SwiGLU over chunks [start, end) of GATE_CHUNK elements: a Math.exp each, which in one thread would hold up the pool. */
+    private void gateChunks(int start, int end, int worker) {
+        swiglu(gate, up, start * GATE_CHUNK, Math.min(gatedElements, end * GATE_CHUNK));
     }
 
     private void prepareInput(int start, int end, int worker) {

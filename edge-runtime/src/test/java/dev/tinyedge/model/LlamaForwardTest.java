@@ -258,7 +258,7 @@ class LlamaForwardTest {
         input.set(x, 1, dim);
         w.gate().matmul(input, gate, 0, hidden, 0, hidden, scratch);
         w.up().matmul(input, up, 0, hidden, 0, hidden, scratch);
-        LlamaForward.swiglu(gate, up, hidden);
+        LlamaForward.swiglu(gate, up, 0, hidden);
         input.set(gate, 1, hidden);
         w.down().matmul(input, out, 0, dim, 0, dim, scratch);
         double[] expected = ScalarLlama.ffn(w, toDouble(x, 0, dim));
