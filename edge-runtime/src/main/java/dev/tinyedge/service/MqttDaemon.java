@@ -25,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.OptionalDouble;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -38,6 +39,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>The session is persistent (fixed client id, clean start off, a session expiry), so requests that arrive
  * while the daemon is down, or that it received but never acknowledged, wait at the broker and are delivered
  * again when it reconnects.
+ *
+ * <p>Each connection has its own Paho client; a lost connection is replaced by a new client rather than
+ * reconnected by Paho. Paho 1.2.5 carries its unacknowledged QoS 1 publishes over to the next connection and
+ * sends them first, as they went out the first time: a reply that used a topic alias goes out with no topic
+ * name and an alias the new connection never defined, which Mosquitto answers with Protocol Error (0x82),
+ * again on every reconnect, so the session's queued requests are never served (paho.mqtt.java issue 1104).
+ * A new client sends nothing from the old connection; the broker redelivers every request not acknowledged
+ * there, and the dedup window answers those already translated.
  */
 public final class MqttDaemon implements ReplyChannel, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MqttDaemon.class);
@@ -54,23 +63,34 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
     private final BoardSignals board;
     private final RequestParser parser;
     private final TranslationService service;
-    private final MqttAsyncClient client;
     private final String requestTopic;
     private final String cancelTopic;
     private final String statusTopic;
     private final long startedNanos = System.nanoTime();
+    /** Numbers the connections; a delivery carries the number of the connection that brought it. */
+    private final AtomicLong connections = new AtomicLong();
     /**
-     * Counts lost connections; a delivery remembers the count it arrived under. It moves on when a connection
-     * is lost rather than when the next one completes, because the broker redelivers requests as soon as it
-     * accepts the connection, which may be before Paho reports it complete.
+     * The connection of the moment. It becomes current before it is connected, because the broker redelivers
+     * requests as soon as it accepts the connection, before Paho reports it complete.
      */
-    private final AtomicLong connection = new AtomicLong();
+    private volatile Connection connection;
+    /**
+     * Handles arriving messages in order, off Paho's callback thread: Paho frees a slot of its in-flight window
+     * on that thread when a PUBACK arrives, so a reply published there (from the dedup window, busy, an error)
+     * that waited for a slot would wait forever.
+     */
+    private final ExecutorService arrivals = Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().name("requests").daemon().factory());
     private final ScheduledExecutorService statusTimer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("status").daemon().factory());
     private volatile String state = "loading";
+    private volatile boolean closing;
 
-    public MqttDaemon(ServeConfig config, Translator translator, String brokerUrl, String profile, BoardSignals board)
-            throws MqttException {
+    /** One broker connection: its own client, and its number. */
+    private record Connection(MqttAsyncClient client, long number) {
+    }
+
+    public MqttDaemon(ServeConfig config, Translator translator, String brokerUrl, String profile, BoardSignals board) {
         this.board = board;
         this.config = config;
         this.translator = translator;
@@ -85,22 +105,31 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         this.requestTopic = prefix + "/v1/translate";
         this.cancelTopic = prefix + "/v1/cancel";
         this.statusTopic = prefix + "/v1/status/" + config.node;
-        // the session lives at the broker; in-flight replies need no local persistence: an unacknowledged
-        // request is delivered again and answered from the dedup window
-        this.client = new MqttAsyncClient(brokerUrl, config.clientId(), new MemoryPersistence());
-        client.setManualAcks(true);
-        client.setCallback(new Callback());
     }
 
     /** Connects (retrying with backoff until the broker answers), subscribes and announces the node online. */
     public void start() throws InterruptedException, IOException {
+        connect();
+        state = "online";
+        publishStatus();
+        int interval = config.service.statusIntervalS;
+        statusTimer.scheduleAtFixedRate(this::publishStatus, interval, interval, TimeUnit.SECONDS);
+    }
+
+    /** Opens a connection with a new client, retrying with backoff until the broker takes it, and subscribes. */
+    private void connect() throws InterruptedException, IOException {
         MqttConnectionOptions options = connectionOptions();
         long delayMs = 500;
-        while (true) {
+        while (!closing) {
+            Connection next = newConnection();
+            connection = next;
             try {
-                client.connect(options).waitForCompletion();
-                break;
+                next.client().connect(options).waitForCompletion();
+                log.info("connected to {}", brokerUrl);
+                subscribe(next, true);
+                return;
             } catch (MqttException e) {
+                discard(next);
                 if (e.getReasonCode() == BAD_USER_NAME_OR_PASSWORD || e.getReasonCode() == NOT_AUTHORIZED) {
                     throw new IOException("broker " + brokerUrl + " refused the connection: " + e.getMessage(), e);
                 }
@@ -109,10 +138,44 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
                 delayMs = Math.min(delayMs * 2, config.mqtt.reconnectMaxS * 1000L);
             }
         }
-        state = "online";
-        publishStatus();
-        int interval = config.service.statusIntervalS;
-        statusTimer.scheduleAtFixedRate(this::publishStatus, interval, interval, TimeUnit.SECONDS);
+    }
+
+    private Connection newConnection() throws IOException {
+        try {
+            // the session lives at the broker; in-flight replies need no local persistence: an unacknowledged
+            // request is delivered again and answered from the dedup window
+            MqttAsyncClient client = new MqttAsyncClient(brokerUrl, config.clientId(), new MemoryPersistence());
+            client.setManualAcks(true);
+            Connection next = new Connection(client, connections.incrementAndGet());
+            client.setCallback(new Callback(next));
+            return next;
+        } catch (MqttException e) {
+            throw new IOException("cannot use broker " + brokerUrl + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Closes a connection's client, connected or not, with whatever it still had in flight. */
+    private static void discard(Connection old) {
+        try {
+            old.client().close(true);
+        } catch (MqttException e) {
+            log.debug("closing the old client: {}", e.getMessage());
+        }
+    }
+
+    /** After a lost connection: a new client, connected again (the broker then redelivers what is unacknowledged). */
+    private void reconnect(Connection lost) {
+        discard(lost);
+        try {
+            connect();
+            if (!closing) {
+                publishStatus();
+            }
+        } catch (IOException e) {
+            log.error("cannot reconnect: {}", e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private MqttConnectionOptions connectionOptions() throws IOException {
@@ -120,8 +183,6 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         options.setCleanStart(false);
         options.setSessionExpiryInterval(config.mqtt.sessionExpiryS);
         options.setKeepAliveInterval(config.mqtt.keepAliveS);
-        options.setAutomaticReconnect(true);
-        options.setAutomaticReconnectDelay(1, config.mqtt.reconnectMaxS);
         if (config.mqtt.receiveMaximum > 0) {
             options.setReceiveMaximum(config.mqtt.receiveMaximum);
         }
@@ -143,7 +204,7 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
     }
 
     /** Subscribes to requests through the shared subscription, or directly where the broker refuses that. */
-    private void subscribe(boolean sharedAvailable) {
+    private void subscribe(Connection to, boolean sharedAvailable) {
         String requests = sharedAvailable ? "$share/" + config.shareGroup() + "/" + requestTopic : requestTopic;
         if (!sharedAvailable) {
             log.warn("the broker has no shared subscriptions: subscribing to {} directly; with several daemons on "
@@ -151,13 +212,13 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         }
         try {
             // cancel is plain, not shared: the request may sit on any daemon
-            IMqttToken token = client.subscribe(new MqttSubscription[]{
+            IMqttToken token = to.client().subscribe(new MqttSubscription[]{
                     new MqttSubscription(requests, QOS), new MqttSubscription(cancelTopic, QOS)});
             token.waitForCompletion();
             int[] codes = token.getReasonCodes();
             if (codes != null && codes.length > 0 && codes[0] >= 0x80) {
                 if (sharedAvailable) {
-                    subscribe(false);
+                    subscribe(to, false);
                 } else {
                     log.error("the broker refused the subscription to {} (reason code {})", requests, codes[0]);
                 }
@@ -169,33 +230,40 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         }
     }
 
+    /** Paho's callbacks for one connection. */
     private final class Callback implements MqttCallback {
+        private final Connection owner;
+        /** A connection that never came up is retried by {@link #connect()} itself. */
+        private volatile boolean established;
+
+        Callback(Connection owner) {
+            this.owner = owner;
+        }
+
         @Override
         public void connectComplete(boolean reconnect, String serverUri) {
-            log.info("{} {}", reconnect ? "reconnected to" : "connected to", serverUri);
-            // re-subscribing after a reconnect is harmless and restores a session the broker lost
-            Thread.ofPlatform().name("subscribe").start(() -> {
-                subscribe(true);
-                if (reconnect) {
-                    publishStatus();
-                }
-            });
+            established = true;
         }
 
         @Override
         public void disconnected(MqttDisconnectResponse response) {
-            connection.incrementAndGet(); // from here on, ids of the old connection are never acknowledged
+            if (!established || closing || connection != owner) {
+                return;
+            }
             log.warn("lost the broker ({}); reconnecting", response.getReasonString() != null
                     ? response.getReasonString() : response.getException());
+            Thread.ofPlatform().name("reconnect").daemon().start(() -> reconnect(owner));
         }
 
         @Override
         public void messageArrived(String topic, MqttMessage message) {
-            if (topic.equals(cancelTopic)) {
-                onCancel(message);
-            } else {
-                onRequest(message);
-            }
+            arrivals.execute(() -> {
+                if (topic.equals(cancelTopic)) {
+                    onCancel(message, owner);
+                } else {
+                    onRequest(message, owner);
+                }
+            });
         }
 
         @Override
@@ -212,7 +280,7 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         }
     }
 
-    private void onRequest(MqttMessage message) {
+    private void onRequest(MqttMessage message, Connection from) {
         MqttProperties properties = message.getProperties();
         String responseTopic = properties == null ? null : properties.getResponseTopic();
         byte[] correlation = properties == null ? null : properties.getCorrelationData();
@@ -220,7 +288,7 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         String replyTopic = responseTopic != null && RequestParser.isTopicName(responseTopic)
                 ? responseTopic : parsed.replyTo();
         Delivery delivery = new Delivery(replyTopic, correlation, message.getId(), message.getQos(),
-                connection.get(), message.isDuplicate());
+                from.number(), message.isDuplicate());
         if (replyTopic == null) {
             service.countUnroutable();
             log.warn("request {} names no reply topic (no MQTT 5 Response Topic, no reply_to): dropped",
@@ -235,8 +303,8 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         }
     }
 
-    private void onCancel(MqttMessage message) {
-        Delivery delivery = new Delivery(null, null, message.getId(), message.getQos(), connection.get(),
+    private void onCancel(MqttMessage message, Connection from) {
+        Delivery delivery = new Delivery(null, null, message.getId(), message.getQos(), from.number(),
                 message.isDuplicate());
         try {
             JsonNode id = Replies.JSON.readTree(message.getPayload()).get("id");
@@ -282,7 +350,7 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
             long deadline = System.nanoTime() + PUBLISH_WAIT_NANOS;
             while (true) {
                 try {
-                    client.publish(delivery.replyTopic(), message, null, whenPublished);
+                    connection.client().publish(delivery.replyTopic(), message, null, whenPublished);
                     return;
                 } catch (MqttException e) {
                     // the broker's Receive Maximum bounds our unacknowledged publishes: wait for room
@@ -302,11 +370,12 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
 
     /** PUBACK for a request, unless it came on an earlier connection: that id may now name another message. */
     private void acknowledge(Delivery delivery) {
-        if (delivery.connection() != connection.get()) {
+        Connection current = connection;
+        if (delivery.connection() != current.number()) {
             return;
         }
         try {
-            client.messageArrivedComplete(delivery.packetId(), delivery.qos());
+            current.client().messageArrivedComplete(delivery.packetId(), delivery.qos());
         } catch (MqttException e) {
             log.debug("cannot acknowledge {}: {}", delivery.packetId(), e.getMessage());
         }
@@ -325,7 +394,7 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
     /** Publishes the retained status now (the timer does so every status_interval_s). */
     void publishStatus() {
         try {
-            client.publish(statusTopic, new MqttMessage(statusJson(state), QOS, true, null));
+            connection.client().publish(statusTopic, new MqttMessage(statusJson(state), QOS, true, null));
         } catch (MqttException e) {
             log.debug("status not published: {}", e.getMessage());
         }
@@ -367,6 +436,12 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         state = "offline";
         statusTimer.shutdownNow();
         service.stop(Duration.ofSeconds(config.service.shutdownGraceS));
+        closing = true;
+        arrivals.shutdownNow();
+        if (connection == null) {
+            return; // never connected
+        }
+        MqttAsyncClient client = connection.client();
         try {
             if (client.isConnected()) {
                 client.publish(statusTopic, new MqttMessage(statusJson("offline"), QOS, true, null))
