@@ -27,8 +27,10 @@ import java.time.Duration;
 import java.util.OptionalDouble;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -39,6 +41,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>The session is persistent (fixed client id, clean start off, a session expiry), so requests that arrive
  * while the daemon is down, or that it received but never acknowledged, wait at the broker and are delivered
  * again when it reconnects.
+ *
+ * <p>The daemon connects before the model is loaded, so the node's retained status says {@code loading}, then
+ * {@code online}, or {@code error} when the model cannot be loaded ({@link #connect}, {@link #serve},
+ * {@link #fail}).
  *
  * <p>Each connection has its own Paho client; a lost connection is replaced by a new client rather than
  * reconnected by Paho. Paho 1.2.5 carries its unacknowledged QoS 1 publishes over to the next connection and
@@ -57,12 +63,14 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
     private static final long PUBLISH_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final ServeConfig config;
-    private final Translator translator;
     private final String brokerUrl;
     private final String profile;
-    private final BoardSignals board;
     private final RequestParser parser;
-    private final TranslationService service;
+    /** Set by {@link #serve}; until then arriving requests wait. */
+    private volatile Translator translator;
+    private volatile BoardSignals board = BoardSignals.NONE;
+    private volatile TranslationService service;
+    private final CountDownLatch serving = new CountDownLatch(1);
     private final String requestTopic;
     private final String cancelTopic;
     private final String statusTopic;
@@ -84,40 +92,70 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
     private final ScheduledExecutorService statusTimer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("status").daemon().factory());
     private volatile String state = "loading";
+    private volatile String error;
+    /** The subscription requests come through: shared, or plain where the broker has no shared subscriptions. */
+    private volatile String requestFilter;
     private volatile boolean closing;
+    private final AtomicBoolean left = new AtomicBoolean();
 
     /** One broker connection: its own client, and its number. */
     private record Connection(MqttAsyncClient client, long number) {
     }
 
-    public MqttDaemon(ServeConfig config, Translator translator, String brokerUrl, String profile, BoardSignals board) {
-        this.board = board;
+    public MqttDaemon(ServeConfig config, String brokerUrl, String profile) {
         this.config = config;
-        this.translator = translator;
         this.brokerUrl = brokerUrl;
         this.profile = profile;
         ServeConfig.Service limits = config.service;
         this.parser = new RequestParser(limits.maxPayloadBytes, limits.maxInputChars, limits.maxTokens);
-        this.service = new TranslationService(translator, new TranslationService.Limits(limits.queueSize,
-                Duration.ofSeconds(limits.requestTimeoutS), Duration.ofSeconds(limits.dedupWindowS),
-                limits.dedupMaxEntries), config.node, this, board);
         String prefix = config.mqtt.topicPrefix;
         this.requestTopic = prefix + "/v1/translate";
         this.cancelTopic = prefix + "/v1/cancel";
         this.statusTopic = prefix + "/v1/status/" + config.node;
     }
 
-    /** Connects (retrying with backoff until the broker answers), subscribes and announces the node online. */
-    public void start() throws InterruptedException, IOException {
-        connect();
-        state = "online";
+    /**
+     * Connects (retrying with backoff until the broker answers) and announces the node {@code loading}. Requests
+     * that arrive now (a persistent session brings its subscription and unacknowledged requests along) wait
+     * for {@link #serve}.
+     */
+    public void connect() throws InterruptedException, IOException {
+        open();
         publishStatus();
         int interval = config.service.statusIntervalS;
         statusTimer.scheduleAtFixedRate(this::publishStatus, interval, interval, TimeUnit.SECONDS);
     }
 
-    /** Opens a connection with a new client, retrying with backoff until the broker takes it, and subscribes. */
-    private void connect() throws InterruptedException, IOException {
+    /** Serves requests with {@code translator} from now on, and announces the node {@code online}. */
+    public void serve(Translator translator, BoardSignals board) {
+        ServeConfig.Service limits = config.service;
+        this.translator = translator;
+        this.board = board;
+        this.service = new TranslationService(translator, new TranslationService.Limits(limits.queueSize,
+                Duration.ofSeconds(limits.requestTimeoutS), Duration.ofSeconds(limits.dedupWindowS),
+                limits.dedupMaxEntries), config.node, this, board);
+        state = "online";
+        serving.countDown();
+        // only now: a node whose model never loads must not take a share of the requests into its session
+        subscribe(connection, true);
+        publishStatus();
+        log.info("serving {} as node {} ({})", requestFilter, config.node, brokerUrl);
+    }
+
+    /**
+     * The node cannot serve (its model did not load): the retained status says {@code error} with
+     * {@code message}, and the daemon leaves the broker. Requests that arrived stay unacknowledged there.
+     */
+    public void fail(String message) {
+        error = message;
+        leave("error");
+    }
+
+    /**
+     * Opens a connection with a new client, retrying with backoff until the broker takes it, and subscribes
+     * once the daemon serves.
+     */
+    private void open() throws InterruptedException, IOException {
         MqttConnectionOptions options = connectionOptions();
         long delayMs = 500;
         while (!closing) {
@@ -126,7 +164,9 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
             try {
                 next.client().connect(options).waitForCompletion();
                 log.info("connected to {}", brokerUrl);
-                subscribe(next, true);
+                if (service != null) {
+                    subscribe(next, true);
+                }
                 return;
             } catch (MqttException e) {
                 discard(next);
@@ -167,7 +207,7 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
     private void reconnect(Connection lost) {
         discard(lost);
         try {
-            connect();
+            open();
             if (!closing) {
                 publishStatus();
             }
@@ -224,7 +264,8 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
                 }
                 return;
             }
-            log.info("serving {} as node {} ({})", requests, config.node, brokerUrl);
+            requestFilter = requests;
+            log.info("subscribed to {}", requests);
         } catch (MqttException e) {
             log.warn("subscribing failed ({}); retrying on the next connection", e.getMessage());
         }
@@ -233,7 +274,7 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
     /** Paho's callbacks for one connection. */
     private final class Callback implements MqttCallback {
         private final Connection owner;
-        /** A connection that never came up is retried by {@link #connect()} itself. */
+        /** A connection that never came up is retried by {@link #open()} itself. */
         private volatile boolean established;
 
         Callback(Connection owner) {
@@ -258,6 +299,11 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         @Override
         public void messageArrived(String topic, MqttMessage message) {
             arrivals.execute(() -> {
+                try {
+                    serving.await();
+                } catch (InterruptedException e) {
+                    return; // leaving: the broker keeps it
+                }
                 if (topic.equals(cancelTopic)) {
                     onCancel(message, owner);
                 } else {
@@ -383,12 +429,14 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
 
     /** Cancels the running request (the board's button); false when none runs. */
     public boolean cancelRunning() {
-        return service.cancelRunning();
+        TranslationService service = this.service;
+        return service != null && service.cancelRunning();
     }
 
     /** The translator still works; what the systemd watchdog asks before each ping. */
     public boolean healthy() {
-        return service.healthy();
+        TranslationService service = this.service;
+        return service == null || service.healthy();
     }
 
     /** Publishes the retained status now (the timer does so every status_interval_s). */
@@ -401,12 +449,17 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
     }
 
     private byte[] statusJson(String state) {
-        TranslationService.Stats stats = service.stats();
+        TranslationService service = this.service;
+        TranslationService.Stats stats = service == null ? new TranslationService.Stats(0, 0, 0, 0, 0) : service.stats();
+        Translator translator = this.translator;
         ObjectNode status = Replies.JSON.createObjectNode();
         status.put("state", state);
+        if (state.equals("error")) {
+            status.put("error", error);
+        }
         status.put("node", config.node);
-        status.put("model", translator.modelName());
-        status.put("backend", translator.backendDescription());
+        status.put("model", translator == null ? null : translator.modelName());
+        status.put("backend", translator == null ? null : translator.backendDescription());
         status.put("profile", profile);
         status.put("queue_depth", stats.queueDepth());
         status.put("served", stats.served());
@@ -433,9 +486,21 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
      */
     @Override
     public void close() throws InterruptedException {
-        state = "offline";
         statusTimer.shutdownNow();
-        service.stop(Duration.ofSeconds(config.service.shutdownGraceS));
+        TranslationService service = this.service;
+        if (service != null) {
+            service.stop(Duration.ofSeconds(config.service.shutdownGraceS));
+        }
+        leave("offline");
+    }
+
+    /** Publishes the last status, {@code offline} or {@code error}, and disconnects (so no Last Will follows). */
+    private void leave(String lastState) {
+        if (!left.compareAndSet(false, true)) {
+            return;
+        }
+        state = lastState;
+        statusTimer.shutdownNow();
         closing = true;
         arrivals.shutdownNow();
         if (connection == null) {
@@ -444,7 +509,7 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         MqttAsyncClient client = connection.client();
         try {
             if (client.isConnected()) {
-                client.publish(statusTopic, new MqttMessage(statusJson("offline"), QOS, true, null))
+                client.publish(statusTopic, new MqttMessage(statusJson(lastState), QOS, true, null))
                         .waitForCompletion(5000);
                 client.disconnect(5000).waitForCompletion(5000);
             }

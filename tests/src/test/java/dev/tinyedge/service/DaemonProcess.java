@@ -61,6 +61,18 @@ final class DaemonProcess implements AutoCloseable {
         throw new IOException("the daemon did not start serving within 60 s: " + Files.readString(log));
     }
 
+    /** Runs a daemon that is expected to give up (a model it cannot load), and returns its exit code. */
+    int runToExit(int seconds) throws IOException, InterruptedException {
+        process = new ProcessBuilder(ROOT.resolve("bin/tinyedge").toString(), "serve", "--config", config.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
+        if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+            throw new IOException("the daemon still runs after " + seconds + " s: " + Files.readString(log));
+        }
+        return process.exitValue();
+    }
+
     /** kill -9: no reply, no acknowledgement, no offline status beyond the Last Will. */
     void kill() throws InterruptedException {
         process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
