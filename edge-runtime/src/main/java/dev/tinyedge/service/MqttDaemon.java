@@ -103,6 +103,7 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
     }
 
     public MqttDaemon(ServeConfig config, String brokerUrl, String profile) {
+        PahoLog.silence();
         this.config = config;
         this.brokerUrl = brokerUrl;
         this.profile = profile;

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
 import org.eclipse.paho.mqttv5.client.MqttClientException;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
@@ -35,42 +36,104 @@ public final class TranslationClient implements AutoCloseable {
 
     /** Replies arriving for one request, by the hex of its correlation data. */
     private final Map<String, BlockingQueue<JsonNode>> pending = new ConcurrentHashMap<>();
-    private final MqttAsyncClient client;
+    private final String brokerUrl;
+    private final String clientId;
     private final String requestTopic;
     private final String replyTopic;
+    /**
+     * The connection of the moment. Like the daemon, the client opens each connection with a new Paho client
+     * (see {@link MqttDaemon}): Paho's own reconnect would resend requests with a stale topic alias, and with
+     * a clean start it would not subscribe to the replies again.
+     */
+    private volatile MqttAsyncClient client;
+    private volatile boolean closed;
 
-    public TranslationClient(String brokerUrl, String topicPrefix) throws MqttException, IOException {
-        String clientId = "tinyedge-client-" + UUID.randomUUID();
+    public TranslationClient(String brokerUrl, String topicPrefix) throws IOException {
+        PahoLog.silence();
+        this.brokerUrl = brokerUrl;
+        this.clientId = "tinyedge-client-" + UUID.randomUUID();
         this.requestTopic = topicPrefix + "/v1/translate";
         this.replyTopic = topicPrefix + "/v1/replies/" + clientId;
-        client = new MqttAsyncClient(brokerUrl, clientId, new MemoryPersistence());
-        client.setCallback((MessageHandler) (topic, message) -> {
-            byte[] correlation = message.getProperties() == null ? null
-                    : message.getProperties().getCorrelationData();
-            BlockingQueue<JsonNode> replies = correlation == null ? null
-                    : pending.get(HexFormat.of().formatHex(correlation));
-            if (replies != null) {
-                try {
-                    replies.add(Replies.JSON.readTree(message.getPayload()));
-                } catch (IOException e) {
-                    // not a protocol reply: nothing to hand on
+        try {
+            connect();
+        } catch (MqttException e) {
+            throw new IOException("cannot connect to the broker at " + brokerUrl + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Opens a connection with a new Paho client and subscribes to the replies. */
+    private void connect() throws MqttException {
+        MqttAsyncClient next = new MqttAsyncClient(brokerUrl, clientId, new MemoryPersistence());
+        next.setCallback(new MessageHandler() {
+            private volatile boolean established; // one that never came up is retried by reconnect()
+
+            @Override
+            public void messageArrived(String topic, MqttMessage message) {
+                deliver(message);
+            }
+
+            @Override
+            public void connectComplete(boolean reconnect, String serverURI) {
+                established = true;
+            }
+
+            @Override
+            public void disconnected(MqttDisconnectResponse response) {
+                if (established && !closed) {
+                    Thread.ofPlatform().name("reconnect").daemon().start(() -> reconnect(next));
                 }
             }
         });
         MqttConnectionOptions options = new MqttConnectionOptions();
         options.setCleanStart(true);
-        options.setAutomaticReconnect(true);
-        options.setAutomaticReconnectDelay(1, 5);
         if (brokerUrl.startsWith("tcp://")) {
             options.setSocketFactory(NoDelaySocketFactory.INSTANCE);
         }
+        client = next;
         try {
-            client.connect(options).waitForCompletion(10_000);
+            next.connect(options).waitForCompletion(10_000);
+            next.subscribe(replyTopic, 1).waitForCompletion(10_000);
         } catch (MqttException e) {
-            client.close(true);
-            throw new IOException("cannot connect to the broker at " + brokerUrl + ": " + e.getMessage(), e);
+            next.close(true);
+            throw e;
         }
-        client.subscribe(replyTopic, 1).waitForCompletion(10_000);
+    }
+
+    /** After a lost connection: new clients until one connects; tries made meanwhile fail and are made again. */
+    private void reconnect(MqttAsyncClient lost) {
+        try {
+            lost.close(true);
+        } catch (MqttException e) {
+            // gone either way
+        }
+        long delayMs = 500;
+        while (!closed) {
+            try {
+                connect();
+                return;
+            } catch (MqttException e) {
+                try {
+                    Thread.sleep(delayMs);
+                } catch (InterruptedException interrupted) {
+                    return;
+                }
+                delayMs = Math.min(delayMs * 2, 5000);
+            }
+        }
+    }
+
+    /** Hands a reply to the request waiting for it, found by its correlation data. */
+    private void deliver(MqttMessage message) {
+        byte[] correlation = message.getProperties() == null ? null : message.getProperties().getCorrelationData();
+        BlockingQueue<JsonNode> replies = correlation == null ? null
+                : pending.get(HexFormat.of().formatHex(correlation));
+        if (replies != null) {
+            try {
+                replies.add(Replies.JSON.readTree(message.getPayload()));
+            } catch (IOException e) {
+                // not a protocol reply: nothing to hand on
+            }
+        }
     }
 
     /**
@@ -179,6 +242,8 @@ public final class TranslationClient implements AutoCloseable {
 
     @Override
     public void close() throws MqttException {
+        closed = true;
+        MqttAsyncClient client = this.client;
         if (client.isConnected()) {
             client.disconnect().waitForCompletion(5000);
         }

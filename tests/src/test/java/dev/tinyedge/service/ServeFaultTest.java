@@ -8,6 +8,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -59,7 +61,7 @@ class ServeFaultTest {
     private String unanswered(SessionClient client, DaemonProcess daemon) {
         try {
             return "answered: " + client.finals.size() + "\n--- daemon log:\n" + daemon.log()
-                    + "\n--- Mosquitto log:\n" + java.nio.file.Files.readString(mosquitto.log());
+                    + "\n--- Mosquitto log:\n" + Files.readString(mosquitto.log());
         } catch (java.io.IOException e) {
             return "answered: " + client.finals.size() + " (logs unreadable: " + e.getMessage() + ")";
         }
@@ -153,7 +155,7 @@ class ServeFaultTest {
     @Test
     void withOneOfTwoDaemonsDeadClientRetriesGetEverythingAnswered() throws Exception {
         DaemonProcess a = daemon("a").start();
-        daemon("b").start();
+        DaemonProcess b = daemon("b").start();
         Map<String, JsonNode> results = new ConcurrentHashMap<>();
         ExecutorService clients = Executors.newFixedThreadPool(8);
         try (TranslationClient client = new TranslationClient(mosquitto.url(), prefix)) {
@@ -175,7 +177,14 @@ class ServeFaultTest {
                 }
             }
             for (Future<?> future : sent) {
-                future.get();
+                try {
+                    future.get();
+                } catch (ExecutionException e) {
+                    // whether one request or all went unanswered, and what b and Mosquitto said, tells the causes apart
+                    throw new AssertionError(e.getCause().getMessage() + "; answered: " + results.keySet()
+                            + "\n--- daemon b log:\n" + b.log() + "\n--- Mosquitto log:\n"
+                            + Files.readString(mosquitto.log()), e);
+                }
             }
         } finally {
             clients.shutdownNow();
