@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /** {@code bin/tinyedge serve} as a separate process, as it runs on a board: killed and restarted by the tests. */
-final class DaemonProcess implements AutoCloseable {
+public final class DaemonProcess implements AutoCloseable {
     static final Path ROOT = Path.of("").toAbsolutePath().getParent();
 
     private final Path config;
@@ -14,12 +14,12 @@ final class DaemonProcess implements AutoCloseable {
     private Process process;
 
     /** Writes the daemon's configuration; {@link #start()} runs it. */
-    DaemonProcess(Path dir, String node, Path model, String brokerUrl, String prefix) throws IOException {
+    public DaemonProcess(Path dir, String node, Path model, String brokerUrl, String prefix) throws IOException {
         this(dir, node, model, brokerUrl, prefix, "");
     }
 
     /** @param mqttKeys more lines for the configuration's [mqtt] table */
-    DaemonProcess(Path dir, String node, Path model, String brokerUrl, String prefix, String mqttKeys)
+    public DaemonProcess(Path dir, String node, Path model, String brokerUrl, String prefix, String mqttKeys)
             throws IOException {
         config = dir.resolve(node + ".toml");
         log = dir.resolve(node + ".log");
@@ -41,7 +41,7 @@ final class DaemonProcess implements AutoCloseable {
     }
 
     /** Starts the daemon and waits until it serves requests. */
-    DaemonProcess start() throws IOException, InterruptedException {
+    public DaemonProcess start() throws IOException, InterruptedException {
         long logStart = Files.exists(log) ? Files.size(log) : 0;
         process = new ProcessBuilder(ROOT.resolve("bin/tinyedge").toString(), "serve", "--config", config.toString())
                 .redirectErrorStream(true)
@@ -86,7 +86,7 @@ final class DaemonProcess implements AutoCloseable {
         }
     }
 
-    String log() throws IOException {
+    public String log() throws IOException {
         return Files.readString(log);
     }
 
