@@ -84,29 +84,6 @@ public final class ServeCommand implements Callable<Integer> {
             throw new Main.UsageException(e.getMessage());
         }
         Path modelPath = config.model != null ? Path.of(config.model) : syntheticModel();
-        MemoryPlan plan;
-        try (GgufFile gguf = GgufFile.open(modelPath)) {
-            plan = new MemoryPlanner(catalog.all()).plan(ModelShape.of(gguf), board, config.context,
-                    facts.memAvailableBytes());
-        } catch (GgufFormatException e) {
-            throw new Main.ModelFileException(modelPath, e);
-        }
-        log.info("memory plan: {}", plan.verdict());
-        plan.requireFits();
-        plan.requireHeap(Runtime.getRuntime().maxMemory());
-
-        int threads = config.threads > 0 ? config.threads : board.compute().threadsFor(facts.cpus());
-        String backend = config.backend != null ? config.backend : board.compute().backend();
-        EngineTranslator translator;
-        try {
-            translator = EngineTranslator.load(modelPath, new EngineOptions(plan.contextLength(), threads, backend),
-                    config.service.prefixCache);
-        } catch (GgufFormatException e) {
-            throw new Main.ModelFileException(modelPath, e);
-        }
-        log.info("model {} ({} prompt format) on {}", translator.modelName(), translator.format(),
-                translator.backendDescription());
-
         EmbeddedBroker embedded = null;
         String brokerUrl = config.mqtt.broker;
         if (EMBEDDED.equals(brokerUrl)) {
@@ -123,28 +100,29 @@ public final class ServeCommand implements Callable<Integer> {
             log.info("embedded MQTT 5 broker listening on {} (data in {})", brokerUrl, dataDir);
         }
 
-        AtomicReference<MqttDaemon> running = new AtomicReference<>();
+        MqttDaemon daemon = new MqttDaemon(config, brokerUrl, board.name());
         StatusLight light = StatusLight.open(board.gpio(), () -> {
-            MqttDaemon daemon = running.get();
-            if (daemon != null && daemon.cancelRunning()) {
+            if (daemon.cancelRunning()) {
                 log.info("cancel button: the running request is cancelled");
             }
         });
-        MqttDaemon daemon = new MqttDaemon(config, translator, brokerUrl, board.name(),
-                new BoardSignals(ThermalGuard.forThisMachine(board, threads), light, translator::limitThreads));
-        running.set(daemon);
+        AtomicReference<EngineTranslator> loaded = new AtomicReference<>();
         SystemdNotifier systemd = SystemdNotifier.fromEnvironment();
         CountDownLatch stopped = new CountDownLatch(1);
         EmbeddedBroker brokerToStop = embedded;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            log.info("stopping: finishing the running request, leaving queued ones at the broker");
+            if (loaded.get() != null) {
+                log.info("stopping: finishing the running request, leaving queued ones at the broker");
+            }
             systemd.stopping();
             try {
                 daemon.close();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            translator.close();
+            if (loaded.get() != null) {
+                loaded.get().close();
+            }
             if (brokerToStop != null) {
                 brokerToStop.close();
             }
@@ -152,13 +130,54 @@ public final class ServeCommand implements Callable<Integer> {
             systemd.close();
             stopped.countDown();
         }, "shutdown"));
-        daemon.start();
+
+        // connected first, so that the node's status says 'loading' while the model loads, or 'error' if it cannot
+        daemon.connect();
+        int threads = config.threads > 0 ? config.threads : board.compute().threadsFor(facts.cpus());
+        EngineTranslator translator;
+        try {
+            translator = load(config, catalog, board, facts, modelPath, threads);
+        } catch (RuntimeException | IOException e) {
+            daemon.fail(Main.describe(e));
+            light.show(StatusLight.Signal.ERROR);
+            throw e;
+        }
+        loaded.set(translator);
+        daemon.serve(translator,
+                new BoardSignals(ThermalGuard.forThisMachine(board, threads), light, translator::limitThreads));
         light.show(StatusLight.Signal.READY);
         systemd.ready();
         systemd.status("serving " + translator.modelName() + " on " + translator.backendDescription());
         systemd.startWatchdog(daemon::healthy);
         stopped.await();
         return 0;
+    }
+
+    /** Plans the memory for the model on this board and loads it; a model file it cannot read is one line. */
+    private static EngineTranslator load(ServeConfig config, ProfileCatalog catalog, Profile board, BoardFacts facts,
+                                         Path modelPath, int threads) throws IOException {
+        MemoryPlan plan;
+        try (GgufFile gguf = GgufFile.open(modelPath)) {
+            plan = new MemoryPlanner(catalog.all()).plan(ModelShape.of(gguf), board, config.context,
+                    facts.memAvailableBytes());
+        } catch (GgufFormatException e) {
+            throw new Main.ModelFileException(modelPath, e);
+        }
+        log.info("memory plan: {}", plan.verdict());
+        plan.requireFits();
+        plan.requireHeap(Runtime.getRuntime().maxMemory());
+
+        String backend = config.backend != null ? config.backend : board.compute().backend();
+        EngineTranslator translator;
+        try {
+            translator = EngineTranslator.load(modelPath, new EngineOptions(plan.contextLength(), threads, backend),
+                    config.service.prefixCache);
+        } catch (GgufFormatException e) {
+            throw new Main.ModelFileException(modelPath, e);
+        }
+        log.info("model {} ({} prompt format) on {}", translator.modelName(), translator.format(),
+                translator.backendDescription());
+        return translator;
     }
 
     /**

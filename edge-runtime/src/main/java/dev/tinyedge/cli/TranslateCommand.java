@@ -53,12 +53,13 @@ public final class TranslateCommand implements Callable<Integer> {
     @Option(names = "--topic-prefix", paramLabel = "P", defaultValue = "tinyedge", description = "with --broker")
     String topicPrefix;
 
-    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "60",
-            description = "with --broker: how long to wait for a reply before sending the request again")
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "120",
+            description = "with --broker: how long to wait for the reply in all")
     int timeoutSeconds;
 
-    @Option(names = "--tries", paramLabel = "N", defaultValue = "3", description = "with --broker: tries in all")
-    int tries;
+    @Option(names = "--retry-after", paramLabel = "SECONDS", defaultValue = "30",
+            description = "with --broker: send the request again (same id) after this long without a reply")
+    int retryAfterSeconds;
 
     @Option(names = "--id", paramLabel = "ID", description = "with --broker: the request id (default: random)")
     String id;
@@ -111,6 +112,9 @@ public final class TranslateCommand implements Callable<Integer> {
     }
 
     private int remote(Language source, Language target) throws Exception {
+        if (timeoutSeconds <= 0 || retryAfterSeconds <= 0) {
+            throw new Main.UsageException("--timeout and --retry-after take a number of seconds above 0");
+        }
         ObjectNode request = Replies.JSON.createObjectNode();
         if (id != null) {
             request.put("id", id);
@@ -122,11 +126,12 @@ public final class TranslateCommand implements Callable<Integer> {
         request.put("max_tokens", maxTokens);
         JsonNode reply;
         try (TranslationClient client = new TranslationClient(where.broker, topicPrefix)) {
-            reply = client.translate(request, Duration.ofSeconds(timeoutSeconds), tries, partial -> {
-                if (!json) {
-                    out.print(partial.path("delta").asText());
-                }
-            });
+            reply = client.translate(request, Duration.ofSeconds(retryAfterSeconds), Duration.ofSeconds(timeoutSeconds),
+                    partial -> {
+                        if (!json) {
+                            out.print(partial.path("delta").asText());
+                        }
+                    });
         }
         boolean ok = reply.path("status").asText().equals("ok");
         if (json) {

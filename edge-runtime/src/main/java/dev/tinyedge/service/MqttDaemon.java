@@ -25,9 +25,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.OptionalDouble;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -38,6 +41,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>The session is persistent (fixed client id, clean start off, a session expiry), so requests that arrive
  * while the daemon is down, or that it received but never acknowledged, wait at the broker and are delivered
  * again when it reconnects.
+ *
+ * <p>The daemon connects before the model is loaded, so the node's retained status says {@code loading}, then
+ * {@code online}, or {@code error} when the model cannot be loaded ({@link #connect}, {@link #serve},
+ * {@link #fail}).
+ *
+ * <p>Each connection has its own Paho client; a lost connection is replaced by a new client rather than
+ * reconnected by Paho. Paho 1.2.5 carries its unacknowledged QoS 1 publishes over to the next connection and
+ * sends them first, as they went out the first time: a reply that used a topic alias goes out with no topic
+ * name and an alias the new connection never defined, which Mosquitto answers with Protocol Error (0x82),
+ * again on every reconnect, so the session's queued requests are never served (paho.mqtt.java issue 1104).
+ * A new client sends nothing from the old connection; the broker redelivers every request not acknowledged
+ * there, and the dedup window answers those already translated.
  */
 public final class MqttDaemon implements ReplyChannel, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MqttDaemon.class);
@@ -48,59 +63,114 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
     private static final long PUBLISH_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final ServeConfig config;
-    private final Translator translator;
     private final String brokerUrl;
     private final String profile;
-    private final BoardSignals board;
     private final RequestParser parser;
-    private final TranslationService service;
-    private final MqttAsyncClient client;
+    /** Set by {@link #serve}; until then arriving requests wait. */
+    private volatile Translator translator;
+    private volatile BoardSignals board = BoardSignals.NONE;
+    private volatile TranslationService service;
+    private final CountDownLatch serving = new CountDownLatch(1);
     private final String requestTopic;
     private final String cancelTopic;
     private final String statusTopic;
     private final long startedNanos = System.nanoTime();
+    /** Numbers the connections; a delivery carries the number of the connection that brought it. */
+    private final AtomicLong connections = new AtomicLong();
     /**
-     * Counts lost connections; a delivery remembers the count it arrived under. It moves on when a connection
-     * is lost rather than when the next one completes, because the broker redelivers requests as soon as it
-     * accepts the connection, which may be before Paho reports it complete.
+     * The connection of the moment. It becomes current before it is connected, because the broker redelivers
+     * requests as soon as it accepts the connection, before Paho reports it complete.
      */
-    private final AtomicLong connection = new AtomicLong();
+    private volatile Connection connection;
+    /**
+     * Handles arriving messages in order, off Paho's callback thread: Paho frees a slot of its in-flight window
+     * on that thread when a PUBACK arrives, so a reply published there (from the dedup window, busy, an error)
+     * that waited for a slot would wait forever.
+     */
+    private final ExecutorService arrivals = Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().name("requests").daemon().factory());
     private final ScheduledExecutorService statusTimer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("status").daemon().factory());
     private volatile String state = "loading";
+    private volatile String error;
+    /** The subscription requests come through: shared, or plain where the broker has no shared subscriptions. */
+    private volatile String requestFilter;
+    private volatile boolean closing;
+    private final AtomicBoolean left = new AtomicBoolean();
 
-    public MqttDaemon(ServeConfig config, Translator translator, String brokerUrl, String profile, BoardSignals board)
-            throws MqttException {
-        this.board = board;
+    /** One broker connection: its own client, and its number. */
+    private record Connection(MqttAsyncClient client, long number) {
+    }
+
+    public MqttDaemon(ServeConfig config, String brokerUrl, String profile) {
+        PahoLog.silence();
         this.config = config;
-        this.translator = translator;
         this.brokerUrl = brokerUrl;
         this.profile = profile;
         ServeConfig.Service limits = config.service;
         this.parser = new RequestParser(limits.maxPayloadBytes, limits.maxInputChars, limits.maxTokens);
-        this.service = new TranslationService(translator, new TranslationService.Limits(limits.queueSize,
-                Duration.ofSeconds(limits.requestTimeoutS), Duration.ofSeconds(limits.dedupWindowS),
-                limits.dedupMaxEntries), config.node, this, board);
         String prefix = config.mqtt.topicPrefix;
         this.requestTopic = prefix + "/v1/translate";
         this.cancelTopic = prefix + "/v1/cancel";
         this.statusTopic = prefix + "/v1/status/" + config.node;
-        // the session lives at the broker; in-flight replies need no local persistence: an unacknowledged
-        // request is delivered again and answered from the dedup window
-        this.client = new MqttAsyncClient(brokerUrl, config.clientId(), new MemoryPersistence());
-        client.setManualAcks(true);
-        client.setCallback(new Callback());
     }
 
-    /** Connects (retrying with backoff until the broker answers), subscribes and announces the node online. */
-    public void start() throws InterruptedException, IOException {
+    /**
+     * Connects (retrying with backoff until the broker answers) and announces the node {@code loading}. Requests
+     * that arrive now (a persistent session brings its subscription and unacknowledged requests along) wait
+     * for {@link #serve}.
+     */
+    public void connect() throws InterruptedException, IOException {
+        open();
+        publishStatus();
+        int interval = config.service.statusIntervalS;
+        statusTimer.scheduleAtFixedRate(this::publishStatus, interval, interval, TimeUnit.SECONDS);
+    }
+
+    /** Serves requests with {@code translator} from now on, and announces the node {@code online}. */
+    public void serve(Translator translator, BoardSignals board) {
+        ServeConfig.Service limits = config.service;
+        this.translator = translator;
+        this.board = board;
+        this.service = new TranslationService(translator, new TranslationService.Limits(limits.queueSize,
+                Duration.ofSeconds(limits.requestTimeoutS), Duration.ofSeconds(limits.dedupWindowS),
+                limits.dedupMaxEntries), config.node, this, board);
+        state = "online";
+        serving.countDown();
+        // only now: a node whose model never loads must not take a share of the requests into its session
+        subscribe(connection, true);
+        publishStatus();
+        log.info("serving {} as node {} ({})", requestFilter, config.node, brokerUrl);
+    }
+
+    /**
+     * The node cannot serve (its model did not load): the retained status says {@code error} with
+     * {@code message}, and the daemon leaves the broker. Requests that arrived stay unacknowledged there.
+     */
+    public void fail(String message) {
+        error = message;
+        leave("error");
+    }
+
+    /**
+     * Opens a connection with a new client, retrying with backoff until the broker takes it, and subscribes
+     * once the daemon serves.
+     */
+    private void open() throws InterruptedException, IOException {
         MqttConnectionOptions options = connectionOptions();
         long delayMs = 500;
-        while (true) {
+        while (!closing) {
+            Connection next = newConnection();
+            connection = next;
             try {
-                client.connect(options).waitForCompletion();
-                break;
+                next.client().connect(options).waitForCompletion();
+                log.info("connected to {}", brokerUrl);
+                if (service != null) {
+                    subscribe(next, true);
+                }
+                return;
             } catch (MqttException e) {
+                discard(next);
                 if (e.getReasonCode() == BAD_USER_NAME_OR_PASSWORD || e.getReasonCode() == NOT_AUTHORIZED) {
                     throw new IOException("broker " + brokerUrl + " refused the connection: " + e.getMessage(), e);
                 }
@@ -109,10 +179,44 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
                 delayMs = Math.min(delayMs * 2, config.mqtt.reconnectMaxS * 1000L);
             }
         }
-        state = "online";
-        publishStatus();
-        int interval = config.service.statusIntervalS;
-        statusTimer.scheduleAtFixedRate(this::publishStatus, interval, interval, TimeUnit.SECONDS);
+    }
+
+    private Connection newConnection() throws IOException {
+        try {
+            // the session lives at the broker; in-flight replies need no local persistence: an unacknowledged
+            // request is delivered again and answered from the dedup window
+            MqttAsyncClient client = new MqttAsyncClient(brokerUrl, config.clientId(), new MemoryPersistence());
+            client.setManualAcks(true);
+            Connection next = new Connection(client, connections.incrementAndGet());
+            client.setCallback(new Callback(next));
+            return next;
+        } catch (MqttException e) {
+            throw new IOException("cannot use broker " + brokerUrl + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Closes a connection's client, connected or not, with whatever it still had in flight. */
+    private static void discard(Connection old) {
+        try {
+            old.client().close(true);
+        } catch (MqttException e) {
+            log.debug("closing the old client: {}", e.getMessage());
+        }
+    }
+
+    /** After a lost connection: a new client, connected again (the broker then redelivers what is unacknowledged). */
+    private void reconnect(Connection lost) {
+        discard(lost);
+        try {
+            open();
+            if (!closing) {
+                publishStatus();
+            }
+        } catch (IOException e) {
+            log.error("cannot reconnect: {}", e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private MqttConnectionOptions connectionOptions() throws IOException {
@@ -120,8 +224,6 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         options.setCleanStart(false);
         options.setSessionExpiryInterval(config.mqtt.sessionExpiryS);
         options.setKeepAliveInterval(config.mqtt.keepAliveS);
-        options.setAutomaticReconnect(true);
-        options.setAutomaticReconnectDelay(1, config.mqtt.reconnectMaxS);
         if (config.mqtt.receiveMaximum > 0) {
             options.setReceiveMaximum(config.mqtt.receiveMaximum);
         }
@@ -143,7 +245,7 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
     }
 
     /** Subscribes to requests through the shared subscription, or directly where the broker refuses that. */
-    private void subscribe(boolean sharedAvailable) {
+    private void subscribe(Connection to, boolean sharedAvailable) {
         String requests = sharedAvailable ? "$share/" + config.shareGroup() + "/" + requestTopic : requestTopic;
         if (!sharedAvailable) {
             log.warn("the broker has no shared subscriptions: subscribing to {} directly; with several daemons on "
@@ -151,51 +253,64 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         }
         try {
             // cancel is plain, not shared: the request may sit on any daemon
-            IMqttToken token = client.subscribe(new MqttSubscription[]{
+            IMqttToken token = to.client().subscribe(new MqttSubscription[]{
                     new MqttSubscription(requests, QOS), new MqttSubscription(cancelTopic, QOS)});
             token.waitForCompletion();
             int[] codes = token.getReasonCodes();
             if (codes != null && codes.length > 0 && codes[0] >= 0x80) {
                 if (sharedAvailable) {
-                    subscribe(false);
+                    subscribe(to, false);
                 } else {
                     log.error("the broker refused the subscription to {} (reason code {})", requests, codes[0]);
                 }
                 return;
             }
-            log.info("serving {} as node {} ({})", requests, config.node, brokerUrl);
+            requestFilter = requests;
+            log.info("subscribed to {}", requests);
         } catch (MqttException e) {
             log.warn("subscribing failed ({}); retrying on the next connection", e.getMessage());
         }
     }
 
+    /** Paho's callbacks for one connection. */
     private final class Callback implements MqttCallback {
+        private final Connection owner;
+        /** A connection that never came up is retried by {@link #open()} itself. */
+        private volatile boolean established;
+
+        Callback(Connection owner) {
+            this.owner = owner;
+        }
+
         @Override
         public void connectComplete(boolean reconnect, String serverUri) {
-            log.info("{} {}", reconnect ? "reconnected to" : "connected to", serverUri);
-            // re-subscribing after a reconnect is harmless and restores a session the broker lost
-            Thread.ofPlatform().name("subscribe").start(() -> {
-                subscribe(true);
-                if (reconnect) {
-                    publishStatus();
-                }
-            });
+            established = true;
         }
 
         @Override
         public void disconnected(MqttDisconnectResponse response) {
-            connection.incrementAndGet(); // from here on, ids of the old connection are never acknowledged
+            if (!established || closing || connection != owner) {
+                return;
+            }
             log.warn("lost the broker ({}); reconnecting", response.getReasonString() != null
                     ? response.getReasonString() : response.getException());
+            Thread.ofPlatform().name("reconnect").daemon().start(() -> reconnect(owner));
         }
 
         @Override
         public void messageArrived(String topic, MqttMessage message) {
-            if (topic.equals(cancelTopic)) {
-                onCancel(message);
-            } else {
-                onRequest(message);
-            }
+            arrivals.execute(() -> {
+                try {
+                    serving.await();
+                } catch (InterruptedException e) {
+                    return; // leaving: the broker keeps it
+                }
+                if (topic.equals(cancelTopic)) {
+                    onCancel(message, owner);
+                } else {
+                    onRequest(message, owner);
+                }
+            });
         }
 
         @Override
@@ -212,7 +327,7 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         }
     }
 
-    private void onRequest(MqttMessage message) {
+    private void onRequest(MqttMessage message, Connection from) {
         MqttProperties properties = message.getProperties();
         String responseTopic = properties == null ? null : properties.getResponseTopic();
         byte[] correlation = properties == null ? null : properties.getCorrelationData();
@@ -220,7 +335,7 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         String replyTopic = responseTopic != null && RequestParser.isTopicName(responseTopic)
                 ? responseTopic : parsed.replyTo();
         Delivery delivery = new Delivery(replyTopic, correlation, message.getId(), message.getQos(),
-                connection.get(), message.isDuplicate());
+                from.number(), message.isDuplicate());
         if (replyTopic == null) {
             service.countUnroutable();
             log.warn("request {} names no reply topic (no MQTT 5 Response Topic, no reply_to): dropped",
@@ -235,8 +350,8 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         }
     }
 
-    private void onCancel(MqttMessage message) {
-        Delivery delivery = new Delivery(null, null, message.getId(), message.getQos(), connection.get(),
+    private void onCancel(MqttMessage message, Connection from) {
+        Delivery delivery = new Delivery(null, null, message.getId(), message.getQos(), from.number(),
                 message.isDuplicate());
         try {
             JsonNode id = Replies.JSON.readTree(message.getPayload()).get("id");
@@ -282,7 +397,7 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
             long deadline = System.nanoTime() + PUBLISH_WAIT_NANOS;
             while (true) {
                 try {
-                    client.publish(delivery.replyTopic(), message, null, whenPublished);
+                    connection.client().publish(delivery.replyTopic(), message, null, whenPublished);
                     return;
                 } catch (MqttException e) {
                     // the broker's Receive Maximum bounds our unacknowledged publishes: wait for room
@@ -302,11 +417,12 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
 
     /** PUBACK for a request, unless it came on an earlier connection: that id may now name another message. */
     private void acknowledge(Delivery delivery) {
-        if (delivery.connection() != connection.get()) {
+        Connection current = connection;
+        if (delivery.connection() != current.number()) {
             return;
         }
         try {
-            client.messageArrivedComplete(delivery.packetId(), delivery.qos());
+            current.client().messageArrivedComplete(delivery.packetId(), delivery.qos());
         } catch (MqttException e) {
             log.debug("cannot acknowledge {}: {}", delivery.packetId(), e.getMessage());
         }
@@ -314,30 +430,37 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
 
     /** Cancels the running request (the board's button); false when none runs. */
     public boolean cancelRunning() {
-        return service.cancelRunning();
+        TranslationService service = this.service;
+        return service != null && service.cancelRunning();
     }
 
     /** The translator still works; what the systemd watchdog asks before each ping. */
     public boolean healthy() {
-        return service.healthy();
+        TranslationService service = this.service;
+        return service == null || service.healthy();
     }
 
     /** Publishes the retained status now (the timer does so every status_interval_s). */
     void publishStatus() {
         try {
-            client.publish(statusTopic, new MqttMessage(statusJson(state), QOS, true, null));
+            connection.client().publish(statusTopic, new MqttMessage(statusJson(state), QOS, true, null));
         } catch (MqttException e) {
             log.debug("status not published: {}", e.getMessage());
         }
     }
 
     private byte[] statusJson(String state) {
-        TranslationService.Stats stats = service.stats();
+        TranslationService service = this.service;
+        TranslationService.Stats stats = service == null ? new TranslationService.Stats(0, 0, 0, 0, 0) : service.stats();
+        Translator translator = this.translator;
         ObjectNode status = Replies.JSON.createObjectNode();
         status.put("state", state);
+        if (state.equals("error")) {
+            status.put("error", error);
+        }
         status.put("node", config.node);
-        status.put("model", translator.modelName());
-        status.put("backend", translator.backendDescription());
+        status.put("model", translator == null ? null : translator.modelName());
+        status.put("backend", translator == null ? null : translator.backendDescription());
         status.put("profile", profile);
         status.put("queue_depth", stats.queueDepth());
         status.put("served", stats.served());
@@ -364,12 +487,30 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
      */
     @Override
     public void close() throws InterruptedException {
-        state = "offline";
         statusTimer.shutdownNow();
-        service.stop(Duration.ofSeconds(config.service.shutdownGraceS));
+        TranslationService service = this.service;
+        if (service != null) {
+            service.stop(Duration.ofSeconds(config.service.shutdownGraceS));
+        }
+        leave("offline");
+    }
+
+    /** Publishes the last status, {@code offline} or {@code error}, and disconnects (so no Last Will follows). */
+    private void leave(String lastState) {
+        if (!left.compareAndSet(false, true)) {
+            return;
+        }
+        state = lastState;
+        statusTimer.shutdownNow();
+        closing = true;
+        arrivals.shutdownNow();
+        if (connection == null) {
+            return; // never connected
+        }
+        MqttAsyncClient client = connection.client();
         try {
             if (client.isConnected()) {
-                client.publish(statusTopic, new MqttMessage(statusJson("offline"), QOS, true, null))
+                client.publish(statusTopic, new MqttMessage(statusJson(lastState), QOS, true, null))
                         .waitForCompletion(5000);
                 client.disconnect(5000).waitForCompletion(5000);
             }

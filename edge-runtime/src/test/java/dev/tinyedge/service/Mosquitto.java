@@ -77,8 +77,22 @@ public final class Mosquitto implements AutoCloseable {
         start();
     }
 
-    private void stop() throws InterruptedException {
+    /**
+     * SIGSTOP: the broker stops reading, so what clients publish now waits unacknowledged in its socket buffers.
+     * A frozen broker that is then stopped saves its sessions and exits without reading those publishes: they
+     * are still in flight at the clients when the broker comes back.
+     */
+    public void freeze() throws IOException, InterruptedException {
+        signal("STOP");
+    }
+
+    private void signal(String name) throws IOException, InterruptedException {
+        new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start().waitFor();
+    }
+
+    private void stop() throws IOException, InterruptedException {
         process.destroy();
+        signal("CONT"); // SIGTERM is handled once a frozen broker runs again; harmless for one that runs
         if (!process.waitFor(10, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor();
         }

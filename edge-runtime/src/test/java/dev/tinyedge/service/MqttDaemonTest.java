@@ -71,8 +71,9 @@ class MqttDaemonTest {
         config.service.requestTimeoutS = timeoutS;
         adjust.accept(config);
         config.validate();
-        daemon = new MqttDaemon(config, translator, mosquitto.url(), "test", BoardSignals.NONE);
-        daemon.start();
+        daemon = new MqttDaemon(config, mosquitto.url(), "test");
+        daemon.connect();
+        daemon.serve(translator, BoardSignals.NONE);
         client = new TestClient(mosquitto.url());
         return daemon;
     }

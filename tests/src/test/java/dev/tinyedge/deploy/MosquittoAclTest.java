@@ -1,9 +1,15 @@
 package dev.tinyedge.deploy;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tinyedge.service.DaemonProcess;
+import dev.tinyedge.translate.TinyModel;
 import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttClient;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.eclipse.paho.mqttv5.common.MqttSubscription;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -28,13 +34,15 @@ import java.util.concurrent.TimeUnit;
 import static dev.tinyedge.deploy.Processes.REPO;
 import static dev.tinyedge.deploy.Processes.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The sample Mosquitto configuration and ACL, run for real: a Mosquitto started with Debian's
  * mosquitto.conf including the sample from its conf.d (only ports, file paths and the user changed),
- * TLS with a throw-away CA, the ACL file as shipped, and MQTT 5 clients for the daemon and two users.
+ * TLS with a throw-away CA, the ACL file as shipped, and MQTT 5 clients for the daemon and two users; then the
+ * daemon itself over TLS.
  */
 class MosquittoAclTest {
     static final String PASSWORD = "secret-for-tests";
@@ -115,6 +123,40 @@ class MosquittoAclTest {
         var e = org.junit.jupiter.api.Assertions.assertThrows(org.eclipse.paho.mqttv5.common.MqttException.class,
                 () -> intruder.connect(options));
         assertEquals(135, e.getReasonCode(), "not authorized");
+    }
+
+    /**
+     * The daemon itself ({@code bin/tinyedge serve}) through the TLS listener, with the CA, user name and
+     * password file from its configuration, under the shipped ACL: a user's request gets its translation.
+     */
+    @Test
+    void theDaemonServesThroughTlsWithItsPassword() throws Exception {
+        int tls = freePort();
+        startMosquitto(freePort(), tls);
+        Path passwordFile = dir.resolve("daemon.password");
+        Files.writeString(passwordFile, PASSWORD + "\n");
+        String url = "ssl://127.0.0.1:" + tls;
+        try (DaemonProcess daemon = new DaemonProcess(dir, "board1", TinyModel.path(), url, "tinyedge", """
+                username = "tinyedge"
+                password_file = "%s"
+                ca_file = "%s"
+                """.formatted(passwordFile, dir.resolve("ca.crt")))) {
+            daemon.start();
+            MqttClient alice = connect(url, "app-alice", "alice");
+            BlockingQueue<String> replies = subscribe(alice, "tinyedge/v1/reply/alice/#", 0);
+            MqttProperties properties = new MqttProperties();
+            properties.setResponseTopic("tinyedge/v1/reply/alice/t1");
+            properties.setCorrelationData("t1".getBytes(StandardCharsets.UTF_8));
+            alice.publish("tinyedge/v1/translate", new MqttMessage(
+                    "{\"id\":\"t1\",\"text\":\"hello\",\"target\":\"de\",\"max_tokens\":4}".getBytes(StandardCharsets.UTF_8),
+                    1, false, properties));
+            String reply = replies.poll(60, TimeUnit.SECONDS);
+            assertNotNull(reply, "no reply over TLS: " + daemon.log());
+            JsonNode json = new ObjectMapper().readTree(reply.substring(reply.indexOf(' ') + 1));
+            assertEquals("t1", json.path("id").asText(), reply);
+            assertEquals("ok", json.path("status").asText(), reply);
+            assertEquals("board1", json.path("node").asText(), reply);
+        }
     }
 
     /** The sample configuration with this test's ports and paths, and the ACL file exactly as shipped. */

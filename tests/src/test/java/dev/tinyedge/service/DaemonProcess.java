@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /** {@code bin/tinyedge serve} as a separate process, as it runs on a board: killed and restarted by the tests. */
-final class DaemonProcess implements AutoCloseable {
+public final class DaemonProcess implements AutoCloseable {
     static final Path ROOT = Path.of("").toAbsolutePath().getParent();
 
     private final Path config;
@@ -14,12 +14,12 @@ final class DaemonProcess implements AutoCloseable {
     private Process process;
 
     /** Writes the daemon's configuration; {@link #start()} runs it. */
-    DaemonProcess(Path dir, String node, Path model, String brokerUrl, String prefix) throws IOException {
+    public DaemonProcess(Path dir, String node, Path model, String brokerUrl, String prefix) throws IOException {
         this(dir, node, model, brokerUrl, prefix, "");
     }
 
     /** @param mqttKeys more lines for the configuration's [mqtt] table */
-    DaemonProcess(Path dir, String node, Path model, String brokerUrl, String prefix, String mqttKeys)
+    public DaemonProcess(Path dir, String node, Path model, String brokerUrl, String prefix, String mqttKeys)
             throws IOException {
         config = dir.resolve(node + ".toml");
         log = dir.resolve(node + ".log");
@@ -41,7 +41,7 @@ final class DaemonProcess implements AutoCloseable {
     }
 
     /** Starts the daemon and waits until it serves requests. */
-    DaemonProcess start() throws IOException, InterruptedException {
+    public DaemonProcess start() throws IOException, InterruptedException {
         long logStart = Files.exists(log) ? Files.size(log) : 0;
         process = new ProcessBuilder(ROOT.resolve("bin/tinyedge").toString(), "serve", "--config", config.toString())
                 .redirectErrorStream(true)
@@ -61,6 +61,18 @@ final class DaemonProcess implements AutoCloseable {
         throw new IOException("the daemon did not start serving within 60 s: " + Files.readString(log));
     }
 
+    /** Runs a daemon that is expected to give up (a model it cannot load), and returns its exit code. */
+    int runToExit(int seconds) throws IOException, InterruptedException {
+        process = new ProcessBuilder(ROOT.resolve("bin/tinyedge").toString(), "serve", "--config", config.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
+        if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+            throw new IOException("the daemon still runs after " + seconds + " s: " + Files.readString(log));
+        }
+        return process.exitValue();
+    }
+
     /** kill -9: no reply, no acknowledgement, no offline status beyond the Last Will. */
     void kill() throws InterruptedException {
         process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
@@ -74,7 +86,7 @@ final class DaemonProcess implements AutoCloseable {
         }
     }
 
-    String log() throws IOException {
+    public String log() throws IOException {
         return Files.readString(log);
     }
 

@@ -37,7 +37,7 @@ class EmbeddedBrokerTest {
             request.put("stream", true);
             try (TranslationClient client = new TranslationClient("tcp://127.0.0.1:" + port, "tinyedge")) {
                 StringBuilder streamed = new StringBuilder();
-                JsonNode reply = client.translate(request, Duration.ofSeconds(30), 1,
+                JsonNode reply = client.translate(request, Duration.ofSeconds(30), Duration.ofSeconds(30),
                         partial -> streamed.append(partial.get("delta").asText()));
                 assertEquals("ok", reply.get("status").asText(), reply.toString());
                 assertEquals("solo", reply.get("node").asText());
