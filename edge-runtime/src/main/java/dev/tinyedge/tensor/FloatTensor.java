@@ -132,7 +132,7 @@ public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, BF16Tenso
             if (takesQ8_0Input()) {
                 int blocks = cols / MatmulInput.BLOCK;
                 for (int r = rowStart; r < rowEnd; r++) {
-                    out[outOffset + r] = dotQ8_0((long) r * blocks, in, blocks);
+                    out[outOffset + r] = dotQ8_0((long) r * blocks, in.quants, in.scales, blocks);
                 }
             } else {
                 for (int r = rowStart; r < rowEnd; r++) {
@@ -158,10 +158,10 @@ public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, BF16Tenso
     }
 
     /**
-     * Blocks [firstBlock, firstBlock+blocks) · a single input vector rounded to Q8_0, in the form {@link
-     * MatmulInput} prepares for the CPU's vector width; for types that {@link #takesQ8_0Input}.
+     * Blocks [firstBlock, firstBlock+blocks) · an input vector's Q8_0 quants (in {@link MatmulInput}'s order)
+     * and block scales, in integer arithmetic within each block; for types that {@link #takesQ8_0Input}.
      */
-    float dotQ8_0(long firstBlock, MatmulInput in, int blocks) {
+    float dotQ8_0(long firstBlock, short[] quants, float[] scales, int blocks) {
         throw new UnsupportedOperationException(type() + " takes float input");
     }
 

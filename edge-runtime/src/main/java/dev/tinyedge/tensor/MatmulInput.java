@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -11,42 +12,29 @@ import jdk.incubator.vector.VectorSpecies;
  * Q4_0 and Q8_0 weights take their input rounded to Q8_0 (ggml's vec_dot_type for both); other weight
  * types take the vectors as they are.
  *
- * <p>A single vector (decode) is prepared for the kernels of the CPU's vector width:
- * <ul>
- * <li>128 bits (NEON): the integer kernels multiply the weights' quants with the vector's 8-bit quants as
- *     shorts ({@link #quants}, {@link #scales}), each block ordered as weights {@code 2k, 2k+1, 2k+16,
- *     2k+17} for k = 0..7, the order in which a 16-byte load of a block's quants, read as 8 shorts, yields
- *     its weights.</li>
- * <li>256 bits and more: the float-lane kernels widen each quant byte of the weights to a float lane and
- *     multiply it with the rounded input ({@link #rounded}); for Q4_0 the input comes pre-combined so that a
- *     weight byte needs no masking ({@link #nibblePairs}). Widening bytes to floats takes fewer
- *     instructions than the short products and their pairwise sums at these widths (measured 1.37x on
- *     AVX-512: bench/RESULTS.md).</li>
- * </ul>
+ * <p>A single vector (decode) is multiplied with integer arithmetic on its 8-bit quants (two to four times
+ * less work per weight than widening every weight to a float). The quants are kept widened to shorts,
+ * ordered for the integer kernels: in block order at 256 bits and more; at 128 bits (NEON) each block as
+ * weights {@code 2k, 2k+1, 2k+16, 2k+17} for k = 0..7, the order in which a 16-byte load of a block's
+ * quants, read as 8 shorts, yields its weights. (Widening the quant bytes to float lanes instead was
+ * faster on one AVX-512 thread but slower on two and four: bench/RESULTS.md.)
  * A batch (prefill) is kept transposed, element k of every vector side by side ({@link #transposed}), so
  * the batched kernel multiplies one weight into a whole float vector of tokens.
  * {@link #begin} is for one thread; {@link #prepare} of disjoint chunks for many; once prepared, it is read by many.
  */
 public final class MatmulInput {
     static final int BLOCK = 32;
-    /** Whether single vectors go to the integer (short) kernels: at 128 bits, where the float lanes are too few. */
-    static final boolean INTEGER_KERNELS = Simd.vectorBits() < 256;
-    static final VectorSpecies<Short> SHORTS = ShortVector.SPECIES_128;
-    static final VectorSpecies<Integer> INTS = IntVector.SPECIES_128;
-    static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_128;
+    /** The integer kernels' width: 256 bits where the CPU has it, else 128 (NEON). */
+    static final VectorShape SHAPE = Simd.vectorBits() >= 256 ? VectorShape.S_256_BIT : VectorShape.S_128_BIT;
+    static final VectorSpecies<Short> SHORTS = VectorSpecies.of(short.class, SHAPE);
+    static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, SHAPE);
+    static final VectorSpecies<Float> FLOATS = VectorSpecies.of(float.class, SHAPE);
+    /** Whether a block's 32 quants are in their own order (256 bits) or interleaved as above (128 bits). */
+    static final boolean BLOCK_ORDER = SHORTS.length() == 16;
 
-    /** A single vector's Q8_0 quants, in the integer kernels' order, and its block scales (128 bits). */
+    /** A single vector's Q8_0 quants, in the integer kernels' order, and its block scales. */
     final short[] quants;
     final float[] scales;
-    /** A single vector rounded to Q8_0, as floats (quant times scale), for the float-lane kernels. */
-    final float[] rounded;
-    /**
-     * The same, combined for Q4_0 weight bytes (low nibble l, high nibble h, byte value l + 16h): for each
-     * block, x_j for j < 16, then x_{j+16} - 16 x_j, so that byte·first + h·second = l·x_j + h·x_{j+16}.
-     */
-    final float[] nibblePairs;
-    /** Per block, -8 times the sum of its rounded values: the Q4_0 offset of 8, taken out of the products. */
-    final float[] nibbleOffsets;
     /** A batch transposed: element k of vector b at [k * stride + b], the lanes past the batch zero. */
     private final float[] transposedValues;
     /** The same, rounded to Q8_0 (when cols is a multiple of 32). */
@@ -60,11 +48,8 @@ public final class MatmulInput {
     /** Room for {@code maxBatch} vectors of at most {@code maxCols} (a multiple of 32) elements. */
     public MatmulInput(int maxBatch, int maxCols) {
         int paddedCols = (maxCols + BLOCK - 1) / BLOCK * BLOCK;
-        quants = new short[INTEGER_KERNELS ? paddedCols : 0];
-        scales = new float[INTEGER_KERNELS ? paddedCols / BLOCK : 0];
-        rounded = new float[INTEGER_KERNELS ? 0 : paddedCols];
-        nibblePairs = new float[INTEGER_KERNELS ? 0 : paddedCols];
-        nibbleOffsets = new float[INTEGER_KERNELS ? 0 : paddedCols / BLOCK];
+        quants = new short[paddedCols];
+        scales = new float[paddedCols / BLOCK];
         int transposedSize = maxBatch > 1 ? paddedCols * roundUpToVectors(maxBatch) : 0;
         transposedValues = new float[transposedSize];
         transposedRounded = new float[transposedSize];
@@ -142,34 +127,12 @@ public final class MatmulInput {
             for (int j = 0; j < BLOCK; j++) {
                 transposedRounded[(k + j) * stride + b] = (float) Math.rint(x[at + j] * id) * scale;
             }
-        } else if (INTEGER_KERNELS) {
+        } else {
             scales[block] = scale;
             for (int j = 0; j < BLOCK; j++) {
-                quants[at + interleaved(j)] = (short) Math.rint(x[at + j] * id);
+                quants[at + (BLOCK_ORDER ? j : interleaved(j))] = (short) Math.rint(x[at + j] * id);
             }
-        } else {
-            // a whole block is two to eight float vectors at these widths; every decode product waits for this
-            FloatVector sum = FloatVector.zero(Simd.FLOATS);
-            for (int j = 0; j < BLOCK; j += Simd.FLOATS.length()) {
-                FloatVector r = roundToInteger(FloatVector.fromArray(Simd.FLOATS, x, at + j).mul(id)).mul(scale);
-                r.intoArray(rounded, at + j);
-                sum = sum.add(r);
-            }
-            for (int j = 0; j < BLOCK / 2; j += Simd.FLOATS.length()) {
-                FloatVector low = FloatVector.fromArray(Simd.FLOATS, rounded, at + j);
-                low.intoArray(nibblePairs, at + j);
-                FloatVector.fromArray(Simd.FLOATS, rounded, at + BLOCK / 2 + j).sub(low.mul(16)).intoArray(nibblePairs, at + BLOCK / 2 + j);
-            }
-            nibbleOffsets[block] = -8 * sum.reduceLanes(VectorOperators.ADD);
         }
-    }
-
-    /** 1.5 * 2^23: adding it rounds a float of magnitude below 2^22 to an integer, ties to even, as Math.rint does. */
-    private static final float ROUNDING = 12582912f;
-
-    /** Math.rint of each lane (|v| <= 127 here), which the Vector API has no operation for. */
-    private static FloatVector roundToInteger(FloatVector v) {
-        return v.add(ROUNDING).sub(ROUNDING);
     }
 
     /** The batch transposed (see {@link #stride}), rounded to Q8_0 or as given. */

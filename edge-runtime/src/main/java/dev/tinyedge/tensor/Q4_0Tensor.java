@@ -2,7 +2,6 @@ package dev.tinyedge.tensor;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
@@ -30,7 +29,6 @@ public final class Q4_0Tensor extends FloatTensor {
     private static final VectorSpecies<Byte> NIBBLES = VectorSpecies.of(byte.class,
             VectorShape.forBitSize(Math.min(F.vectorBitSize() / 2, PACKED * 8)));
     private static final int PARTS = NIBBLES.length() / F.length();
-    private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, F.vectorShape());
 
     Q4_0Tensor(MemorySegment data, long size) {
         super(data, size);
@@ -85,73 +83,38 @@ public final class Q4_0Tensor extends FloatTensor {
         return true;
     }
 
+    /**
+     * Per block: the 16 quant bytes widen to shorts, whose low and high nibbles (minus 8) multiply the
+     * input's quants as shorts (|product| <= 8 * 127, sums of four fit); adjacent products are then added
+     * into ints, converted to floats once and scaled by both blocks' scales.
+     */
     @Override
-    float dotQ8_0(long firstBlock, MatmulInput in, int blocks) {
-        return MatmulInput.INTEGER_KERNELS ? dotShorts(firstBlock, in.quants, in.scales, blocks)
-                : dotFloatLanes(firstBlock, in.nibblePairs, in.nibbleOffsets, blocks);
-    }
-
-    /**
-     * Per block, each quant byte (low nibble l, high nibble h) widens to a float lane twice, as the byte
-     * l + 16h and as h, and multiplies the input's {@link MatmulInput#nibblePairs}; the offset of 8 comes
-     * off per block through {@link MatmulInput#nibbleOffsets}. Two blocks per step, into two accumulators.
-     */
-    private float dotFloatLanes(long firstBlock, float[] pairs, float[] offsets, int blocks) {
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = acc0;
-        float offset = 0;
-        int b = 0;
-        for (; b + 1 < blocks; b += 2) {
-            long blockAt = (firstBlock + b) * BLOCK_BYTES;
-            float d0 = Float16.toFloat(data.get(HALF, blockAt));
-            float d1 = Float16.toFloat(data.get(HALF, blockAt + BLOCK_BYTES));
-            acc0 = blockProducts(blockAt, pairs, b * BLOCK).fma(broadcast(d0), acc0);
-            acc1 = blockProducts(blockAt + BLOCK_BYTES, pairs, (b + 1) * BLOCK).fma(broadcast(d1), acc1);
-            offset += d0 * offsets[b] + d1 * offsets[b + 1];
-        }
-        if (b < blocks) {
-            long blockAt = (firstBlock + b) * BLOCK_BYTES;
-            float d = Float16.toFloat(data.get(HALF, blockAt));
-            acc0 = blockProducts(blockAt, pairs, b * BLOCK).fma(broadcast(d), acc0);
-            offset += d * offsets[b];
-        }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + offset;
-    }
-
-    /** Σ byte·pairs[at + j] + h·pairs[at + 16 + j] over the block's 16 quant bytes, in float lanes. */
-    private FloatVector blockProducts(long blockAt, float[] pairs, int at) {
-        ByteVector packed = BlockVectors.load16(data, blockAt + QS);
-        FloatVector sum = FloatVector.zero(F);
-        for (int part = 0; part < PACKED / F.length(); part++) {
-            IntVector bytes = (IntVector) packed.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, part);
-            int lane = at + part * F.length();
-            sum = ((FloatVector) bytes.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, pairs, lane), sum);
-            sum = ((FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.fromArray(F, pairs, lane + PACKED), sum);
-        }
-        return sum;
-    }
-
-    /**
-     * The integer kernel (128 bits): per block, 8 shorts of two quant bytes hold four nibbles each, weights
-     * 2k, 2k+1, 2k+16 and 2k+17, which (minus 8) multiply the input's quants as shorts (|product| <= 8 * 127,
-     * sums of four fit); adjacent products are then added into ints, converted to floats once and scaled by
-     * both blocks' scales.
-     */
-    private float dotShorts(long firstBlock, short[] quants, float[] scales, int blocks) {
+    float dotQ8_0(long firstBlock, short[] quants, float[] scales, int blocks) {
         FloatVector acc = FloatVector.zero(MatmulInput.FLOATS);
         for (int b = 0; b < blocks; b++) {
             long blockAt = (firstBlock + b) * BLOCK_BYTES;
             int q = b * BLOCK;
-            ShortVector packed = ShortVector.fromMemorySegment(MatmulInput.SHORTS, data, blockAt + QS, ByteOrder.LITTLE_ENDIAN);
-            ShortVector w0 = packed.and((short) 0xf).sub((short) 8);
-            ShortVector w1 = packed.lanewise(VectorOperators.LSHR, 8).and((short) 0xf).sub((short) 8);
-            ShortVector w16 = packed.lanewise(VectorOperators.LSHR, 4).and((short) 0xf).sub((short) 8);
-            ShortVector w17 = packed.lanewise(VectorOperators.LSHR, 12).sub((short) 8);
-            ShortVector products = w0.mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q))
-                    .add(w1.mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 8)))
-                    .add(w16.mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 16)))
-                    .add(w17.mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 24)));
+            ShortVector products;
+            if (MatmulInput.BLOCK_ORDER) {
+                // 16 shorts: the low nibbles are weights 0..15, the high ones 16..31
+                ShortVector packed = (ShortVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, blockAt + QS,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, MatmulInput.SHORTS, 0);
+                ShortVector low = packed.and((short) 0xf).sub((short) 8);
+                ShortVector high = packed.lanewise(VectorOperators.ASHR, 4).and((short) 0xf).sub((short) 8);
+                products = low.mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q))
+                        .add(high.mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 16)));
+            } else {
+                // 8 shorts of two quant bytes: their four nibbles are weights 2k, 2k+1, 2k+16 and 2k+17
+                ShortVector packed = ShortVector.fromMemorySegment(MatmulInput.SHORTS, data, blockAt + QS, ByteOrder.LITTLE_ENDIAN);
+                ShortVector w0 = packed.and((short) 0xf).sub((short) 8);
+                ShortVector w1 = packed.lanewise(VectorOperators.LSHR, 8).and((short) 0xf).sub((short) 8);
+                ShortVector w16 = packed.lanewise(VectorOperators.LSHR, 4).and((short) 0xf).sub((short) 8);
+                ShortVector w17 = packed.lanewise(VectorOperators.LSHR, 12).sub((short) 8);
+                products = w0.mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q))
+                        .add(w1.mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 8)))
+                        .add(w16.mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 16)))
+                        .add(w17.mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 24)));
+            }
             FloatVector scale = FloatVector.broadcast(MatmulInput.FLOATS, Float16.toFloat(data.get(HALF, blockAt)) * scales[b]);
             acc = MatmulInput.toFloats(MatmulInput.pairSums(products)).fma(scale, acc);
         }

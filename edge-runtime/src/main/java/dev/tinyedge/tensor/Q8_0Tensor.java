@@ -70,67 +70,41 @@ public final class Q8_0Tensor extends FloatTensor {
         return true;
     }
 
+    /**
+     * Per block: weights and input quants multiply as shorts (|product| <= 127 * 127, so sums of two fit),
+     * adjacent products are added into ints, converted to floats once and scaled by both blocks' scales.
+     */
     @Override
-    float dotQ8_0(long firstBlock, MatmulInput in, int blocks) {
-        return MatmulInput.INTEGER_KERNELS ? dotShorts(firstBlock, in.quants, in.scales, blocks)
-                : dotFloatLanes(firstBlock, in.rounded, blocks);
-    }
-
-    /**
-     * Per block, each quant widens to a float lane and multiplies the input rounded to Q8_0; the block's
-     * sum is scaled once. Two blocks per step, into two accumulators.
-     */
-    private float dotFloatLanes(long firstBlock, float[] rounded, int blocks) {
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = acc0;
-        int b = 0;
-        for (; b + 1 < blocks; b += 2) {
-            long blockAt = (firstBlock + b) * BLOCK_BYTES;
-            acc0 = blockProducts(blockAt, rounded, b * BLOCK).fma(broadcast(Float16.toFloat(data.get(HALF, blockAt))), acc0);
-            acc1 = blockProducts(blockAt + BLOCK_BYTES, rounded, (b + 1) * BLOCK)
-                    .fma(broadcast(Float16.toFloat(data.get(HALF, blockAt + BLOCK_BYTES))), acc1);
-        }
-        if (b < blocks) {
-            long blockAt = (firstBlock + b) * BLOCK_BYTES;
-            acc0 = blockProducts(blockAt, rounded, b * BLOCK).fma(broadcast(Float16.toFloat(data.get(HALF, blockAt))), acc0);
-        }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-    }
-
-    /** Σ q_j·rounded[at + j] over the block's 32 quants, in float lanes. */
-    private FloatVector blockProducts(long blockAt, float[] rounded, int at) {
-        FloatVector sum = FloatVector.zero(F);
-        for (int half = 0; half < BLOCK; half += 16) {
-            ByteVector q = BlockVectors.load16(data, blockAt + QS + half);
-            for (int part = 0; part < 16 / F.length(); part++) {
-                sum = ((FloatVector) q.convertShape(VectorOperators.B2F, F, part))
-                        .fma(FloatVector.fromArray(F, rounded, at + half + part * F.length()), sum);
-            }
-        }
-        return sum;
-    }
-
-    /**
-     * The integer kernel (128 bits): per block, 8 shorts of two weights each (the low bytes weights 2k, the
-     * high bytes 2k+1, then 2k+16 and 2k+17) multiply the input quants as shorts (|product| <= 127 * 127, so
-     * sums of two fit); adjacent products are added into ints, converted to floats once and scaled by both
-     * blocks' scales.
-     */
-    private float dotShorts(long firstBlock, short[] quants, float[] scales, int blocks) {
+    float dotQ8_0(long firstBlock, short[] quants, float[] scales, int blocks) {
         FloatVector acc = FloatVector.zero(MatmulInput.FLOATS);
         for (int b = 0; b < blocks; b++) {
             long blockAt = (firstBlock + b) * BLOCK_BYTES;
             int q = b * BLOCK;
-            ShortVector first = ShortVector.fromMemorySegment(MatmulInput.SHORTS, data, blockAt + QS, ByteOrder.LITTLE_ENDIAN);
-            ShortVector second = ShortVector.fromMemorySegment(MatmulInput.SHORTS, data, blockAt + QS + 16, ByteOrder.LITTLE_ENDIAN);
-            IntVector sums = MatmulInput.pairSums(lowBytes(first).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q))
-                            .add(first.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 8))))
-                    .add(MatmulInput.pairSums(lowBytes(second).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 16))
-                            .add(second.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 24)))));
+            IntVector sums;
+            if (MatmulInput.BLOCK_ORDER) {
+                ShortVector first = weights(blockAt + QS);
+                ShortVector second = weights(blockAt + QS + 16);
+                sums = MatmulInput.pairSums(first.mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q))
+                        .add(second.mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 16))));
+            } else {
+                // 8 shorts of two weights each: the low bytes are weights 2k, the high bytes 2k+1 (then 2k+16, 2k+17)
+                ShortVector first = ShortVector.fromMemorySegment(MatmulInput.SHORTS, data, blockAt + QS, ByteOrder.LITTLE_ENDIAN);
+                ShortVector second = ShortVector.fromMemorySegment(MatmulInput.SHORTS, data, blockAt + QS + 16, ByteOrder.LITTLE_ENDIAN);
+                sums = MatmulInput.pairSums(lowBytes(first).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q))
+                                .add(first.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 8))))
+                        .add(MatmulInput.pairSums(lowBytes(second).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 16))
+                                .add(second.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 24)))));
+            }
             FloatVector scale = FloatVector.broadcast(MatmulInput.FLOATS, Float16.toFloat(data.get(HALF, blockAt)) * scales[b]);
             acc = MatmulInput.toFloats(sums).fma(scale, acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** 16 weights from {@code at}, widened to shorts. */
+    private ShortVector weights(long at) {
+        return (ShortVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, at, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.B2S, MatmulInput.SHORTS, 0);
     }
 
     /** The low byte of each short, sign-extended. */

@@ -251,7 +251,7 @@ class FloatTensorTest {
         MatmulInput input = new MatmulInput(1, 32);
         input.set(x, 1, 32);
         for (int j = 0; j < 32; j++) {
-            float actual = MatmulInput.INTEGER_KERNELS ? input.quants[MatmulInput.interleaved(j)] * input.scales[0] : input.rounded[j];
+            float actual = input.quants[MatmulInput.BLOCK_ORDER ? j : MatmulInput.interleaved(j)] * input.scales[0];
             assertEquals((float) Math.rint(x[j]), actual, 0f, "element " + j + " = " + x[j]); // -0 and 0 multiply alike
         }
     }
