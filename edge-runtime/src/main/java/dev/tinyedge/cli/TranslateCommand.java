@@ -6,6 +6,7 @@ import dev.tinyedge.engine.EngineOptions;
 import dev.tinyedge.gguf.GgufFormatException;
 import dev.tinyedge.service.Replies;
 import dev.tinyedge.service.Request;
+import dev.tinyedge.service.ServeConfig;
 import dev.tinyedge.service.TranslationClient;
 import dev.tinyedge.translate.EngineTranslator;
 import dev.tinyedge.translate.Language;
@@ -63,6 +64,10 @@ public final class TranslateCommand implements Callable<Integer> {
 
     @Option(names = "--id", paramLabel = "ID", description = "with --broker: the request id (default: random)")
     String id;
+
+    @Option(names = "--config", paramLabel = "FILE", description = {"with --broker: connect with the user name, "
+            + "password_file, ca_file, cert_file and key_file of this file's [mqtt] section (a serve configuration)"})
+    Path config;
 
     @Option(names = "--prefix-cache", description = {"with --model: evaluate the instructions when the model loads, "
             + "as 'serve' does, so that timing_ms.prefill is the daemon's time to first token"})
@@ -125,7 +130,8 @@ public final class TranslateCommand implements Callable<Integer> {
         request.put("stream", stream);
         request.put("max_tokens", maxTokens);
         JsonNode reply;
-        try (TranslationClient client = new TranslationClient(where.broker, topicPrefix)) {
+        ServeConfig.Mqtt security = config == null ? new ServeConfig.Mqtt() : ServeConfig.read(config).mqtt;
+        try (TranslationClient client = new TranslationClient(where.broker, topicPrefix, security)) {
             reply = client.translate(request, Duration.ofSeconds(retryAfterSeconds), Duration.ofSeconds(timeoutSeconds),
                     partial -> {
                         if (!json) {

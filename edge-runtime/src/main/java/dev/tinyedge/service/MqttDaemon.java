@@ -20,9 +20,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.OptionalDouble;
 import java.util.concurrent.ExecutorService;
@@ -229,18 +226,7 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         }
         MqttMessage will = new MqttMessage(statusJson("offline"), QOS, true, null);
         options.setWill(statusTopic, will);
-        if (config.mqtt.username != null) {
-            options.setUserName(config.mqtt.username);
-        }
-        if (config.mqtt.passwordFile != null) {
-            options.setPassword(Files.readString(Path.of(config.mqtt.passwordFile)).strip()
-                    .getBytes(StandardCharsets.UTF_8));
-        }
-        if (brokerUrl.startsWith("ssl://") || config.mqtt.caFile != null) {
-            options.setSocketFactory(TlsContexts.socketFactory(config.mqtt));
-        } else {
-            options.setSocketFactory(NoDelaySocketFactory.INSTANCE);
-        }
+        BrokerSecurity.apply(options, brokerUrl, config.mqtt);
         return options;
     }
 

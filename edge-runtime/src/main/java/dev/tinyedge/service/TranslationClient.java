@@ -37,6 +37,7 @@ public final class TranslationClient implements AutoCloseable {
     /** Replies arriving for one request, by the hex of its correlation data. */
     private final Map<String, BlockingQueue<JsonNode>> pending = new ConcurrentHashMap<>();
     private final String brokerUrl;
+    private final ServeConfig.Mqtt security;
     private final String clientId;
     private final String requestTopic;
     private final String replyTopic;
@@ -49,11 +50,22 @@ public final class TranslationClient implements AutoCloseable {
     private volatile boolean closed;
 
     public TranslationClient(String brokerUrl, String topicPrefix) throws IOException {
+        this(brokerUrl, topicPrefix, new ServeConfig.Mqtt());
+    }
+
+    /**
+     * A client that connects with {@code security}'s user name, password file and TLS settings (the [mqtt]
+     * section of a daemon's configuration file). With a user name, replies come on
+     * {@code PREFIX/v1/reply/USER/CLIENT}, the topics the sample ACL lets that user read.
+     */
+    public TranslationClient(String brokerUrl, String topicPrefix, ServeConfig.Mqtt security) throws IOException {
         PahoLog.silence();
         this.brokerUrl = brokerUrl;
+        this.security = security;
         this.clientId = "tinyedge-client-" + UUID.randomUUID();
         this.requestTopic = topicPrefix + "/v1/translate";
-        this.replyTopic = topicPrefix + "/v1/replies/" + clientId;
+        this.replyTopic = security.username != null ? topicPrefix + "/v1/reply/" + security.username + "/" + clientId
+                : topicPrefix + "/v1/replies/" + clientId;
         try {
             connect();
         } catch (MqttException e) {
@@ -86,8 +98,11 @@ public final class TranslationClient implements AutoCloseable {
         });
         MqttConnectionOptions options = new MqttConnectionOptions();
         options.setCleanStart(true);
-        if (brokerUrl.startsWith("tcp://")) {
-            options.setSocketFactory(NoDelaySocketFactory.INSTANCE);
+        try {
+            BrokerSecurity.apply(options, brokerUrl, security);
+        } catch (IOException e) {
+            next.close(true);
+            throw new MqttException(e);
         }
         client = next;
         try {

@@ -127,7 +127,8 @@ class MosquittoAclTest {
 
     /**
      * The daemon itself ({@code bin/tinyedge serve}) through the TLS listener, with the CA, user name and
-     * password file from its configuration, under the shipped ACL: a user's request gets its translation.
+     * password file from its configuration, under the shipped ACL: a user's request gets its translation,
+     * and so does one from {@code tinyedge translate --config} as that user.
      */
     @Test
     void theDaemonServesThroughTlsWithItsPassword() throws Exception {
@@ -156,6 +157,21 @@ class MosquittoAclTest {
             assertEquals("t1", json.path("id").asText(), reply);
             assertEquals("ok", json.path("status").asText(), reply);
             assertEquals("board1", json.path("node").asText(), reply);
+
+            // the command-line client, as alice, with the same kind of [mqtt] section: its replies come on
+            // tinyedge/v1/reply/alice/..., the only reply topics the ACL lets alice read
+            Path aliceConfig = dir.resolve("alice.toml");
+            Files.writeString(aliceConfig, """
+                    [mqtt]
+                    username = "alice"
+                    password_file = "%s"
+                    ca_file = "%s"
+                    """.formatted(passwordFile, dir.resolve("ca.crt")));
+            String cli = run(dir, REPO.resolve("bin/tinyedge").toString(), "translate", "--broker", url,
+                    "--config", aliceConfig.toString(), "--to", "de", "--max-tokens", "4", "--json", "--id", "c1", "hello");
+            JsonNode cliReply = new ObjectMapper().readTree(cli);
+            assertEquals("c1", cliReply.path("id").asText(), cli);
+            assertEquals("ok", cliReply.path("status").asText(), cli);
         }
     }
 
