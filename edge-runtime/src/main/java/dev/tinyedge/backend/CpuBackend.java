@@ -7,7 +7,11 @@ import dev.tinyedge.tensor.Simd;
 /** The forward pass on the CPU: Vector API kernels, rows split across a fixed pool of threads. */
 public final class CpuBackend implements Backend {
     public static final String NAME = "cpu";
-    private static final int WARM_UP_BATCH = 8;
+    /**
+     * Tokens of the warm-up batch: two float vectors of tokens and one more, so that both batched kernels
+     * (a pair of token vectors, and a single one) are compiled (33 at 512 bits, 9 on a 128-bit NEON board).
+     */
+    private static final int WARM_UP_BATCH = 2 * Simd.FLOATS.length() + 1;
 
     private final WorkerPool pool;
     private final LlamaForward forward;
