@@ -15,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -129,5 +130,20 @@ class EngineCommandsTest {
         err.reset();
         assertEquals(1, Main.run("logits", "--model", dir.resolve("missing.gguf").toString(), "--prompt", "x"));
         assertEquals("tinyedge: error: " + dir.resolve("missing.gguf") + ": no such file", err.toString().strip());
+    }
+
+    /** translate --config reads the file before it connects: a missing or misspelt one is one line, no broker needed. */
+    @Test
+    void translateWithABadConfigFileIsOneLine() throws Exception {
+        Path missing = dir.resolve("missing.toml");
+        err.reset();
+        assertEquals(1, Main.run("translate", "--broker", "tcp://127.0.0.1:1", "--config", missing.toString(), "--to", "de", "hi"));
+        assertEquals("tinyedge: error: " + missing + ": no such file", err.toString().strip());
+        Path misspelt = dir.resolve("misspelt.toml");
+        Files.writeString(misspelt, "[mqtt]\nuser_name = \"alice\"\n");
+        err.reset();
+        assertEquals(1, Main.run("translate", "--broker", "tcp://127.0.0.1:1", "--config", misspelt.toString(), "--to", "de", "hi"));
+        String line = err.toString().strip();
+        assertTrue(line.startsWith("tinyedge: error: " + misspelt + ": ") && line.contains("user_name") && !line.contains("\n"), line);
     }
 }
