@@ -250,7 +250,7 @@ public final class LlamaForward {
     /** Runs products [0, count) of the batch's input vectors in[b*cols..], their rows split across the pool. */
     private void runProducts(int count, float[] in, int batch, int cols) {
         products = count;
-        productInput.begin(in, batch, cols);
+        productInput.begin(in, batch, cols, productWeights, count);
         if (batch > 1) {
             pool.run(productInput.chunks(), prepareTask);
         } else {

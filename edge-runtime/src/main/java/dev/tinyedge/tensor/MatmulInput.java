@@ -44,6 +44,9 @@ public final class MatmulInput {
     int cols;
     /** The transposed batch's row length: the batch rounded up to whole float vectors. */
     int stride;
+    /** What {@link #prepare} makes of the vectors: their Q8_0 rounding, and a batch's transposed copy as given. */
+    private boolean rounding;
+    private boolean transposingValues;
 
     /** Room for {@code maxBatch} vectors of at most {@code maxCols} (a multiple of 32) elements. */
     public MatmulInput(int maxBatch, int maxCols) {
@@ -62,19 +65,40 @@ public final class MatmulInput {
 
     /**
      * Takes vectors x[b*cols, (b+1)*cols) for b < batch (a single one kept by reference: x must not change
-     * while in use) and prepares them: {@link #begin}, then {@link #prepare} of every chunk.
+     * while in use) and prepares them for weights of any type: {@link #begin}, then {@link #prepare} of every
+     * chunk.
      */
     public void set(float[] x, int batch, int cols) {
-        begin(x, batch, cols);
+        begin(x, batch, cols, true, true);
         prepare(0, chunks());
     }
 
-    /** Takes the vectors as {@link #set} does; their preparation follows in {@link #prepare}, chunk by chunk. */
-    public void begin(float[] x, int batch, int cols) {
+    /**
+     * Takes the vectors as {@link #set} does, for {@code weights[0..count)} only: they are rounded to Q8_0 if
+     * one of those weights takes them so, and a batch is transposed as given only if one takes them as they
+     * are (a Q4_0 model's products need no unrounded copy, an F32 model's no rounding). Their preparation
+     * follows in {@link #prepare}, chunk by chunk.
+     */
+    public void begin(float[] x, int batch, int cols, FloatTensor[] weights, int count) {
+        boolean rounded = false;
+        boolean asGiven = false;
+        for (int i = 0; i < count; i++) {
+            if (weights[i].takesQ8_0Input() && cols % BLOCK == 0) {
+                rounded = true;
+            } else {
+                asGiven = true;
+            }
+        }
+        begin(x, batch, cols, rounded, asGiven);
+    }
+
+    private void begin(float[] x, int batch, int cols, boolean rounded, boolean asGiven) {
         this.values = x;
         this.batch = batch;
         this.cols = cols;
         this.stride = roundUpToVectors(batch);
+        this.rounding = rounded && cols % BLOCK == 0;
+        this.transposingValues = asGiven && batch > 1;
         if (batch > 1) {
             for (int k = 0; k < cols; k++) {
                 for (int b = batch; b < stride; b++) {
@@ -103,12 +127,12 @@ public final class MatmulInput {
             int b = chunk / blocksPerVector;
             int k = chunk % blocksPerVector * BLOCK;
             int at = b * cols + k;
-            if (batch > 1) {
+            if (transposingValues) {
                 for (int j = 0; j < Math.min(BLOCK, cols - k); j++) {
                     transposedValues[(k + j) * stride + b] = x[at + j];
                 }
             }
-            if (cols % BLOCK == 0) {
+            if (rounding) {
                 round(x, at, chunk, b, k);
             }
         }
