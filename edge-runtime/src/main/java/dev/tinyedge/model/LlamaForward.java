@@ -54,7 +54,9 @@ public final class LlamaForward {
     private final MatmulInput productInput;
     private int attentionLayer;
     private int attentionStart;
-    private final WorkerPool.RangeTask productTask = this::productRows;
+    private int attentionBatch;
+    private final WorkerPool.RangeTask batchProductTask = this::batchProductRows;
+    private final WorkerPool.RangeTask vectorProductTask = this::vectorProductRows;
     private final WorkerPool.RangeTask prepareTask = this::prepareInput;
     private final WorkerPool.RangeTask normTask = this::normalizeVectors;
     private final WorkerPool.RangeTask gateTask = this::gateChunks;
@@ -135,6 +137,7 @@ public final class LlamaForward {
             rope(keyCache[l], start * kvDim, kvDim, batch, start, c.kvHeads(), c.headDim(), ropeFrequencies);
             attentionLayer = l;
             attentionStart = start;
+            attentionBatch = batch;
             pool.run(batch * c.heads(), attentionTask);
             product(0, w.attentionOutput(), xb, 0, dim);
             runProducts(1, attention, batch, dim);
@@ -226,13 +229,17 @@ public final class LlamaForward {
         }
     }
 
-    /** Attention for items b * heads + h of the batch: query head h of token b over positions 0..start+b. */
+    /**
+     * Attention for items h * batch + b: query head h of token b over positions 0..start+b. Head-major, so
+     * that every thread's share of a batch holds early and late tokens alike (a late token attends to more
+     * positions: token-major, the last thread got the costliest half of a prompt).
+     */
     private void attentionHeads(int first, int end, int worker) {
         int headDim = c.headDim();
         int group = c.heads() / c.kvHeads();
         for (int item = first; item < end; item++) {
-            int b = item / c.heads();
-            int h = item % c.heads();
+            int h = item / attentionBatch;
+            int b = item % attentionBatch;
             int at = b * c.dim() + h * headDim;
             attendHead(q, at, keyCache[attentionLayer], valueCache[attentionLayer], (h / group) * headDim, c.kvDim(),
                     attentionStart + b + 1, headDim, scores[worker], attention, at);
@@ -260,7 +267,7 @@ public final class LlamaForward {
         for (int i = 0; i < count; i++) {
             rows += productRows[i];
         }
-        pool.run(rows, productTask);
+        pool.run(rows, batch > 1 ? batchProductTask : vectorProductTask);
     }
 
     /** xb = RMSNorm(x) · weight for each of the batch's vectors, split across the pool (decode: one, on this thread). */
@@ -284,15 +291,32 @@ public final class LlamaForward {
         productInput.prepare(start, end);
     }
 
-    /** Rows [start, end) of the products laid end to end. */
-    private void productRows(int start, int end, int worker) {
+    /**
+     * Rows [start, end) of the products laid end to end, for a batch. The single vector's products are a task
+     * of their own ({@link #vectorProductRows}), so that the JIT compiles each kernel family into its own
+     * method (see {@link FloatTensor#matmul}).
+     */
+    private void batchProductRows(int start, int end, int worker) {
         int first = 0;
         for (int i = 0; i < products; i++) {
             int from = Math.max(start, first) - first;
             int to = Math.min(end, first + productRows[i]) - first;
             if (from < to) {
-                productWeights[i].matmul(productInput, productOuts[i], productOutOffsets[i],
+                productWeights[i].matmulBatch(productInput, productOuts[i], productOutOffsets[i],
                         productRows[i], from, to, rowScratch[worker]);
+            }
+            first += productRows[i];
+        }
+    }
+
+    /** Rows [start, end) of the products laid end to end, for a single vector (decode). */
+    private void vectorProductRows(int start, int end, int worker) {
+        int first = 0;
+        for (int i = 0; i < products; i++) {
+            int from = Math.max(start, first) - first;
+            int to = Math.min(end, first + productRows[i]) - first;
+            if (from < to) {
+                productWeights[i].matvec(productInput, productOuts[i], productOutOffsets[i], from, to);
             }
             first += productRows[i];
         }

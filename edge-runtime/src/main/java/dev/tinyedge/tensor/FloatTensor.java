@@ -120,27 +120,57 @@ public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, BF16Tenso
      * out[outOffset + b*rows + r] = row r · x_b. Q4_0 and Q8_0 weights take the input rounded to Q8_0 (see
      * {@link MatmulInput}).
      *
-     * <p>A single vector takes the fused decode-and-dot kernel. A batch decodes a tile of rows into
-     * {@code rowScratch} (see {@link #matmulScratchSize}) once and multiplies each decoded weight into a
-     * float vector of tokens of the transposed input ({@link Simd#tileTimesTransposed}), so the weights are
-     * read once per batch and no sum needs a horizontal reduction.
+     * <p>A single vector goes to {@link #matvec}, a batch to {@link #matmulBatch}. A forward pass calls those
+     * two from separate call sites: a method that inlines both kernels is more than C2 inlines into one
+     * compilation (NodeCountInliningCutoff), and the batched one then ran 2.5x slower on boxed vectors.
      */
     public final void matmul(MatmulInput in, float[] out, int outOffset, int rows, int rowStart, int rowEnd,
                              float[] rowScratch) {
-        int cols = in.cols;
         if (in.batch == 1) {
-            if (takesQ8_0Input()) {
-                int blocks = cols / MatmulInput.BLOCK;
-                for (int r = rowStart; r < rowEnd; r++) {
-                    out[outOffset + r] = dotQ8_0((long) r * blocks, in.quants, in.scales, blocks);
-                }
-            } else {
-                for (int r = rowStart; r < rowEnd; r++) {
-                    out[outOffset + r] = dot((long) r * cols, in.values, 0, cols);
-                }
-            }
-            return;
+            matvec(in, out, outOffset, rowStart, rowEnd);
+        } else {
+            matmulBatch(in, out, outOffset, rows, rowStart, rowEnd, rowScratch);
         }
+    }
+
+    /**
+     * {@link #matmul} of a single vector: the fused decode-and-dot kernel, out[outOffset + r] = row r · x, with
+     * the integer kernels for types that take Q8_0 input.
+     */
+    public final void matvec(MatmulInput in, float[] out, int outOffset, int rowStart, int rowEnd) {
+        int cols = in.cols;
+        if (takesQ8_0Input() && readsRowPairs()) {
+            // rows paired from the two halves of the range: two streams through memory instead of one
+            int blocks = cols / MatmulInput.BLOCK;
+            int half = (rowEnd - rowStart + 1) / 2;
+            for (int a = rowStart, b = rowStart + half; b < rowEnd; a++, b++) {
+                dotQ8_0((long) a * blocks, (long) b * blocks, in, blocks, out, outOffset + a, outOffset + b);
+            }
+            if ((rowEnd - rowStart) % 2 == 1) {
+                int last = rowStart + half - 1;
+                out[outOffset + last] = dotQ8_0((long) last * blocks, in, blocks);
+            }
+        } else if (takesQ8_0Input()) {
+            int blocks = cols / MatmulInput.BLOCK;
+            for (int r = rowStart; r < rowEnd; r++) {
+                out[outOffset + r] = dotQ8_0((long) r * blocks, in, blocks);
+            }
+        } else {
+            for (int r = rowStart; r < rowEnd; r++) {
+                out[outOffset + r] = dot((long) r * cols, in.values, 0, cols);
+            }
+        }
+    }
+
+    /**
+     * {@link #matmul} of a batch: a tile of rows is decoded into {@code rowScratch} (see
+     * {@link #matmulScratchSize}) once and each decoded weight multiplied into a float vector of tokens of the
+     * transposed input ({@link Simd#tileTimesTransposed}), so the weights are read once per batch and no sum
+     * needs a horizontal reduction.
+     */
+    public final void matmulBatch(MatmulInput in, float[] out, int outOffset, int rows, int rowStart, int rowEnd,
+                                  float[] rowScratch) {
+        int cols = in.cols;
         float[] transposed = in.transposed(takesQ8_0Input());
         for (int tile = rowStart; tile < rowEnd; tile += ROW_TILE) {
             int tileRows = Math.min(ROW_TILE, rowEnd - tile);
@@ -158,11 +188,24 @@ public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, BF16Tenso
     }
 
     /**
-     * Blocks [firstBlock, firstBlock+blocks) · an input vector's Q8_0 quants (in {@link MatmulInput}'s order)
-     * and block scales, in integer arithmetic within each block; for types that {@link #takesQ8_0Input}.
+     * Blocks [firstBlock, firstBlock+blocks) · a single input vector's Q8_0 quants (in {@link MatmulInput}'s
+     * order) and block scales, in integer arithmetic within each block; for types that {@link #takesQ8_0Input}.
      */
-    float dotQ8_0(long firstBlock, short[] quants, float[] scales, int blocks) {
+    float dotQ8_0(long firstBlock, MatmulInput in, int blocks) {
         throw new UnsupportedOperationException(type() + " takes float input");
+    }
+
+    /** Whether a single vector's product takes two rows at a time (the two-row {@link #dotQ8_0}). */
+    boolean readsRowPairs() {
+        return false;
+    }
+
+    /**
+     * The rows starting at blocks {@code firstBlockA} and {@code firstBlockB} · the input vector, into
+     * out[outA] and out[outB], in one pass; for types that {@link #readsRowPairs}.
+     */
+    void dotQ8_0(long firstBlockA, long firstBlockB, MatmulInput in, int blocks, float[] out, int outA, int outB) {
+        throw new UnsupportedOperationException(type() + " reads one row at a time");
     }
 
     static FloatVector broadcast(float value) {

@@ -7,6 +7,8 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.util.Arrays;
+
 /**
  * The input vectors of a matrix product, as the weights' kernels take them. Like llama.cpp, products with
  * Q4_0 and Q8_0 weights take their input rounded to Q8_0 (ggml's vec_dot_type for both); other weight
@@ -35,6 +37,11 @@ public final class MatmulInput {
     /** A single vector's Q8_0 quants, in the integer kernels' order, and its block scales. */
     final short[] quants;
     final float[] scales;
+    /**
+     * For Q4_0 weights: per block, one short per lane of the integer kernel, -8 times the quants that lane
+     * multiplies (weights stay as stored nibbles 0..15 and this one add stands for subtracting 8 from each).
+     */
+    final short[] q4Bias;
     /** A batch transposed: element k of vector b at [k * stride + b], the lanes past the batch zero. */
     private final float[] transposedValues;
     /** The same, rounded to Q8_0 (when cols is a multiple of 32). */
@@ -53,6 +60,7 @@ public final class MatmulInput {
         int paddedCols = (maxCols + BLOCK - 1) / BLOCK * BLOCK;
         quants = new short[paddedCols];
         scales = new float[paddedCols / BLOCK];
+        q4Bias = new short[paddedCols / BLOCK * SHORTS.length()];
         int transposedSize = maxBatch > 1 ? paddedCols * roundUpToVectors(maxBatch) : 0;
         transposedValues = new float[transposedSize];
         transposedRounded = new float[transposedSize];
@@ -153,8 +161,13 @@ public final class MatmulInput {
             }
         } else {
             scales[block] = scale;
+            int biasAt = block * SHORTS.length();
+            Arrays.fill(q4Bias, biasAt, biasAt + SHORTS.length(), (short) 0);
             for (int j = 0; j < BLOCK; j++) {
-                quants[at + (BLOCK_ORDER ? j : interleaved(j))] = (short) Math.rint(x[at + j] * id);
+                int lane = BLOCK_ORDER ? j : interleaved(j);
+                short quant = (short) Math.rint(x[at + j] * id);
+                quants[at + lane] = quant;
+                q4Bias[biasAt + lane % SHORTS.length()] -= (short) (8 * quant);
             }
         }
     }
@@ -176,6 +189,15 @@ public final class MatmulInput {
         IntVector pairs = products.reinterpretAsInts();
         return pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                 .add(pairs.lanewise(VectorOperators.ASHR, 16));
+    }
+
+    /**
+     * {@link #pairSums} in three operations instead of four, for lanes whose adjacent pairs sum to less than
+     * 2^15 in magnitude (Q4_0's products; not Q8_0's): the high half of {@code i + (i << 16)} is the pair's sum.
+     */
+    static IntVector smallPairSums(ShortVector products) {
+        IntVector pairs = products.reinterpretAsInts();
+        return pairs.add(pairs.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
     }
 
     static FloatVector toFloats(IntVector sums) {

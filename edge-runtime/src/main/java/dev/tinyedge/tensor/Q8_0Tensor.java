@@ -75,30 +75,62 @@ public final class Q8_0Tensor extends FloatTensor {
      * adjacent products are added into ints, converted to floats once and scaled by both blocks' scales.
      */
     @Override
-    float dotQ8_0(long firstBlock, short[] quants, float[] scales, int blocks) {
+    float dotQ8_0(long firstBlock, MatmulInput in, int blocks) {
         FloatVector acc = FloatVector.zero(MatmulInput.FLOATS);
         for (int b = 0; b < blocks; b++) {
             long blockAt = (firstBlock + b) * BLOCK_BYTES;
-            int q = b * BLOCK;
-            IntVector sums;
-            if (MatmulInput.BLOCK_ORDER) {
-                ShortVector first = weights(blockAt + QS);
-                ShortVector second = weights(blockAt + QS + 16);
-                sums = MatmulInput.pairSums(first.mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q))
-                        .add(second.mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 16))));
-            } else {
-                // 8 shorts of two weights each: the low bytes are weights 2k, the high bytes 2k+1 (then 2k+16, 2k+17)
-                ShortVector first = ShortVector.fromMemorySegment(MatmulInput.SHORTS, data, blockAt + QS, ByteOrder.LITTLE_ENDIAN);
-                ShortVector second = ShortVector.fromMemorySegment(MatmulInput.SHORTS, data, blockAt + QS + 16, ByteOrder.LITTLE_ENDIAN);
-                sums = MatmulInput.pairSums(lowBytes(first).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q))
-                                .add(first.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 8))))
-                        .add(MatmulInput.pairSums(lowBytes(second).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 16))
-                                .add(second.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 24)))));
-            }
-            FloatVector scale = FloatVector.broadcast(MatmulInput.FLOATS, Float16.toFloat(data.get(HALF, blockAt)) * scales[b]);
-            acc = MatmulInput.toFloats(sums).fma(scale, acc);
+            acc = blockTimes(blockAt, in, b).fma(scale(blockAt, in.scales[b]), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Two rows at a time at 256 and 512 bits, as {@link Q4_0Tensor#readsRowPairs} explains. */
+    @Override
+    boolean readsRowPairs() {
+        return MatmulInput.BLOCK_ORDER;
+    }
+
+    /** Two rows in one pass: two streams through memory, and the input's vectors loaded once for both. */
+    @Override
+    void dotQ8_0(long firstBlockA, long firstBlockB, MatmulInput in, int blocks, float[] out, int outA, int outB) {
+        FloatVector accA = FloatVector.zero(MatmulInput.FLOATS);
+        FloatVector accB = accA;
+        for (int b = 0; b < blocks; b++) {
+            long blockA = (firstBlockA + b) * BLOCK_BYTES;
+            long blockB = (firstBlockB + b) * BLOCK_BYTES;
+            ShortVector first = ShortVector.fromArray(MatmulInput.SHORTS, in.quants, b * BLOCK);
+            ShortVector second = ShortVector.fromArray(MatmulInput.SHORTS, in.quants, b * BLOCK + 16);
+            accA = MatmulInput.toFloats(MatmulInput.pairSums(weights(blockA + QS).mul(first).add(weights(blockA + QS + 16).mul(second))))
+                    .fma(scale(blockA, in.scales[b]), accA);
+            accB = MatmulInput.toFloats(MatmulInput.pairSums(weights(blockB + QS).mul(first).add(weights(blockB + QS + 16).mul(second))))
+                    .fma(scale(blockB, in.scales[b]), accB);
+        }
+        out[outA] = accA.reduceLanes(VectorOperators.ADD);
+        out[outB] = accB.reduceLanes(VectorOperators.ADD);
+    }
+
+    private FloatVector scale(long blockAt, float inputScale) {
+        return FloatVector.broadcast(MatmulInput.FLOATS, Float16.toFloat(data.get(HALF, blockAt)) * inputScale);
+    }
+
+    /** The block at {@code blockAt} · the input's block b, as partial sums in float lanes. */
+    private FloatVector blockTimes(long blockAt, MatmulInput in, int b) {
+        short[] quants = in.quants;
+        int q = b * BLOCK;
+        IntVector sums;
+        if (MatmulInput.BLOCK_ORDER) {
+            sums = MatmulInput.pairSums(weights(blockAt + QS).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q))
+                    .add(weights(blockAt + QS + 16).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 16))));
+        } else {
+            // 8 shorts of two weights each: the low bytes are weights 2k, the high bytes 2k+1 (then 2k+16, 2k+17)
+            ShortVector first = ShortVector.fromMemorySegment(MatmulInput.SHORTS, data, blockAt + QS, ByteOrder.LITTLE_ENDIAN);
+            ShortVector second = ShortVector.fromMemorySegment(MatmulInput.SHORTS, data, blockAt + QS + 16, ByteOrder.LITTLE_ENDIAN);
+            sums = MatmulInput.pairSums(lowBytes(first).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q))
+                            .add(first.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 8))))
+                    .add(MatmulInput.pairSums(lowBytes(second).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 16))
+                            .add(second.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 24)))));
+        }
+        return MatmulInput.toFloats(sums);
     }
 
     /** 16 weights from {@code at}, widened to shorts. */
