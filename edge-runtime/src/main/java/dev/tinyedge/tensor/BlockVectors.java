@@ -2,6 +2,8 @@ package dev.tinyedge.tensor;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -16,6 +18,7 @@ import java.nio.ByteOrder;
  */
 final class BlockVectors {
     private static final VectorSpecies<Float> F = Simd.FLOATS;
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     /** Packed quants are always read 16 bytes at a time: every layout here groups them by 16 or 32. */
     static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
 
@@ -24,6 +27,23 @@ final class BlockVectors {
 
     static ByteVector load16(MemorySegment data, long offset) {
         return ByteVector.fromMemorySegment(B, data, offset, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /**
+     * As many bytes from {@code offset} as a float vector has lanes, zero-extended into int lanes of the same
+     * width: for unpacking bit fields with shifts x86 has (it has none for bytes). At least 8 lanes (256 bits).
+     */
+    static IntVector loadUnsigned(MemorySegment data, long offset) {
+        VectorSpecies<Byte> bytes = F.length() == 16 ? ByteVector.SPECIES_128 : ByteVector.SPECIES_64;
+        return (IntVector) ByteVector.fromMemorySegment(bytes, data, offset, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+    }
+
+    /** acc + Σ (q[i]·scale + bias)·x[xOffset + i] over the lanes of q, one float vector of them. */
+    static FloatVector accumulate(IntVector q, float scale, float bias, float[] x, int xOffset, FloatVector acc) {
+        FloatVector weights = ((FloatVector) q.convert(VectorOperators.I2F, 0))
+                .fma(FloatVector.broadcast(F, scale), FloatVector.broadcast(F, bias));
+        return weights.fma(FloatVector.fromArray(F, x, xOffset), acc);
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.tinyedge.tensor;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -49,57 +50,95 @@ public final class Q6_KTensor extends FloatTensor {
     /** Σ w[offset + i]·x[xOffset + i] for i < n; offset and n are multiples of 256. */
     @Override
     public float dot(long offset, float[] x, int xOffset, int n) {
+        return F.length() >= 8 ? dotInIntLanes(offset, x, xOffset, n) : dotInByteLanes(offset, x, xOffset, n);
+    }
+
+    /**
+     * The dot product with the quants unpacked in byte lanes, 16 weights per step: for 128-bit vectors, where
+     * NEON shifts bytes natively.
+     */
+    private float dotInByteLanes(long offset, float[] x, int xOffset, int n) {
         FloatVector acc = FloatVector.zero(F);
-        float[] scales = new float[16];
         for (int i = 0; i < n; i += QK_K) {
             long block = (offset + i) / QK_K * BYTES;
-            scales(block, scales);
+            float d = BlockVectors.f16(data, block + D);
             for (int half = 0; half < 2; half++) {
                 for (int l = 0; l < 32; l += 16) {
                     ByteVector a = BlockVectors.load16(data, block + half * 64 + l);
                     ByteVector b = BlockVectors.load16(data, block + half * 64 + 32 + l);
                     ByteVector h = BlockVectors.load16(data, block + QH + half * 32 + l);
-                    int s = half * 8 + l / 16;
+                    long s = block + SCALES + half * 8 + l / 16;
                     int xi = xOffset + i + half * 128 + l;
                     // the quants are stored plus 32: fold the −32 into the bias rather than subtract per lane
-                    acc = BlockVectors.accumulate(quarter0(a, h), scales[s], -32 * scales[s], x, xi, acc);
-                    acc = BlockVectors.accumulate(quarter1(b, h), scales[s + 2], -32 * scales[s + 2], x, xi + 32, acc);
-                    acc = BlockVectors.accumulate(quarter2(a, h), scales[s + 4], -32 * scales[s + 4], x, xi + 64, acc);
-                    acc = BlockVectors.accumulate(quarter3(b, h), scales[s + 6], -32 * scales[s + 6], x, xi + 96, acc);
+                    float s0 = scale(d, s);
+                    float s1 = scale(d, s + 2);
+                    float s2 = scale(d, s + 4);
+                    float s3 = scale(d, s + 6);
+                    acc = BlockVectors.accumulate(quarter0(a, h), s0, -32 * s0, x, xi, acc);
+                    acc = BlockVectors.accumulate(quarter1(b, h), s1, -32 * s1, x, xi + 32, acc);
+                    acc = BlockVectors.accumulate(quarter2(a, h), s2, -32 * s2, x, xi + 64, acc);
+                    acc = BlockVectors.accumulate(quarter3(b, h), s3, -32 * s3, x, xi + 96, acc);
                 }
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
-    @Override
-    public void dequantize(long offset, float[] out, int outOffset, int n) {
-        float[] scales = new float[16];
+    /**
+     * The same arithmetic with the quants unpacked in int lanes, one float vector of weights per step: x86
+     * has no byte shifts, and the Vector API's emulation of them made this type's dot product (the output
+     * head of llama.cpp's Q4_0 and Q4_K_M files) cost as much as all the Q4_0 layers together. The four
+     * quarters are a loop, not four copies: written out, the body was more than C2 inlines into one method
+     * (NodeCountInliningCutoff) and fell back to boxed vectors.
+     */
+    private float dotInIntLanes(long offset, float[] x, int xOffset, int n) {
+        int lanes = F.length();
+        FloatVector acc = FloatVector.zero(F);
         for (int i = 0; i < n; i += QK_K) {
             long block = (offset + i) / QK_K * BYTES;
-            scales(block, scales);
+            float d = BlockVectors.f16(data, block + D);
+            for (int half = 0; half < 2; half++) {
+                for (int l = 0; l < 32; l += lanes) {
+                    IntVector h = BlockVectors.loadUnsigned(data, block + QH + half * 32 + l);
+                    for (int quarter = 0; quarter < 4; quarter++) {
+                        // weight 32·quarter + l: the low (quarters 0, 1) or high (2, 3) nibble of byte l or
+                        // 32 + l, and bits 2·quarter, 2·quarter+1 of h as bits 4-5
+                        IntVector nibbles = BlockVectors.loadUnsigned(data, block + half * 64 + (quarter & 1) * 32 + l);
+                        IntVector q = nibbles.lanewise(VectorOperators.LSHR, (quarter >> 1) * 4).and(0xF)
+                                .or(h.lanewise(VectorOperators.LSHR, 2 * quarter).and(3).lanewise(VectorOperators.LSHL, 4));
+                        float scale = scale(d, block + SCALES + half * 8 + l / 16 + 2 * quarter);
+                        acc = BlockVectors.accumulate(q, scale, -32 * scale, x, xOffset + i + half * 128 + quarter * 32 + l, acc);
+                    }
+                }
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** d·scale of the group of 16 weights whose signed 8-bit scale is at {@code at}. */
+    private float scale(float d, long at) {
+        return d * data.get(ValueLayout.JAVA_BYTE, at);
+    }
+
+    @Override
+    public void dequantize(long offset, float[] out, int outOffset, int n) {
+        for (int i = 0; i < n; i += QK_K) {
+            long block = (offset + i) / QK_K * BYTES;
+            float d = BlockVectors.f16(data, block + D);
             for (int half = 0; half < 2; half++) {
                 for (int l = 0; l < 32; l += 16) {
                     ByteVector a = BlockVectors.load16(data, block + half * 64 + l);
                     ByteVector b = BlockVectors.load16(data, block + half * 64 + 32 + l);
                     ByteVector h = BlockVectors.load16(data, block + QH + half * 32 + l);
-                    int s = half * 8 + l / 16;
+                    long s = block + SCALES + half * 8 + l / 16;
                     int o = outOffset + i + half * 128 + l;
                     // (q − 32)·(d·scale), rounded as ggml rounds it
-                    BlockVectors.store(quarter0(a, h).sub((byte) 32), scales[s], out, o);
-                    BlockVectors.store(quarter1(b, h).sub((byte) 32), scales[s + 2], out, o + 32);
-                    BlockVectors.store(quarter2(a, h).sub((byte) 32), scales[s + 4], out, o + 64);
-                    BlockVectors.store(quarter3(b, h).sub((byte) 32), scales[s + 6], out, o + 96);
+                    BlockVectors.store(quarter0(a, h).sub((byte) 32), scale(d, s), out, o);
+                    BlockVectors.store(quarter1(b, h).sub((byte) 32), scale(d, s + 2), out, o + 32);
+                    BlockVectors.store(quarter2(a, h).sub((byte) 32), scale(d, s + 4), out, o + 64);
+                    BlockVectors.store(quarter3(b, h).sub((byte) 32), scale(d, s + 6), out, o + 96);
                 }
             }
-        }
-    }
-
-    /** d·scale for the sixteen groups of 16 weights of the block. */
-    private void scales(long block, float[] scales) {
-        float d = BlockVectors.f16(data, block + D);
-        for (int j = 0; j < 16; j++) {
-            scales[j] = d * data.get(ValueLayout.JAVA_BYTE, block + SCALES + j);
         }
     }
 
