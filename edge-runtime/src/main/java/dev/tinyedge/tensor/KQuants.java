@@ -183,19 +183,6 @@ final class KQuants {
         return (u8(block, scalesOffset + j + 4) >> 4) | ((u8(block, scalesOffset + j) >> 6) << 4);
     }
 
-    /**
-     * The eight sub-block scales d·scale and mins dmin·min of the Q4_K / Q5_K super-block at {@code block}
-     * (fp16 d, fp16 dmin, then the packed 6-bit values).
-     */
-    static void scalesAndMins(MemorySegment data, long block, float[] scales, float[] mins) {
-        float d = BlockVectors.f16(data, block);
-        float dmin = BlockVectors.f16(data, block + 2);
-        for (int j = 0; j < 8; j++) {
-            scales[j] = d * scale6(data, block + 4, j);
-            mins[j] = dmin * min6(data, block + 4, j);
-        }
-    }
-
     /** The inverse of {@link #scale6}/{@link #min6}: packs 6-bit scales and mins into 12 bytes. */
     static void packScalesAndMins(int[] scales, int[] mins, byte[] packed) {
         Arrays.fill(packed, (byte) 0);

@@ -44,22 +44,32 @@ public final class Q4_KTensor extends FloatTensor {
         return d * q - m;
     }
 
+    /** d·scale of sub-block j of the super-block at {@code block}, whose d is given. */
+    private float subScale(float d, long block, int j) {
+        return d * KQuants.scale6(data, block + SCALES, j);
+    }
+
+    /** dmin·min of sub-block j of the super-block at {@code block}, whose dmin is given. */
+    private float subMin(float dmin, long block, int j) {
+        return dmin * KQuants.min6(data, block + SCALES, j);
+    }
+
     /** Σ w[offset + i]·x[xOffset + i] for i < n; offset and n are multiples of 256. */
     @Override
     public float dot(long offset, float[] x, int xOffset, int n) {
         FloatVector acc = FloatVector.zero(F);
-        float[] scales = new float[8];
-        float[] mins = new float[8];
         for (int i = 0; i < n; i += QK_K) {
             long block = (offset + i) / QK_K * BYTES;
-            KQuants.scalesAndMins(data, block, scales, mins);
+            float d = BlockVectors.f16(data, block);
+            float dmin = BlockVectors.f16(data, block + 2);
             for (int chunk = 0; chunk < 4; chunk++) {
                 for (int half = 0; half < 2; half++) {
                     ByteVector packed = BlockVectors.load16(data, block + QS + chunk * 32 + half * 16);
                     int xi = xOffset + i + chunk * 64 + half * 16;
-                    acc = BlockVectors.accumulate(packed.and((byte) 0xF), scales[2 * chunk], -mins[2 * chunk], x, xi, acc);
+                    acc = BlockVectors.accumulate(packed.and((byte) 0xF),
+                            subScale(d, block, 2 * chunk), -subMin(dmin, block, 2 * chunk), x, xi, acc);
                     acc = BlockVectors.accumulate(packed.lanewise(VectorOperators.LSHR, 4),
-                            scales[2 * chunk + 1], -mins[2 * chunk + 1], x, xi + 32, acc);
+                            subScale(d, block, 2 * chunk + 1), -subMin(dmin, block, 2 * chunk + 1), x, xi + 32, acc);
                 }
             }
         }
@@ -68,17 +78,17 @@ public final class Q4_KTensor extends FloatTensor {
 
     @Override
     public void dequantize(long offset, float[] out, int outOffset, int n) {
-        float[] scales = new float[8];
-        float[] mins = new float[8];
         for (int i = 0; i < n; i += QK_K) {
             long block = (offset + i) / QK_K * BYTES;
-            KQuants.scalesAndMins(data, block, scales, mins);
+            float d = BlockVectors.f16(data, block);
+            float dmin = BlockVectors.f16(data, block + 2);
             for (int chunk = 0; chunk < 4; chunk++) {
                 for (int half = 0; half < 2; half++) {
                     ByteVector packed = BlockVectors.load16(data, block + QS + chunk * 32 + half * 16);
                     int o = outOffset + i + chunk * 64 + half * 16;
-                    BlockVectors.store(packed.and((byte) 0xF), scales[2 * chunk], -mins[2 * chunk], out, o);
-                    BlockVectors.store(packed.lanewise(VectorOperators.LSHR, 4), scales[2 * chunk + 1], -mins[2 * chunk + 1], out, o + 32);
+                    BlockVectors.store(packed.and((byte) 0xF), subScale(d, block, 2 * chunk), -subMin(dmin, block, 2 * chunk), out, o);
+                    BlockVectors.store(packed.lanewise(VectorOperators.LSHR, 4),
+                            subScale(d, block, 2 * chunk + 1), -subMin(dmin, block, 2 * chunk + 1), out, o + 32);
                 }
             }
         }

@@ -47,23 +47,34 @@ public final class Q5_KTensor extends FloatTensor {
         return d * q - m;
     }
 
+    /** d·scale of sub-block j of the super-block at {@code block}, whose d is given. */
+    private float subScale(float d, long block, int j) {
+        return d * KQuants.scale6(data, block + SCALES, j);
+    }
+
+    /** dmin·min of sub-block j of the super-block at {@code block}, whose dmin is given. */
+    private float subMin(float dmin, long block, int j) {
+        return dmin * KQuants.min6(data, block + SCALES, j);
+    }
+
     /** Σ w[offset + i]·x[xOffset + i] for i < n; offset and n are multiples of 256. */
     @Override
     public float dot(long offset, float[] x, int xOffset, int n) {
         FloatVector acc = FloatVector.zero(F);
-        float[] scales = new float[8];
-        float[] mins = new float[8];
         for (int i = 0; i < n; i += QK_K) {
             long block = (offset + i) / QK_K * BYTES;
-            KQuants.scalesAndMins(data, block, scales, mins);
+            float d = BlockVectors.f16(data, block);
+            float dmin = BlockVectors.f16(data, block + 2);
             for (int half = 0; half < 2; half++) {
                 // chunk j's fifth bits are bits 2j and 2j+1: shift them down to bits 0 and 1 chunk by chunk
                 ByteVector highBits = BlockVectors.load16(data, block + QH + half * 16);
                 for (int chunk = 0; chunk < 4; chunk++) {
                     ByteVector packed = BlockVectors.load16(data, block + QS + chunk * 32 + half * 16);
                     int xi = xOffset + i + chunk * 64 + half * 16;
-                    acc = BlockVectors.accumulate(low(packed, highBits), scales[2 * chunk], -mins[2 * chunk], x, xi, acc);
-                    acc = BlockVectors.accumulate(high(packed, highBits), scales[2 * chunk + 1], -mins[2 * chunk + 1], x, xi + 32, acc);
+                    acc = BlockVectors.accumulate(low(packed, highBits),
+                            subScale(d, block, 2 * chunk), -subMin(dmin, block, 2 * chunk), x, xi, acc);
+                    acc = BlockVectors.accumulate(high(packed, highBits),
+                            subScale(d, block, 2 * chunk + 1), -subMin(dmin, block, 2 * chunk + 1), x, xi + 32, acc);
                     highBits = highBits.lanewise(VectorOperators.LSHR, 2);
                 }
             }
@@ -73,18 +84,18 @@ public final class Q5_KTensor extends FloatTensor {
 
     @Override
     public void dequantize(long offset, float[] out, int outOffset, int n) {
-        float[] scales = new float[8];
-        float[] mins = new float[8];
         for (int i = 0; i < n; i += QK_K) {
             long block = (offset + i) / QK_K * BYTES;
-            KQuants.scalesAndMins(data, block, scales, mins);
+            float d = BlockVectors.f16(data, block);
+            float dmin = BlockVectors.f16(data, block + 2);
             for (int half = 0; half < 2; half++) {
                 ByteVector highBits = BlockVectors.load16(data, block + QH + half * 16);
                 for (int chunk = 0; chunk < 4; chunk++) {
                     ByteVector packed = BlockVectors.load16(data, block + QS + chunk * 32 + half * 16);
                     int o = outOffset + i + chunk * 64 + half * 16;
-                    BlockVectors.store(low(packed, highBits), scales[2 * chunk], -mins[2 * chunk], out, o);
-                    BlockVectors.store(high(packed, highBits), scales[2 * chunk + 1], -mins[2 * chunk + 1], out, o + 32);
+                    BlockVectors.store(low(packed, highBits), subScale(d, block, 2 * chunk), -subMin(dmin, block, 2 * chunk), out, o);
+                    BlockVectors.store(high(packed, highBits),
+                            subScale(d, block, 2 * chunk + 1), -subMin(dmin, block, 2 * chunk + 1), out, o + 32);
                     highBits = highBits.lanewise(VectorOperators.LSHR, 2);
                 }
             }
