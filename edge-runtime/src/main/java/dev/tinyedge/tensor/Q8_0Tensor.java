@@ -100,10 +100,8 @@ public final class Q8_0Tensor extends FloatTensor {
             long blockB = (firstBlockB + b) * BLOCK_BYTES;
             ShortVector first = ShortVector.fromArray(MatmulInput.SHORTS, in.quants, b * BLOCK);
             ShortVector second = ShortVector.fromArray(MatmulInput.SHORTS, in.quants, b * BLOCK + 16);
-            accA = MatmulInput.toFloats(MatmulInput.pairSums(weights(blockA + QS).mul(first).add(weights(blockA + QS + 16).mul(second))))
-                    .fma(scale(blockA, in.scales[b]), accA);
-            accB = MatmulInput.toFloats(MatmulInput.pairSums(weights(blockB + QS).mul(first).add(weights(blockB + QS + 16).mul(second))))
-                    .fma(scale(blockB, in.scales[b]), accB);
+            accA = blockTimes(blockA, first, second).fma(scale(blockA, in.scales[b]), accA);
+            accB = blockTimes(blockB, first, second).fma(scale(blockB, in.scales[b]), accB);
         }
         out[outA] = accA.reduceLanes(VectorOperators.ADD);
         out[outB] = accB.reduceLanes(VectorOperators.ADD);
@@ -117,20 +115,23 @@ public final class Q8_0Tensor extends FloatTensor {
     private FloatVector blockTimes(long blockAt, MatmulInput in, int b) {
         short[] quants = in.quants;
         int q = b * BLOCK;
-        IntVector sums;
         if (MatmulInput.BLOCK_ORDER) {
-            sums = MatmulInput.pairSums(weights(blockAt + QS).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q))
-                    .add(weights(blockAt + QS + 16).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 16))));
-        } else {
-            // 8 shorts of two weights each: the low bytes are weights 2k, the high bytes 2k+1 (then 2k+16, 2k+17)
-            ShortVector first = ShortVector.fromMemorySegment(MatmulInput.SHORTS, data, blockAt + QS, ByteOrder.LITTLE_ENDIAN);
-            ShortVector second = ShortVector.fromMemorySegment(MatmulInput.SHORTS, data, blockAt + QS + 16, ByteOrder.LITTLE_ENDIAN);
-            sums = MatmulInput.pairSums(lowBytes(first).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q))
-                            .add(first.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 8))))
-                    .add(MatmulInput.pairSums(lowBytes(second).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 16))
-                            .add(second.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 24)))));
+            return blockTimes(blockAt, ShortVector.fromArray(MatmulInput.SHORTS, quants, q),
+                    ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 16));
         }
+        // 8 shorts of two weights each: the low bytes are weights 2k, the high bytes 2k+1 (then 2k+16, 2k+17)
+        ShortVector first = ShortVector.fromMemorySegment(MatmulInput.SHORTS, data, blockAt + QS, ByteOrder.LITTLE_ENDIAN);
+        ShortVector second = ShortVector.fromMemorySegment(MatmulInput.SHORTS, data, blockAt + QS + 16, ByteOrder.LITTLE_ENDIAN);
+        IntVector sums = MatmulInput.pairSums(lowBytes(first).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q))
+                        .add(first.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 8))))
+                .add(MatmulInput.pairSums(lowBytes(second).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 16))
+                        .add(second.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(MatmulInput.SHORTS, quants, q + 24)))));
         return MatmulInput.toFloats(sums);
+    }
+
+    /** At 256 bits and more: the block at {@code blockAt} · its input quants, 16 and 16 (block order). */
+    private FloatVector blockTimes(long blockAt, ShortVector first, ShortVector second) {
+        return MatmulInput.toFloats(MatmulInput.pairSums(weights(blockAt + QS).mul(first).add(weights(blockAt + QS + 16).mul(second))));
     }
 
     /** 16 weights from {@code at}, widened to shorts. */
