@@ -1,6 +1,6 @@
 package dev.tinyedge.backend;
 
-import dev.tinyedge.model.LlamaModel;
+import dev.tinyedge.model.ModelWeights;
 
 import java.io.IOException;
 import java.util.ServiceLoader;
@@ -41,11 +41,11 @@ public interface Backend extends AutoCloseable {
     interface Provider {
         String name();
 
-        Backend load(LlamaModel model, int contextLength, int threads) throws IOException;
+        Backend load(ModelWeights model, int contextLength, int threads) throws IOException;
     }
 
     /** The backend called {@code name} for this model, with this many CPU threads (at least 1). */
-    static Backend load(String name, LlamaModel model, int contextLength, int threads) throws IOException {
+    static Backend load(String name, ModelWeights model, int contextLength, int threads) throws IOException {
         if (name.equals(CpuBackend.NAME)) {
             return new CpuBackend(model, contextLength, threads);
         }

@@ -1,7 +1,7 @@
 package dev.tinyedge.backend;
 
-import dev.tinyedge.model.LlamaForward;
-import dev.tinyedge.model.LlamaModel;
+import dev.tinyedge.model.ForwardPass;
+import dev.tinyedge.model.ModelWeights;
 import dev.tinyedge.tensor.Simd;
 
 /** The forward pass on the CPU: Vector API kernels, rows split across a fixed pool of threads. */
@@ -14,12 +14,12 @@ public final class CpuBackend implements Backend {
     private static final int WARM_UP_BATCH = 2 * Simd.FLOATS.length() + 1;
 
     private final WorkerPool pool;
-    private final LlamaForward forward;
+    private final ForwardPass forward;
 
-    public CpuBackend(LlamaModel model, int contextLength, int threads) {
+    public CpuBackend(ModelWeights model, int contextLength, int threads) {
         this.pool = new WorkerPool(threads);
         try {
-            this.forward = new LlamaForward(model, contextLength, pool);
+            this.forward = new ForwardPass(model, contextLength, pool);
             warmUp();
         } catch (RuntimeException | OutOfMemoryError e) {
             pool.close();

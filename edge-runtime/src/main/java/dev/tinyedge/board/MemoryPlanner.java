@@ -33,7 +33,7 @@ public final class MemoryPlanner {
      * sweeps through all of it between collections, so all of it ends up resident.
      */
     static final double EDEN_SHARE = 4.0 / 15;
-    /** Tokens the CPU engine's prefill evaluates at once (LlamaForward.MAX_BATCH); its buffers scale with it. */
+    /** Tokens the CPU engine's prefill evaluates at once (ForwardPass.MAX_BATCH); its buffers scale with it. */
     static final int PREFILL_BATCH = 64;
     /** Context lengths a suggestion steps down through. */
     static final int CONTEXT_STEP = 256;
@@ -108,7 +108,7 @@ public final class MemoryPlanner {
     private static Sizes sizes(ModelShape m, int ctx, KvCacheType kv, int threads) {
         long kvCache = 2L * m.layers() * ctx * m.kvHeads() * m.headDim() * kv.bytes;
         int batch = Math.min(PREFILL_BATCH, ctx);
-        // LlamaForward's buffers: per batched token the residual, normed input, query and attention output
+        // ForwardPass's buffers: per batched token the residual, normed input, query and attention output
         // (4 x dim) and the FFN's gate and up (2 x ffn), and the products' input transposed twice (as given
         // and rounded to Q8_0); the logits; per thread a tile of 8 decoded weight rows and the attention
         // scores over the context

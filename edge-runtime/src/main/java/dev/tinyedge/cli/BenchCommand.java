@@ -3,7 +3,7 @@ package dev.tinyedge.cli;
 import dev.tinyedge.engine.Engine;
 import dev.tinyedge.gguf.GgufFile;
 import dev.tinyedge.gguf.GgufFormatException;
-import dev.tinyedge.model.LlamaConfig;
+import dev.tinyedge.model.ModelConfig;
 import dev.tinyedge.sampling.Sampler;
 import dev.tinyedge.tensor.Simd;
 import org.slf4j.Logger;
@@ -44,9 +44,9 @@ final class BenchCommand implements Callable<Integer> {
         if (promptTokens < 1 || genTokens < 1 || repeat < 1) {
             throw new Main.UsageException("--prompt-tokens, --gen-tokens and --repeat must be at least 1");
         }
-        LlamaConfig config;
+        ModelConfig config;
         try (GgufFile file = GgufFile.open(engineArguments.model)) {
-            config = LlamaConfig.fromGguf(file);
+            config = ModelConfig.fromGguf(file);
         } catch (GgufFormatException e) {
             throw new Main.ModelFileException(engineArguments.model, e);
         }

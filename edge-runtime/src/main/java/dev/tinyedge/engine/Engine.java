@@ -3,8 +3,8 @@ package dev.tinyedge.engine;
 import dev.tinyedge.backend.Backend;
 import dev.tinyedge.gguf.GgufFile;
 import dev.tinyedge.gguf.GgufFormatException;
-import dev.tinyedge.model.LlamaConfig;
-import dev.tinyedge.model.LlamaModel;
+import dev.tinyedge.model.ModelConfig;
+import dev.tinyedge.model.ModelWeights;
 import dev.tinyedge.tokenizer.Tokenizer;
 
 import java.io.IOException;
@@ -16,12 +16,12 @@ import java.nio.file.Path;
  */
 public final class Engine implements AutoCloseable {
     private final GgufFile file;
-    private final LlamaConfig config;
+    private final ModelConfig config;
     private final Tokenizer tokenizer;
     private final Backend backend;
     private final String modelName;
 
-    private Engine(GgufFile file, LlamaConfig config, Tokenizer tokenizer, Backend backend, String modelName) {
+    private Engine(GgufFile file, ModelConfig config, Tokenizer tokenizer, Backend backend, String modelName) {
         this.file = file;
         this.config = config;
         this.tokenizer = tokenizer;
@@ -32,9 +32,9 @@ public final class Engine implements AutoCloseable {
     public static Engine load(Path model, EngineOptions options) throws IOException, GgufFormatException {
         GgufFile file = GgufFile.open(model);
         try {
-            LlamaModel weights = LlamaModel.load(file);
+            ModelWeights weights = ModelWeights.load(file);
             Tokenizer tokenizer = Tokenizer.fromGguf(file);
-            LlamaConfig config = weights.config();
+            ModelConfig config = weights.config();
             if (options.contextLength() > config.contextLength()) {
                 throw new IllegalArgumentException("context length " + options.contextLength()
                         + " exceeds the model's " + config.contextLength());
@@ -55,7 +55,7 @@ public final class Engine implements AutoCloseable {
         return tokenizer;
     }
 
-    public LlamaConfig config() {
+    public ModelConfig config() {
         return config;
     }
 

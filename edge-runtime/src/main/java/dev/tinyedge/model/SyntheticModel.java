@@ -20,13 +20,13 @@ import java.util.stream.IntStream;
  */
 public final class SyntheticModel {
     /** A named shape; without an output head the token embedding is tied to it. */
-    public record Preset(String name, LlamaConfig config, boolean outputHead) {
+    public record Preset(String name, ModelConfig config, boolean outputHead) {
     }
 
     public static final Preset TINY = new Preset("tiny",
-            new LlamaConfig(32000, 64, 192, 2, 4, 2, 256, 1e-5f, 10000f), false);
+            new ModelConfig(32000, 64, 192, 2, 4, 2, 256, 1e-5f, 10000f), false);
     public static final Preset TINYLLAMA_1_1B = new Preset("tinyllama-1.1b",
-            new LlamaConfig(32000, 2048, 5632, 22, 32, 4, 2048, 1e-5f, 10000f), true);
+            new ModelConfig(32000, 2048, 5632, 22, 32, 4, 2048, 1e-5f, 10000f), true);
 
     private static final int ROWS_PER_CHUNK = 64;
 
@@ -52,9 +52,9 @@ public final class SyntheticModel {
      * writes it.
      */
     public static GgufWriter writer(Preset preset, QuantMix mix, boolean pure, long seed) {
-        LlamaConfig c = preset.config();
+        ModelConfig c = preset.config();
         GgufWriter w = new GgufWriter()
-                .put("general.architecture", GgufValue.string(LlamaConfig.ARCHITECTURE))
+                .put("general.architecture", GgufValue.string(ModelConfig.ARCHITECTURE))
                 .put("general.name", GgufValue.string("synthetic-" + preset.name() + "-" + mix.cliName))
                 .put("general.file_type", GgufValue.u32(mix.fileType))
                 .put("llama.vocab_size", GgufValue.u32(c.vocabSize()))
@@ -82,9 +82,9 @@ public final class SyntheticModel {
 
     /** The tensors of a Llama model of this shape, in file order, with their GGUF shapes. */
     public static Map<String, long[]> tensorShapes(Preset preset) {
-        LlamaConfig c = preset.config();
+        ModelConfig c = preset.config();
         Map<String, long[]> shapes = new LinkedHashMap<>();
-        shapes.put(LlamaModel.TOKEN_EMBEDDING, new long[] {c.dim(), c.vocabSize()});
+        shapes.put(ModelWeights.TOKEN_EMBEDDING, new long[] {c.dim(), c.vocabSize()});
         for (int i = 0; i < c.layers(); i++) {
             String p = "blk." + i + ".";
             shapes.put(p + "attn_norm.weight", new long[] {c.dim()});
@@ -97,9 +97,9 @@ public final class SyntheticModel {
             shapes.put(p + "ffn_up.weight", new long[] {c.dim(), c.ffnDim()});
             shapes.put(p + "ffn_down.weight", new long[] {c.ffnDim(), c.dim()});
         }
-        shapes.put(LlamaModel.OUTPUT_NORM, new long[] {c.dim()});
+        shapes.put(ModelWeights.OUTPUT_NORM, new long[] {c.dim()});
         if (preset.outputHead()) {
-            shapes.put(LlamaModel.OUTPUT, new long[] {c.dim(), c.vocabSize()});
+            shapes.put(ModelWeights.OUTPUT, new long[] {c.dim(), c.vocabSize()});
         }
         return shapes;
     }

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tinyedge.engine.Engine;
 import dev.tinyedge.engine.EngineOptions;
 import dev.tinyedge.gguf.GgufFile;
-import dev.tinyedge.model.LlamaConfig;
+import dev.tinyedge.model.ModelConfig;
 import dev.tinyedge.model.SyntheticModel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -58,7 +58,7 @@ class EngineCommandsTest {
     void synthWritesALoadableModelWithTheTinyShape() throws Exception {
         Path model = synthTiny();
         try (GgufFile file = GgufFile.open(model)) {
-            assertEquals(SyntheticModel.TINY.config(), LlamaConfig.fromGguf(file));
+            assertEquals(SyntheticModel.TINY.config(), ModelConfig.fromGguf(file));
             assertEquals("llama", file.getString("general.architecture", null));
             assertTrue(file.get("tokenizer.ggml.tokens") != null);
         }

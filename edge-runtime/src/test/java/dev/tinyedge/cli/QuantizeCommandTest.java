@@ -4,7 +4,7 @@ import dev.tinyedge.gguf.GgufFile;
 import dev.tinyedge.gguf.GgufTensorInfo;
 import dev.tinyedge.gguf.GgufValue;
 import dev.tinyedge.gguf.GgufWriter;
-import dev.tinyedge.model.LlamaConfig;
+import dev.tinyedge.model.ModelConfig;
 import dev.tinyedge.model.SyntheticModel;
 import dev.tinyedge.tensor.FloatTensor;
 import dev.tinyedge.tensor.GgmlType;
@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class QuantizeCommandTest {
     private static final SyntheticModel.Preset SHAPE = new SyntheticModel.Preset("kq",
-            new LlamaConfig(512, 256, 512, 8, 4, 2, 128, 1e-5f, 10000f), true);
+            new ModelConfig(512, 256, 512, 8, 4, 2, 128, 1e-5f, 10000f), true);
     private static final Set<Integer> MORE_BITS = Set.of(0, 3, 6, 7);
 
     @TempDir

@@ -1,8 +1,8 @@
 package dev.tinyedge.engine;
 
 import dev.tinyedge.gguf.GgufFile;
-import dev.tinyedge.model.LlamaModel;
-import dev.tinyedge.reference.ScalarLlama;
+import dev.tinyedge.model.ModelWeights;
+import dev.tinyedge.reference.ScalarForward;
 import dev.tinyedge.reference.TestModels;
 import dev.tinyedge.sampling.Sampler;
 import dev.tinyedge.tensor.GgmlType;
@@ -40,7 +40,7 @@ class GeneratorTest {
     /** Greedy tokens from the plain scalar reference. */
     private static int[] scalarGreedy(int[] prompt, int n) throws Exception {
         try (GgufFile file = GgufFile.open(modelPath)) {
-            ScalarLlama reference = new ScalarLlama(LlamaModel.load(file), 100);
+            ScalarForward reference = new ScalarForward(ModelWeights.load(file), 100);
             float[] logits = null;
             for (int pos = 0; pos < prompt.length; pos++) {
                 logits = reference.forward(prompt[pos], pos);

@@ -1,6 +1,6 @@
 package dev.tinyedge.reference;
 
-import dev.tinyedge.model.LlamaConfig;
+import dev.tinyedge.model.ModelConfig;
 import dev.tinyedge.model.SyntheticModel;
 import dev.tinyedge.tensor.GgmlType;
 import dev.tinyedge.gguf.GgufWriter;
@@ -16,13 +16,13 @@ public final class TestModels {
      * context longer than one prefill batch (64). Vocabulary of 300 keeps the output head small.
      */
     public static final SyntheticModel.Preset SMALL = new SyntheticModel.Preset("small",
-            new LlamaConfig(300, 96, 160, 2, 6, 2, 80, 1e-5f, 10000f), true);
+            new ModelConfig(300, 96, 160, 2, 6, 2, 80, 1e-5f, 10000f), true);
     public static final SyntheticModel.Preset SMALL_TIED = new SyntheticModel.Preset("small-tied", SMALL.config(), false);
 
     private TestModels() {
     }
 
-    /** Writes the model without tokenizer metadata (enough for LlamaModel). */
+    /** Writes the model without tokenizer metadata (enough for ModelWeights). */
     public static Path write(Path dir, SyntheticModel.Preset preset, GgmlType type, long seed) throws IOException {
         Path out = dir.resolve(preset.name() + "-" + type + "-" + seed + ".gguf");
         SyntheticModel.writer(preset, type, seed).write(out);

@@ -1,6 +1,6 @@
 package dev.tinyedge.tensor;
 
-import dev.tinyedge.reference.ScalarLlama;
+import dev.tinyedge.reference.ScalarForward;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -221,7 +221,7 @@ class FloatTensorTest {
                         xb[i] = x[b * cols + i];
                     }
                     if (type == GgmlType.Q4_0 || type == GgmlType.Q8_0) {
-                        xb = ScalarLlama.roundToQ8_0(xb);
+                        xb = ScalarForward.roundToQ8_0(xb);
                     }
                     for (int r = 0; r < rows; r++) {
                         double expected = 0;

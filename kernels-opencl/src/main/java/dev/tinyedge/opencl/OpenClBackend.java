@@ -1,8 +1,8 @@
 package dev.tinyedge.opencl;
 
 import dev.tinyedge.backend.Backend;
-import dev.tinyedge.model.LlamaConfig;
-import dev.tinyedge.model.LlamaModel;
+import dev.tinyedge.model.ModelConfig;
+import dev.tinyedge.model.ModelWeights;
 import dev.tinyedge.tensor.FloatTensor;
 import dev.tinyedge.tensor.GgmlType;
 import org.lwjgl.system.MemoryUtil;
@@ -23,7 +23,7 @@ public final class OpenClBackend implements Backend {
     public static final String NAME = "opencl";
     static final int MAX_BATCH = 64;
 
-    private final LlamaConfig config;
+    private final ModelConfig config;
     private final FloatTensor tokenEmbedding;
     private final int contextLength;
     private final ClContext cl;
@@ -42,19 +42,19 @@ public final class OpenClBackend implements Backend {
                          DeviceMatrix down, long keyCache, long valueCache) {
     }
 
-    private OpenClBackend(LlamaModel model, int contextLength, ClContext cl, ClPrograms programs) {
+    private OpenClBackend(ModelWeights model, int contextLength, ClContext cl, ClPrograms programs) {
         this.config = model.config();
         this.tokenEmbedding = model.tokenEmbedding();
         this.contextLength = contextLength;
         this.cl = cl;
         this.programs = programs;
         this.kernels = new Kernels(cl, programs);
-        LlamaConfig c = config;
+        ModelConfig c = config;
         WeightLoader loader = new WeightLoader(cl);
         long cacheBytes = (long) contextLength * c.kvDim() * Float.BYTES;
         layers = new Layer[c.layers()];
         for (int i = 0; i < layers.length; i++) {
-            LlamaModel.Layer l = model.layers().get(i);
+            ModelWeights.Layer l = model.layers().get(i);
             layers[i] = new Layer(loader.uploadVector(l.attentionNorm().data()),
                     matrix(loader, l.query(), c.dim(), c.dim()),
                     matrix(loader, l.key(), c.kvDim(), c.dim()),
@@ -88,7 +88,7 @@ public final class OpenClBackend implements Backend {
      * Opens the device that {@code selector} names (null: the first GPU, else the first device; see
      * {@link OpenCl#select}), builds the kernels and uploads the weights.
      */
-    public static OpenClBackend open(LlamaModel model, int contextLength, String selector) {
+    public static OpenClBackend open(ModelWeights model, int contextLength, String selector) {
         checkTypes(model);
         ClContext cl = new ClContext(OpenCl.select(OpenCl.devices(), selector));
         ClPrograms programs = new ClPrograms(cl, ClPrograms.defaultCacheDir(), kernelOverrides());
@@ -105,10 +105,10 @@ public final class OpenClBackend implements Backend {
      * Fails before any device work if a matrix has a type without kernels (e.g. a K-quant) or a norm
      * weight is not F32 (as llama.cpp's converters write them).
      */
-    private static void checkTypes(LlamaModel model) {
+    private static void checkTypes(ModelWeights model) {
         List<FloatTensor> matrices = new ArrayList<>(List.of(model.output()));
         List<FloatTensor> norms = new ArrayList<>(List.of(model.outputNorm()));
-        for (LlamaModel.Layer l : model.layers()) {
+        for (ModelWeights.Layer l : model.layers()) {
             matrices.addAll(List.of(l.query(), l.key(), l.value(), l.attentionOutput(), l.gate(), l.up(), l.down()));
             norms.addAll(List.of(l.attentionNorm(), l.ffnNorm()));
         }
@@ -176,7 +176,7 @@ public final class OpenClBackend implements Backend {
 
     /** Runs tokens[from, from + n) at positions pos.. through every layer, leaving their states in x. */
     private void evaluate(int[] tokens, int from, int n, int pos) {
-        LlamaConfig c = config;
+        ModelConfig c = config;
         int dim = c.dim();
         embeddings.clear();
         for (int t = 0; t < n; t++) {

@@ -2,7 +2,7 @@ package dev.tinyedge.opencl;
 
 import dev.tinyedge.backend.Backend;
 import dev.tinyedge.backend.CpuBackend;
-import dev.tinyedge.model.LlamaModel;
+import dev.tinyedge.model.ModelWeights;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +24,7 @@ public final class OpenClBackendProvider implements Backend.Provider {
     }
 
     @Override
-    public Backend load(LlamaModel model, int contextLength, int threads) throws IOException {
+    public Backend load(ModelWeights model, int contextLength, int threads) throws IOException {
         try {
             OpenClBackend backend = OpenClBackend.open(model, contextLength, System.getProperty("tinyedge.opencl.device"));
             log.info("Backend: {}", backend.description());

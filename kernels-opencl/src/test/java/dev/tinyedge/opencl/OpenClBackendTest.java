@@ -4,8 +4,8 @@ import dev.tinyedge.backend.Backend;
 import dev.tinyedge.backend.CpuBackend;
 import dev.tinyedge.gguf.GgufFile;
 import dev.tinyedge.gguf.GgufFormatException;
-import dev.tinyedge.model.LlamaConfig;
-import dev.tinyedge.model.LlamaModel;
+import dev.tinyedge.model.ModelConfig;
+import dev.tinyedge.model.ModelWeights;
 import dev.tinyedge.model.SyntheticModel;
 import dev.tinyedge.tensor.GgmlType;
 import org.junit.jupiter.api.Test;
@@ -43,7 +43,7 @@ class OpenClBackendTest {
      * 5 blocks, and a context longer than one device batch (64 tokens).
      */
     private static final SyntheticModel.Preset SMALL = new SyntheticModel.Preset("small",
-            new LlamaConfig(300, 96, 160, 2, 6, 2, 80, 1e-5f, 10000f), true);
+            new ModelConfig(300, 96, 160, 2, 6, 2, 80, 1e-5f, 10000f), true);
     private static final SyntheticModel.Preset SMALL_TIED = new SyntheticModel.Preset("small-tied", SMALL.config(), false);
 
     @TempDir
@@ -84,7 +84,7 @@ class OpenClBackendTest {
     private static void compareWithCpu(SyntheticModel.Preset preset, GgmlType type) throws IOException, GgufFormatException {
         Path path = write(models, preset, type, 11);
         try (GgufFile file = GgufFile.open(path)) {
-            LlamaModel model = LlamaModel.load(file);
+            ModelWeights model = ModelWeights.load(file);
             int context = model.config().contextLength();
             int[] tokens = new Random(5).ints(context, 0, model.config().vocabSize()).toArray();
             try (CpuBackend cpu = new CpuBackend(model, context, 1);
@@ -105,7 +105,7 @@ class OpenClBackendTest {
     void greedySequenceEqualsTheCpuBackendsOnF32() throws IOException, GgufFormatException {
         Path path = write(models, SyntheticModel.TINY, GgmlType.F32, 3);
         try (GgufFile file = GgufFile.open(path)) {
-            LlamaModel model = LlamaModel.load(file);
+            ModelWeights model = ModelWeights.load(file);
             try (CpuBackend cpu = new CpuBackend(model, 64, 1); OpenClBackend device = OpenClBackend.open(model, 64, null)) {
                 assertArrayEquals(greedy(cpu, 40), greedy(device, 40));
             }
@@ -131,7 +131,7 @@ class OpenClBackendTest {
         Files.writeString(kernels.resolve("rope.cl"), "kernel void rope(global float* x) { x[0] = not_declared; }\n");
         Path path = write(models, SMALL, GgmlType.Q4_0, 1);
         try (GgufFile file = GgufFile.open(path)) {
-            LlamaModel model = LlamaModel.load(file);
+            ModelWeights model = ModelWeights.load(file);
             withProperty("tinyedge.opencl.kernels", kernels.toString(), () -> {
                 try (Backend backend = new OpenClBackendProvider().load(model, 16, 1)) {
                     assertEquals("cpu", backend.name());
@@ -148,7 +148,7 @@ class OpenClBackendTest {
     void unknownDeviceFallsBackToTheCpu() throws Exception {
         Path path = write(models, SMALL, GgmlType.Q4_0, 1);
         try (GgufFile file = GgufFile.open(path)) {
-            LlamaModel model = LlamaModel.load(file);
+            ModelWeights model = ModelWeights.load(file);
             withProperty("tinyedge.opencl.device", "no-such-gpu", () -> {
                 try (Backend backend = new OpenClBackendProvider().load(model, 16, 1)) {
                     assertEquals("cpu", backend.name());
@@ -170,7 +170,7 @@ class OpenClBackendTest {
     public static final class BackendProbe {
         public static void main(String[] args) throws Exception {
             try (GgufFile file = GgufFile.open(Path.of(args[0]));
-                 Backend backend = Backend.load("opencl", LlamaModel.load(file), 16, 1)) {
+                 Backend backend = Backend.load("opencl", ModelWeights.load(file), 16, 1)) {
                 System.out.println("backend: " + backend.name());
             }
         }

@@ -7,7 +7,7 @@ import dev.tinyedge.gguf.GgufFile;
 import dev.tinyedge.gguf.GgufFormatException;
 import dev.tinyedge.gguf.GgufTensorInfo;
 import dev.tinyedge.gguf.GgufWriter;
-import dev.tinyedge.model.LlamaConfig;
+import dev.tinyedge.model.ModelConfig;
 import dev.tinyedge.model.SyntheticModel;
 import dev.tinyedge.parity.LlamaCpp.NextTokens;
 import dev.tinyedge.parity.LlamaCpp.TopToken;
@@ -47,7 +47,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class MixedTypesParityTest {
     private static final SyntheticModel.Preset SHAPE = new SyntheticModel.Preset("k256",
-            new LlamaConfig(32000, 256, 512, 8, 4, 2, 256, 1e-5f, 10000f), true);
+            new ModelConfig(32000, 256, 512, 8, 4, 2, 256, 1e-5f, 10000f), true);
     private static final List<String> PROMPTS = List.of(
             "Hello world",
             "Translate to Spanish: Where is the train station?\n",

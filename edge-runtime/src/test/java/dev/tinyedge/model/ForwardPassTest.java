@@ -2,7 +2,7 @@ package dev.tinyedge.model;
 
 import dev.tinyedge.backend.WorkerPool;
 import dev.tinyedge.gguf.GgufFile;
-import dev.tinyedge.reference.ScalarLlama;
+import dev.tinyedge.reference.ScalarForward;
 import dev.tinyedge.reference.TestModels;
 import dev.tinyedge.tensor.FloatTensor;
 import dev.tinyedge.tensor.MatmulInput;
@@ -24,10 +24,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The forward pass and each of its blocks against {@link ScalarLlama}. Both read the same (dequantized)
+ * The forward pass and each of its blocks against {@link ScalarForward}. Both read the same (dequantized)
  * weights, so for every type the only differences are float versus double arithmetic and summation order.
  */
-class LlamaForwardTest {
+class ForwardPassTest {
     enum Type { F32, F16, Q8_0, Q4_0 }
 
     /** Logits may differ by this much, relative to the largest logit (float vs double through 2 layers; measured ~5e-7). */
@@ -65,8 +65,8 @@ class LlamaForwardTest {
         pool.close();
     }
 
-    private static LlamaModel model(Type t) throws Exception {
-        return LlamaModel.load(files.get(t));
+    private static ModelWeights model(Type t) throws Exception {
+        return ModelWeights.load(files.get(t));
     }
 
     private static int[] tokens(int n, long seed) {
@@ -93,9 +93,9 @@ class LlamaForwardTest {
     @ParameterizedTest
     @EnumSource(Type.class)
     void tokenByTokenMatchesTheScalarReference(Type t) throws Exception {
-        LlamaModel model = model(t);
-        LlamaForward forward = new LlamaForward(model, 80, pool);
-        ScalarLlama reference = new ScalarLlama(model, 80);
+        ModelWeights model = model(t);
+        ForwardPass forward = new ForwardPass(model, 80, pool);
+        ScalarForward reference = new ScalarForward(model, 80);
         int[] tokens = tokens(20, 1);
         for (int pos = 0; pos < tokens.length; pos++) {
             float[] expected = reference.forward(tokens[pos], pos);
@@ -107,46 +107,46 @@ class LlamaForwardTest {
     @ParameterizedTest
     @EnumSource(Type.class)
     void batchedPrefillMatchesTheScalarReferenceAndTokenByToken(Type t) throws Exception {
-        LlamaModel model = model(t);
+        ModelWeights model = model(t);
         int[] tokens = tokens(70, 2); // more than one batch of 64
-        ScalarLlama reference = new ScalarLlama(model, 80);
-        LlamaForward stepwise = new LlamaForward(model, 80, pool);
+        ScalarForward reference = new ScalarForward(model, 80);
+        ForwardPass stepwise = new ForwardPass(model, 80, pool);
         float[] expected = null;
         float[] stepped = null;
         for (int pos = 0; pos < tokens.length; pos++) {
             expected = reference.forward(tokens[pos], pos);
             stepped = stepwise.forward(new int[] {tokens[pos]}, 1, pos).clone();
         }
-        float[] batched = new LlamaForward(model, 80, pool).forward(tokens, tokens.length, 0);
+        float[] batched = new ForwardPass(model, 80, pool).forward(tokens, tokens.length, 0);
         assertLogitsClose(expected, batched, tolerance(t), t + " batched vs scalar");
         assertLogitsClose(stepped, batched, tolerance(t), t + " batched vs token by token");
     }
 
     @Test
     void threadCountDoesNotChangeTheResult() throws Exception {
-        LlamaModel model = model(Type.Q4_0);
+        ModelWeights model = model(Type.Q4_0);
         int[] tokens = tokens(9, 3);
         float[] one;
         try (WorkerPool single = new WorkerPool(1)) {
-            one = new LlamaForward(model, 80, single).forward(tokens, tokens.length, 0).clone();
+            one = new ForwardPass(model, 80, single).forward(tokens, tokens.length, 0).clone();
         }
         try (WorkerPool three = new WorkerPool(3)) {
-            assertLogitsClose(one, new LlamaForward(model, 80, three).forward(tokens, tokens.length, 0), SAME_ARITHMETIC,
+            assertLogitsClose(one, new ForwardPass(model, 80, three).forward(tokens, tokens.length, 0), SAME_ARITHMETIC,
                     "3 threads vs 1");
         }
     }
 
     @Test
     void cachedPrefixIsReusedAndLaterPositionsAreOverwritten() throws Exception {
-        LlamaModel model = model(Type.Q8_0);
+        ModelWeights model = model(Type.Q8_0);
         int[] a = tokens(10, 4);
         int[] b = tokens(5, 5);
         int[] ab = new int[15];
         System.arraycopy(a, 0, ab, 0, 10);
         System.arraycopy(b, 0, ab, 10, 5);
-        float[] whole = new LlamaForward(model, 80, pool).forward(ab, 15, 0).clone();
+        float[] whole = new ForwardPass(model, 80, pool).forward(ab, 15, 0).clone();
 
-        LlamaForward forward = new LlamaForward(model, 80, pool);
+        ForwardPass forward = new ForwardPass(model, 80, pool);
         forward.forward(tokens(12, 6), 12, 0); // fills positions 0..11 with other tokens
         forward.forward(a, 10, 0);             // overwrites 0..9; 10, 11 stay stale until overwritten
         assertLogitsClose(whole, forward.forward(b, 5, 10), SAME_ARITHMETIC, "prefix evaluated once, continuation appended");
@@ -155,14 +155,14 @@ class LlamaForwardTest {
     @Test
     void tiedEmbeddingsServeAsTheOutputHead() throws Exception {
         try (GgufFile file = GgufFile.open(TestModels.write(dir, TestModels.SMALL_TIED, GgmlType.F16, 7))) {
-            LlamaModel model = LlamaModel.load(file);
+            ModelWeights model = ModelWeights.load(file);
             assertTrue(model.tiedOutput());
             int[] tokens = tokens(4, 8);
-            ScalarLlama reference = new ScalarLlama(model, 80);
+            ScalarForward reference = new ScalarForward(model, 80);
             for (int pos = 0; pos < 3; pos++) {
                 reference.forward(tokens[pos], pos);
             }
-            assertLogitsClose(reference.forward(tokens[3], 3), new LlamaForward(model, 80, pool).forward(tokens, 4, 0),
+            assertLogitsClose(reference.forward(tokens[3], 3), new ForwardPass(model, 80, pool).forward(tokens, 4, 0),
                     LOGIT_TOLERANCE, "tied output");
         }
     }
@@ -188,11 +188,11 @@ class LlamaForwardTest {
 
     @Test
     void rmsNormMatchesTheReference() throws Exception {
-        LlamaModel model = model(Type.F32);
+        ModelWeights model = model(Type.F32);
         float[] x = randomVector(3 * 96, 10);
         float[] out = new float[3 * 96];
-        LlamaForward.rmsNorm(out, 96, x, 96, model.layers().get(0).attentionNorm(), 96, 1e-5f);
-        double[] expected = ScalarLlama.rmsNorm(toDouble(x, 96, 96), model.layers().get(0).attentionNorm(), 1e-5);
+        ForwardPass.rmsNorm(out, 96, x, 96, model.layers().get(0).attentionNorm(), 96, 1e-5f);
+        double[] expected = ScalarForward.rmsNorm(toDouble(x, 96, 96), model.layers().get(0).attentionNorm(), 1e-5);
         for (int i = 0; i < 96; i++) {
             assertEquals(expected[i], out[96 + i], 1e-6 * (1 + Math.abs(expected[i])));
         }
@@ -202,13 +202,13 @@ class LlamaForwardTest {
     void ropeRotatesAdjacentPairsLikeTheReference() {
         int headDim = 16;
         int heads = 3;
-        double[] frequencies = LlamaForward.ropeFrequencies(headDim, 10000f);
+        double[] frequencies = ForwardPass.ropeFrequencies(headDim, 10000f);
         for (int pos : new int[] {0, 1, 17, 2047}) {
             float[] v = randomVector(2 * heads * headDim, pos);
             float[] rotated = v.clone();
-            LlamaForward.rope(rotated, 0, heads * headDim, 2, pos, heads, headDim, frequencies); // batch of 2: pos, pos+1
+            ForwardPass.rope(rotated, 0, heads * headDim, 2, pos, heads, headDim, frequencies); // batch of 2: pos, pos+1
             for (int b = 0; b < 2; b++) {
-                double[] expected = ScalarLlama.rope(toDouble(v, b * heads * headDim, heads * headDim), pos + b, headDim, 10000);
+                double[] expected = ScalarForward.rope(toDouble(v, b * heads * headDim, heads * headDim), pos + b, headDim, 10000);
                 for (int i = 0; i < heads * headDim; i++) {
                     assertEquals(expected[i], rotated[b * heads * headDim + i], 2e-6 * (1 + Math.abs(expected[i])) * (1 + pos / 256.0),
                             "pos " + (pos + b) + " element " + i);
@@ -217,7 +217,7 @@ class LlamaForwardTest {
         }
         float[] v = randomVector(headDim, 99);
         float[] same = v.clone();
-        LlamaForward.rope(same, 0, headDim, 1, 0, 1, headDim, frequencies);
+        ForwardPass.rope(same, 0, headDim, 1, 0, 1, headDim, frequencies);
         assertArrayEquals(v, same, "position 0 is the identity");
     }
 
@@ -230,14 +230,14 @@ class LlamaForwardTest {
         float[] keys = randomVector(positions * kvDim, 21);
         float[] values = randomVector(positions * kvDim, 22);
         float[] out = new float[headDim + 5];
-        LlamaForward.attendHead(q, 0, keys, values, headDim, kvDim, positions, headDim, new float[positions], out, 5);
+        ForwardPass.attendHead(q, 0, keys, values, headDim, kvDim, positions, headDim, new float[positions], out, 5);
         double[][] k = new double[positions][];
         double[][] v = new double[positions][];
         for (int t = 0; t < positions; t++) {
             k[t] = toDouble(keys, t * kvDim, kvDim);
             v[t] = toDouble(values, t * kvDim, kvDim);
         }
-        double[] expected = ScalarLlama.attention(toDouble(q, 0, headDim), 0, k, v, headDim, positions, headDim);
+        double[] expected = ScalarForward.attention(toDouble(q, 0, headDim), 0, k, v, headDim, positions, headDim);
         for (int i = 0; i < headDim; i++) {
             assertEquals(expected[i], out[5 + i], 1e-5, "element " + i);
         }
@@ -246,7 +246,7 @@ class LlamaForwardTest {
     @ParameterizedTest
     @EnumSource(Type.class)
     void feedForwardMatchesTheReference(Type t) throws Exception {
-        LlamaModel.Layer w = model(t).layers().get(1);
+        ModelWeights.Layer w = model(t).layers().get(1);
         int dim = 96;
         int hidden = 160;
         float[] x = randomVector(dim, 30);
@@ -258,10 +258,10 @@ class LlamaForwardTest {
         input.set(x, 1, dim);
         w.gate().matmul(input, gate, 0, hidden, 0, hidden, scratch);
         w.up().matmul(input, up, 0, hidden, 0, hidden, scratch);
-        LlamaForward.swiglu(gate, up, 0, hidden);
+        ForwardPass.swiglu(gate, up, 0, hidden);
         input.set(gate, 1, hidden);
         w.down().matmul(input, out, 0, dim, 0, dim, scratch);
-        double[] expected = ScalarLlama.ffn(w, toDouble(x, 0, dim));
+        double[] expected = ScalarForward.ffn(w, toDouble(x, 0, dim));
         for (int i = 0; i < dim; i++) {
             assertEquals(expected[i], out[i], 1e-5 * (1 + Math.abs(expected[i])), t + " element " + i);
         }

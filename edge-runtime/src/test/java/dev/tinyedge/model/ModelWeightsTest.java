@@ -17,14 +17,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class LlamaModelTest {
+class ModelWeightsTest {
     @TempDir
     Path dir;
 
     @Test
     void synthesizedModelLoadsWithThePresetsConfiguration() throws Exception {
         try (GgufFile file = GgufFile.open(TestModels.write(dir, SyntheticModel.TINY, GgmlType.Q4_0, 1))) {
-            LlamaModel model = LlamaModel.load(file);
+            ModelWeights model = ModelWeights.load(file);
             assertEquals(SyntheticModel.TINY.config(), model.config());
             assertTrue(model.tiedOutput(), "the tiny preset has no output.weight");
             assertEquals(GgmlType.Q4_0, model.layers().get(1).down().type());
@@ -35,8 +35,8 @@ class LlamaModelTest {
 
     @Test
     void tinyLlamaPresetHasTinyLlamasExactShapes() {
-        LlamaConfig c = SyntheticModel.TINYLLAMA_1_1B.config();
-        assertEquals(new LlamaConfig(32000, 2048, 5632, 22, 32, 4, 2048, 1e-5f, 10000f), c);
+        ModelConfig c = SyntheticModel.TINYLLAMA_1_1B.config();
+        assertEquals(new ModelConfig(32000, 2048, 5632, 22, 32, 4, 2048, 1e-5f, 10000f), c);
         assertEquals(64, c.headDim());
         Map<String, long[]> shapes = SyntheticModel.tensorShapes(SyntheticModel.TINYLLAMA_1_1B);
         assertEquals(201, shapes.size(), "TinyLlama-1.1B GGUFs have 201 tensors");
@@ -44,7 +44,7 @@ class LlamaModelTest {
         assertEquals(1_100_048_384L, parameters, "TinyLlama-1.1B's parameter count");
         assertEquals(256L, shapes.get("blk.21.attn_k.weight")[1]);
         assertEquals(5632L, shapes.get("blk.0.ffn_down.weight")[0]);
-        assertTrue(shapes.containsKey(LlamaModel.OUTPUT));
+        assertTrue(shapes.containsKey(ModelWeights.OUTPUT));
     }
 
     @Test
@@ -62,14 +62,14 @@ class LlamaModelTest {
         Path path = dir.resolve("bad.gguf");
         writer.write(path);
         try (GgufFile file = GgufFile.open(path)) {
-            return assertThrows(GgufFormatException.class, () -> LlamaModel.load(file));
+            return assertThrows(GgufFormatException.class, () -> ModelWeights.load(file));
         }
     }
 
     @Test
     void missingOrBadMetadataIsNamed() throws Exception {
         GgufWriter noKeys = new GgufWriter().put("general.architecture", GgufValue.string("llama"))
-                .addTensor(LlamaModel.TOKEN_EMBEDDING, GgmlType.F32, new long[] {4, 3}, out -> out.put(new byte[48]));
+                .addTensor(ModelWeights.TOKEN_EMBEDDING, GgmlType.F32, new long[] {4, 3}, out -> out.put(new byte[48]));
         assertTrue(loadFailure(noKeys).getMessage().contains("'llama.embedding_length' is missing"));
 
         GgufWriter badHeads = SyntheticModel.writer(TestModels.SMALL, GgmlType.F32, 1)

@@ -17,13 +17,13 @@ import java.util.Arrays;
  * across the worker pool. All buffers are allocated here, once; a forward pass allocates nothing.
  * Not thread-safe: one forward pass at a time.
  */
-public final class LlamaForward {
+public final class ForwardPass {
     private static final int MAX_BATCH = 64;
     /** Elements of SwiGLU per work item: a decode token's 5632 split in a few, a batch's in many. */
     private static final int GATE_CHUNK = 512;
 
-    private final LlamaModel model;
-    private final LlamaConfig c;
+    private final ModelWeights model;
+    private final ModelConfig c;
     private final WorkerPool pool;
     private final int contextLength;
     private final int maxBatch;
@@ -64,7 +64,7 @@ public final class LlamaForward {
     private int gatedElements;
     private final WorkerPool.RangeTask attentionTask = this::attentionHeads;
 
-    public LlamaForward(LlamaModel model, int contextLength, WorkerPool pool) {
+    public ForwardPass(ModelWeights model, int contextLength, WorkerPool pool) {
         this.model = model;
         this.c = model.config();
         if (contextLength < 1 || contextLength > c.contextLength()) {
@@ -126,7 +126,7 @@ public final class LlamaForward {
             model.tokenEmbedding().dequantize((long) tokens[from + b] * dim, x, b * dim, dim);
         }
         for (int l = 0; l < c.layers(); l++) {
-            LlamaModel.Layer w = model.layers().get(l);
+            ModelWeights.Layer w = model.layers().get(l);
 
             normalize(w.attentionNorm(), batch);
             product(0, w.query(), q, 0, dim);

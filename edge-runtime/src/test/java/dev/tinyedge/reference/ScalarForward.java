@@ -1,7 +1,7 @@
 package dev.tinyedge.reference;
 
-import dev.tinyedge.model.LlamaConfig;
-import dev.tinyedge.model.LlamaModel;
+import dev.tinyedge.model.ModelConfig;
+import dev.tinyedge.model.ModelWeights;
 import dev.tinyedge.tensor.FloatTensor;
 import dev.tinyedge.tensor.GgmlType;
 
@@ -11,14 +11,14 @@ import dev.tinyedge.tensor.GgmlType;
  * buffers shared between steps. It follows the textbook definitions (llama.cpp's GGUF llama graph), not
  * the engine's code.
  */
-public final class ScalarLlama {
-    private final LlamaModel model;
-    private final LlamaConfig c;
+public final class ScalarForward {
+    private final ModelWeights model;
+    private final ModelConfig c;
     /** keys[layer][position][kvDim], likewise values. */
     private final double[][][] keys;
     private final double[][][] values;
 
-    public ScalarLlama(LlamaModel model, int contextLength) {
+    public ScalarForward(ModelWeights model, int contextLength) {
         this.model = model;
         this.c = model.config();
         keys = new double[c.layers()][contextLength][];
@@ -33,7 +33,7 @@ public final class ScalarLlama {
             x[i] = model.tokenEmbedding().getFloat((long) token * dim + i);
         }
         for (int l = 0; l < c.layers(); l++) {
-            LlamaModel.Layer w = model.layers().get(l);
+            ModelWeights.Layer w = model.layers().get(l);
             double[] h = rmsNorm(x, w.attentionNorm(), c.rmsEps());
             double[] q = rope(matVec(w.query(), h, dim), pos, c.headDim(), c.ropeBase());
             keys[l][pos] = rope(matVec(w.key(), h, c.kvDim()), pos, c.headDim(), c.ropeBase());
@@ -129,7 +129,7 @@ public final class ScalarLlama {
     }
 
     /** SwiGLU: down(silu(gate x) · up x). */
-    public static double[] ffn(LlamaModel.Layer w, double[] x) {
+    public static double[] ffn(ModelWeights.Layer w, double[] x) {
         int hidden = (int) (w.gate().size() / x.length);
         double[] gate = matVec(w.gate(), x, hidden);
         double[] up = matVec(w.up(), x, hidden);

@@ -13,7 +13,7 @@ import java.util.List;
  * order, [in, out]: each matrix maps an {@code in}-vector to an {@code out}-vector. Without an
  * {@code output.weight} the output head is the token embedding (tied embeddings).
  */
-public record LlamaModel(LlamaConfig config, FloatTensor tokenEmbedding, List<Layer> layers,
+public record ModelWeights(ModelConfig config, FloatTensor tokenEmbedding, List<Layer> layers,
                          FloatTensor outputNorm, FloatTensor output) {
     public static final String TOKEN_EMBEDDING = "token_embd.weight";
     public static final String OUTPUT_NORM = "output_norm.weight";
@@ -25,8 +25,8 @@ public record LlamaModel(LlamaConfig config, FloatTensor tokenEmbedding, List<La
                         FloatTensor down) {
     }
 
-    public static LlamaModel load(GgufFile file) throws GgufFormatException {
-        LlamaConfig c = LlamaConfig.fromGguf(file);
+    public static ModelWeights load(GgufFile file) throws GgufFormatException {
+        ModelConfig c = ModelConfig.fromGguf(file);
         Layer[] layers = new Layer[c.layers()];
         for (int i = 0; i < layers.length; i++) {
             String p = "blk." + i + ".";
@@ -43,7 +43,7 @@ public record LlamaModel(LlamaConfig config, FloatTensor tokenEmbedding, List<La
         }
         FloatTensor embedding = tensor(file, TOKEN_EMBEDDING, c.dim(), c.vocabSize());
         FloatTensor output = file.tensor(OUTPUT) != null ? tensor(file, OUTPUT, c.dim(), c.vocabSize()) : embedding;
-        return new LlamaModel(c, embedding, List.of(layers), tensor(file, OUTPUT_NORM, c.dim()), output);
+        return new ModelWeights(c, embedding, List.of(layers), tensor(file, OUTPUT_NORM, c.dim()), output);
     }
 
     private static FloatTensor tensor(GgufFile file, String name, long... shape) throws GgufFormatException {

@@ -8,11 +8,11 @@ import dev.tinyedge.gguf.GgufTensorInfo;
  * The hyper-parameters of a GGUF Llama model, read from its {@code llama.*} metadata (and the vocabulary
  * size from the token embedding's shape). Defaults follow llama.cpp: KV heads = heads, RoPE base 10000.
  */
-public record LlamaConfig(int vocabSize, int dim, int ffnDim, int layers, int heads, int kvHeads,
+public record ModelConfig(int vocabSize, int dim, int ffnDim, int layers, int heads, int kvHeads,
                           int contextLength, float rmsEps, float ropeBase) {
     public static final String ARCHITECTURE = "llama";
 
-    public LlamaConfig {
+    public ModelConfig {
         if (dim % heads != 0 || heads % kvHeads != 0 || (dim / heads) % 2 != 0) {
             throw new IllegalArgumentException("dim " + dim + ", heads " + heads + ", KV heads " + kvHeads
                     + " do not split into heads of even size with whole query groups");
@@ -27,7 +27,7 @@ public record LlamaConfig(int vocabSize, int dim, int ffnDim, int layers, int he
         return kvHeads * headDim();
     }
 
-    public static LlamaConfig fromGguf(GgufFile file) throws GgufFormatException {
+    public static ModelConfig fromGguf(GgufFile file) throws GgufFormatException {
         String architecture = file.getString("general.architecture", null);
         if (architecture == null) {
             throw new GgufFormatException("metadata key 'general.architecture' is missing", 0);
@@ -35,9 +35,9 @@ public record LlamaConfig(int vocabSize, int dim, int ffnDim, int layers, int he
         if (!architecture.equals(ARCHITECTURE)) {
             throw new GgufFormatException("architecture '" + architecture + "' is not supported (only llama)", 0);
         }
-        GgufTensorInfo embedding = file.tensor(LlamaModel.TOKEN_EMBEDDING);
+        GgufTensorInfo embedding = file.tensor(ModelWeights.TOKEN_EMBEDDING);
         if (embedding == null || embedding.shape().length != 2) {
-            throw new GgufFormatException("tensor '" + LlamaModel.TOKEN_EMBEDDING + "' is missing or not a matrix", 0);
+            throw new GgufFormatException("tensor '" + ModelWeights.TOKEN_EMBEDDING + "' is missing or not a matrix", 0);
         }
         int dim = positive(file, "llama.embedding_length");
         int heads = positive(file, "llama.attention.head_count");
@@ -61,7 +61,7 @@ public record LlamaConfig(int vocabSize, int dim, int ffnDim, int layers, int he
             throw new GgufFormatException("metadata key 'llama.vocab_size' is " + declaredVocab
                     + " but the token embedding has " + vocab + " rows", 0);
         }
-        return new LlamaConfig((int) vocab, dim, positive(file, "llama.feed_forward_length"),
+        return new ModelConfig((int) vocab, dim, positive(file, "llama.feed_forward_length"),
                 positive(file, "llama.block_count"), heads, kvHeads, positive(file, "llama.context_length"),
                 positiveFloat(file, "llama.attention.layer_norm_rms_epsilon", Double.NaN),
                 positiveFloat(file, "llama.rope.freq_base", 10000.0));
