@@ -54,8 +54,10 @@ public final class ForwardPass {
     private final float[] gate;
     private final float[] up;
     private final float[] logits;
-    /** Per RoPE table (global layers, local layers), frequency i of a head, and its cos and sin at each batch token. */
-    private final double[][] ropeFrequencies;
+    /** Per RoPE table (global layers, local layers): base and frequency scale; cos and sin of each angle per batch token. */
+    private final float[] ropeBases;
+    private final float[] ropeScales;
+    private final float[] ropeFactors;
     private final float[][] ropeCos;
     private final float[][] ropeSin;
     private final int[] layerRopeTable;
@@ -122,16 +124,17 @@ public final class ForwardPass {
         logits = new float[c.vocabSize()];
         layerRopeTable = new int[c.layers()];
         boolean local = c.window().size() > 0;
-        ropeFrequencies = new double[local ? 2 : 1][];
-        ropeFrequencies[0] = ropeFrequencies(c.headDim(), c.ropeBase(), c.ropeScale(), model.ropeFactors());
-        if (local) {
-            ropeFrequencies[1] = ropeFrequencies(c.headDim(), c.window().ropeBase(), 1f, model.ropeFactors());
-            for (int l = 0; l < c.layers(); l++) {
-                layerRopeTable[l] = c.isLocal(l) ? 1 : 0;
-            }
+        ropeBases = local ? new float[] {c.ropeBase(), c.window().ropeBase()} : new float[] {c.ropeBase()};
+        ropeScales = local ? new float[] {c.ropeScale(), 1f} : new float[] {c.ropeScale()};
+        for (int l = 0; l < c.layers(); l++) {
+            layerRopeTable[l] = c.isLocal(l) ? 1 : 0;
         }
-        ropeCos = new float[ropeFrequencies.length][maxBatch * c.headDim() / 2];
-        ropeSin = new float[ropeFrequencies.length][maxBatch * c.headDim() / 2];
+        ropeFactors = model.ropeFactors() == null ? null : new float[c.headDim() / 2];
+        for (int i = 0; ropeFactors != null && i < ropeFactors.length; i++) {
+            ropeFactors[i] = model.ropeFactors().getFloat(i);
+        }
+        ropeCos = new float[ropeBases.length][maxBatch * c.headDim() / 2];
+        ropeSin = new float[ropeBases.length][maxBatch * c.headDim() / 2];
         int widest = Math.max(Math.max(c.dim(), c.ffnDim()), c.qDim());
         productInput = new MatmulInput(maxBatch, widest);
         rowScratch = new float[pool.threads()][FloatTensor.matmulScratchSize(widest)];
@@ -252,13 +255,10 @@ public final class ForwardPass {
     /** The cos and sin of every rotation angle of the batch's positions, once per batch for all layers. */
     private void ropeAngles(int batch, int start) {
         int pairs = c.headDim() / 2;
-        for (int table = 0; table < ropeFrequencies.length; table++) {
+        for (int table = 0; table < ropeBases.length; table++) {
             for (int b = 0; b < batch; b++) {
-                for (int i = 0; i < pairs; i++) {
-                    double theta = (start + b) * ropeFrequencies[table][i];
-                    ropeCos[table][b * pairs + i] = (float) Math.cos(theta);
-                    ropeSin[table][b * pairs + i] = (float) Math.sin(theta);
-                }
+                ropeAngles(start + b, pairs, ropeBases[table], ropeScales[table], ropeFactors, ropeCos[table],
+                        ropeSin[table], b * pairs);
             }
         }
     }
@@ -276,15 +276,21 @@ public final class ForwardPass {
     }
 
     /**
-     * The angle per position of each rotated pair i of a head: base^(-2i/headDim) · scale / factors[i], as ggml's
-     * rope computes theta (factors: Llama 3's rope_freqs, or null for none).
+     * cos and sin of the angles of position {@code pos} for each of a head's {@code pairs} rotated pairs, at
+     * cos[at..], sin[at..]: pair i turns by pos · base^(-2i/headDim) / factors[i] · scale. Computed in float exactly
+     * as ggml's rope computes them (ggml_rope_cache_init, rope_yarn: base^(-2/headDim) in float, raised by repeated
+     * multiplication), so that both engines turn by the same float angles: a quantized product rounds its input to
+     * Q8_0, and an angle one bit apart can round an activation a whole step the other way.
      */
-    static double[] ropeFrequencies(int headDim, float base, float scale, FloatTensor factors) {
-        double[] frequencies = new double[headDim / 2];
-        for (int i = 0; i < frequencies.length; i++) {
-            frequencies[i] = Math.pow(base, -2.0 * i / headDim) * scale / (factors == null ? 1 : factors.getFloat(i));
+    static void ropeAngles(int pos, int pairs, float base, float scale, float[] factors, float[] cos, float[] sin, int at) {
+        float thetaScale = (float) Math.pow(base, -2.0f / (2 * pairs));
+        float theta = pos;
+        for (int i = 0; i < pairs; i++) {
+            float angle = scale * (factors == null ? theta : theta / factors[i]);
+            cos[at + i] = (float) Math.cos(angle);
+            sin[at + i] = (float) Math.sin(angle);
+            theta *= thetaScale;
         }
-        return frequencies;
     }
 
     /**

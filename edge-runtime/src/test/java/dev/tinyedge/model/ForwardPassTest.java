@@ -207,16 +207,17 @@ class ForwardPassTest {
         return FloatTensor.of(GgmlType.F32, MemorySegment.ofBuffer(bytes.flip()), values.length);
     }
 
-    /** Turns every head of v (token at pos) as ForwardPass does, with cos and sin of its frequencies. */
+    /** Turns every head of v (token at pos) as ForwardPass does. */
     private static float[] ropeAsForwardPass(float[] v, int pos, int headDim, float base, float scale, FloatTensor factors,
                                             Features.RopeStyle style) {
-        double[] frequencies = ForwardPass.ropeFrequencies(headDim, base, scale, factors);
         float[] cos = new float[headDim / 2];
         float[] sin = new float[headDim / 2];
-        for (int i = 0; i < cos.length; i++) {
-            cos[i] = (float) Math.cos(pos * frequencies[i]);
-            sin[i] = (float) Math.sin(pos * frequencies[i]);
+        float[] factorValues = null;
+        if (factors != null) {
+            factorValues = new float[headDim / 2];
+            factors.dequantize(0, factorValues, 0, factorValues.length);
         }
+        ForwardPass.ropeAngles(pos, headDim / 2, base, scale, factorValues, cos, sin, 0);
         float[] rotated = v.clone();
         for (int at = 0; at < v.length; at += headDim) {
             ForwardPass.ropeHead(rotated, at, headDim, style, cos, sin, 0);
@@ -232,7 +233,9 @@ class ForwardPassTest {
             float[] rotated = ropeAsForwardPass(v, pos, headDim, base, scale, factors, style);
             double[] expected = ScalarForward.rope(toDouble(v, 0, v.length), pos, headDim, base, scale, factors, style);
             for (int i = 0; i < v.length; i++) {
-                assertEquals(expected[i], rotated[i], 2e-6 * (1 + Math.abs(expected[i])) * (1 + pos / 256.0),
+                // float angles as ggml builds them: pos · base^(-2i/n) by repeated float multiplication, each rounding
+                // off by up to 2^-24 of the angle, so up to about 8 · 6e-8 · pos radians after 8 pairs
+                assertEquals(expected[i], rotated[i], (2e-6 + 5e-7 * pos) * (1 + Math.abs(expected[i])),
                         style + " pos " + pos + " element " + i);
             }
         }
