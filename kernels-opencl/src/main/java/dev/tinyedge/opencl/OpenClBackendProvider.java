@@ -73,7 +73,7 @@ public final class OpenClBackendProvider implements Backend.Provider {
             missing.add("Q/K norms");
         }
         if (c.qDim() != c.dim()) {
-            missing.add("queries wider than the embedding");
+            missing.add("a query width other than the embedding's");
         }
         if (f.postNorms()) {
             missing.add("post-norms");
