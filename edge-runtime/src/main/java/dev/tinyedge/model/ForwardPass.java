@@ -319,9 +319,10 @@ public final class ForwardPass {
     static void attendHead(float[] q, int qAt, float[] keys, float[] values, int kvAt, int kvDim, int from, int to,
                            int ring, int headDim, float scale, float[] scores, float[] out, int outAt) {
         float max = Float.NEGATIVE_INFINITY;
-        for (int t = from; t < to; t++) {
-            float score = Simd.dot(q, qAt, keys, (t % ring) * kvDim + kvAt, headDim) * scale;
-            scores[t - from] = score;
+        int first = from % ring;
+        for (int t = 0, slot = first; t < to - from; t++, slot = slot + 1 == ring ? 0 : slot + 1) {
+            float score = Simd.dot(q, qAt, keys, slot * kvDim + kvAt, headDim) * scale;
+            scores[t] = score;
             max = Math.max(max, score);
         }
         float sum = 0;
@@ -330,8 +331,8 @@ public final class ForwardPass {
             sum += scores[t];
         }
         Arrays.fill(out, outAt, outAt + headDim, 0f);
-        for (int t = from; t < to; t++) {
-            Simd.axpy(scores[t - from] / sum, values, (t % ring) * kvDim + kvAt, out, outAt, headDim);
+        for (int t = 0, slot = first; t < to - from; t++, slot = slot + 1 == ring ? 0 : slot + 1) {
+            Simd.axpy(scores[t] / sum, values, slot * kvDim + kvAt, out, outAt, headDim);
         }
     }
 
