@@ -134,6 +134,28 @@ class FamiliesForwardTest {
     }
 
     @Test
+    void decodingAllocatesNothing() throws Exception {
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        for (SyntheticModel.Preset preset : FAMILIES) {
+            try (WorkerPool single = new WorkerPool(1)) { // every task on this thread, so that its allocations count
+                ForwardPass forward = new ForwardPass(model(preset.name()), 256, single);
+                int[] token = {7};
+                // long enough for the JIT to compile the Vector API code, whose vectors are objects until then
+                for (int round = 0; round < 20; round++) {
+                    for (int pos = 0; pos < 100; pos++) { // past Gemma's ring of 71 positions
+                        forward.forward(token, 1, pos);
+                    }
+                }
+                long before = threads.getCurrentThreadAllocatedBytes();
+                for (int pos = 0; pos < 100; pos++) {
+                    forward.forward(token, 1, pos);
+                }
+                assertEquals(0, threads.getCurrentThreadAllocatedBytes() - before, preset.name() + ": bytes allocated by 100 tokens");
+            }
+        }
+    }
+
+    @Test
     void threadCountDoesNotChangeTheResult() throws Exception {
         for (SyntheticModel.Preset preset : FAMILIES) {
             ModelWeights model = model(preset.name());
