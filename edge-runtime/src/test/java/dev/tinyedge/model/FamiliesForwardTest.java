@@ -141,7 +141,7 @@ class FamiliesForwardTest {
                 ForwardPass forward = new ForwardPass(model(preset.name()), 256, single);
                 int[] token = {7};
                 // long enough for the JIT to compile the Vector API code, whose vectors are objects until then
-                for (int round = 0; round < 20; round++) {
+                for (int round = 0; round < 8; round++) {
                     for (int pos = 0; pos < 100; pos++) { // past Gemma's ring of 71 positions
                         forward.forward(token, 1, pos);
                     }
