@@ -10,11 +10,14 @@ import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 import static org.lwjgl.opencl.CL10.*;
 import static org.lwjgl.opencl.CL11.CL_DEVICE_HOST_UNIFIED_MEMORY;
+import static org.lwjgl.opencl.CL11.CL_DEVICE_OPENCL_C_VERSION;
 
 /**
  * The OpenCL library (the ICD loader, libOpenCL) and the devices it offers.
@@ -127,7 +130,11 @@ public final class OpenCl {
                 deviceString(device, CL_DRIVER_VERSION),
                 (deviceLong(device, CL_DEVICE_TYPE) & CL_DEVICE_TYPE_GPU) != 0,
                 deviceInt(device, CL_DEVICE_HOST_UNIFIED_MEMORY) != 0,
-                deviceLong(device, CL_DEVICE_GLOBAL_MEM_SIZE), devicePointer(device, CL_DEVICE_MAX_WORK_GROUP_SIZE));
+                deviceLong(device, CL_DEVICE_GLOBAL_MEM_SIZE), deviceLong(device, CL_DEVICE_MAX_MEM_ALLOC_SIZE),
+                devicePointer(device, CL_DEVICE_MAX_WORK_GROUP_SIZE),
+                deviceInt(device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT),
+                deviceString(device, CL_DEVICE_OPENCL_C_VERSION),
+                Set.copyOf(Arrays.asList(deviceString(device, CL_DEVICE_EXTENSIONS).split("\\s+"))));
     }
 
     private static String platformString(long platform, int param) {

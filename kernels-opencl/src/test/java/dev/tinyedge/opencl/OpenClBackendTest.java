@@ -59,11 +59,11 @@ class OpenClBackendTest {
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"F32", "F16", "Q8_0", "Q4_0"})
     void logitsWithAWorkGroupPerRowMatchTheCpuBackend(GgmlType type) throws IOException, GgufFormatException {
-        System.setProperty("tinyedge.opencl.matvec", "group");
+        System.setProperty("tinyedge.opencl.lanes", "8");
         try {
             compareWithCpu(SMALL, type);
         } finally {
-            System.clearProperty("tinyedge.opencl.matvec");
+            System.clearProperty("tinyedge.opencl.lanes");
         }
     }
 
