@@ -94,16 +94,25 @@ public final class OpenClBackend implements Backend {
 
     /**
      * Opens the device that {@code selector} names (null: the first GPU, else the first device; see
-     * {@link OpenCl#select}), builds the kernels for it and uploads the weights. Kernels that use optional
-     * extensions and do not build (or whose subgroups do not fit) are replaced by the portable ones, with a warning.
+     * {@link OpenCl#select}), builds the kernels as {@link DeviceTuning} shapes them for it and uploads the weights.
      */
     public static OpenClBackend open(ModelWeights model, int contextLength, String selector) {
         checkTypes(model);
+        return open(model, contextLength, OpenCl.select(OpenCl.devices(), selector), null);
+    }
+
+    /**
+     * Opens {@code device} with kernels of this tuning (null: the device's own). Kernels that use optional
+     * extensions and do not build here (or whose subgroups do not fit) give way to the portable ones, with a warning.
+     */
+    static OpenClBackend open(ModelWeights model, int contextLength, ClDevice device, DeviceTuning tuning) {
         boolean kvHalf = kvHalf();
-        ClContext cl = new ClContext(OpenCl.select(OpenCl.devices(), selector));
+        ClContext cl = new ClContext(device);
         ClPrograms programs = new ClPrograms(cl, ClPrograms.defaultCacheDir(), kernelOverrides());
         try {
-            DeviceTuning tuning = DeviceTuning.forDevice(cl.device(), Kernels.simdWidth(cl, programs));
+            if (tuning == null) {
+                tuning = DeviceTuning.forDevice(device, Kernels.simdWidth(cl, programs));
+            }
             Kernels kernels;
             try {
                 kernels = new Kernels(cl, programs, tuning, kvHalf);
