@@ -301,6 +301,10 @@ public final class OpenClBackend implements Backend {
         return kernels;
     }
 
+    ClContext cl() {
+        return cl;
+    }
+
     boolean kvCacheIsHalf() {
         return kvHalf;
     }
