@@ -15,7 +15,7 @@
 # opens the GPU, synthesizes TinyLlama-1.1B-shaped models (random weights, exact shapes) and for each one runs
 #   - DeviceBench: decode's matrix products alone, their inputs' rounding included (GB/s of weights read and % of
 #     the copy kernel's bandwidth), the logits against the CPU backend, and the kernels that use optional
-#     extensions against the portable ones; then again for each extra split in --lanes;
+#     extensions against the portable ones; then again with the portable kernels and with each split in --lanes;
 #   - tinyedge bench --backend opencl: whole-model prefill and decode tok/s, decode GB/s and % of the copy
 #     kernel's bandwidth;
 # and prints a Markdown table for bench/RESULTS.md (also written to $OUT/opencl-device.md when OUT is set).
@@ -143,17 +143,19 @@ run() {
     : > "$work/bench.jsonl"
     for type in $types; do
         model=$work/models/$preset-$type.gguf
-        say "$type: matrix products (default kernels)"
+        say "$type: matrix products (the device's kernels)"
         # the check compares with the CPU backend, whose KV cache is f32
-        timeout 180 "${java[@]}" $base_opts -Dtinyedge.opencl.kv=f32 -cp "$pack/lib/*" dev.tinyedge.opencl.DeviceBench "$model" --steps "$steps" \
-            >> "$work/devicebench.jsonl" 2> "$work/devicebench-$type.log" \
-            || die "DeviceBench failed on $type: $(grep -m1 -i 'exception\|error' "$work/devicebench-$type.log" || tail -1 "$work/devicebench-$type.log")"
-        for split in $lanes; do
-            say "$type: matrix products, $split lanes per row"
-            timeout 120 "${java[@]}" $base_opts -Dtinyedge.opencl.lanes="$split" -cp "$pack/lib/*" \
-                dev.tinyedge.opencl.DeviceBench "$model" --steps "$steps" --no-check \
-                >> "$work/devicebench.jsonl" 2> "$work/devicebench-$type-$split.log" \
-                || die "DeviceBench with $split lanes failed on $type: $(tail -1 "$work/devicebench-$type-$split.log")"
+        timeout 180 "${java[@]}" $base_opts -Dtinyedge.opencl.kv=f32 -cp "$pack/lib/*" dev.tinyedge.opencl.DeviceBench \
+            "$model" --steps "$steps" >> "$work/devicebench.jsonl" 2> "$work/devicebench-$type.log" \
+            || die "DeviceBench failed on $type: $(grep -m1 -i 'exception\|error' "$work/devicebench-$type.log" \
+                || tail -1 "$work/devicebench-$type.log")"
+        for split in portable $lanes; do
+            say "$type: matrix products, $split"
+            local property=-Dtinyedge.opencl.lanes=$split
+            [[ $split == portable ]] && property=-Dtinyedge.opencl.portable=true
+            timeout 120 "${java[@]}" $base_opts "$property" -cp "$pack/lib/*" dev.tinyedge.opencl.DeviceBench "$model" \
+                --steps "$steps" --no-check >> "$work/devicebench.jsonl" 2> "$work/devicebench-$type-$split.log" \
+                || die "DeviceBench ($split) failed on $type: $(tail -1 "$work/devicebench-$type-$split.log")"
         done
         say "$type: tinyedge bench --backend opencl"
         TINYEDGE_JAVA_OPTS=$base_opts timeout 240 bin/tinyedge bench --model "$model" --backend opencl \

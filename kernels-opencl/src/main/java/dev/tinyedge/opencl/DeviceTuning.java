@@ -16,21 +16,33 @@ import java.util.Locale;
  *   row (lanes 1) in work-groups of 64: there barriers are loops and a row per work-item ran 1.2-3x faster.</li>
  * <li>{@code vectorWidth}: floats per load in the F32/F16 decode kernels, the device's preferred float vector
  *   width within 4..16 (16 on an AVX-512 CPU, 4 on GPUs that report scalar lanes).</li>
- * <li>{@code subgroups}: a row's lanes are summed with {@code sub_group_reduce_add} where {@code cl_khr_subgroups}
- *   or {@code cl_intel_subgroups} offers it, instead of a tree in local memory with a barrier per level.</li>
- * <li>{@code integerDot}: 4 x int8 dot products from {@code cl_khr_integer_dot_product} or
- *   {@code cl_arm_integer_dot_product_int8} (Mali); the portable path multiplies in int and gives the same sums.</li>
+ * <li>{@code rowSum}: a row's lanes are summed with {@code sub_group_reduce_add} where {@code cl_khr_subgroups}
+ *   or {@code cl_intel_subgroups} offers it, with PTX warp shuffles on NVIDIA (whose OpenCL has no subgroups but
+ *   compiles inline PTX), else with a tree in local memory, a barrier per level.</li>
+ * <li>{@code integerDot}: 4 x int8 dot products from {@code cl_khr_integer_dot_product},
+ *   {@code cl_arm_integer_dot_product_int8} (Mali) or PTX's {@code dp4a} (NVIDIA, compute capability 6.1 and up);
+ *   the portable path multiplies in int and gives the same sums.</li>
  * </ul>
  *
  * {@code -Dtinyedge.opencl.portable=true} forces the portable path (no subgroups, no integer dot products), to
  * compare both on a board; {@code -Dtinyedge.opencl.lanes=N} sets the lanes per row (1: a work-item per row).
  */
-public record DeviceTuning(int lanes, int rows, int vectorWidth, boolean subgroups, IntegerDot integerDot,
+public record DeviceTuning(int lanes, int rows, int vectorWidth, RowSum rowSum, IntegerDot integerDot,
                            String languageVersion) {
     static final String PORTABLE_PROPERTY = "tinyedge.opencl.portable";
     static final String LANES_PROPERTY = "tinyedge.opencl.lanes";
     private static final int GPU_GROUP_SIZE = 128;
     private static final int CPU_GROUP_SIZE = 64;
+
+    /** How the partial sums of a row's lanes are added up. */
+    public enum RowSum {
+        /** A tree in local memory: any device. */
+        LOCAL_MEMORY,
+        /** {@code sub_group_reduce_add} of cl_khr_subgroups or cl_intel_subgroups. */
+        SUBGROUPS,
+        /** PTX {@code shfl.sync.bfly} on NVIDIA. */
+        NV_SHUFFLE
+    }
 
     /** Where a 4 x int8 dot product comes from. */
     public enum IntegerDot {
@@ -39,7 +51,9 @@ public record DeviceTuning(int lanes, int rows, int vectorWidth, boolean subgrou
         /** {@code dot(char4, char4)} of cl_khr_integer_dot_product. */
         KHR,
         /** {@code arm_dot(char4, char4)} of cl_arm_integer_dot_product_int8. */
-        ARM
+        ARM,
+        /** PTX {@code dp4a} on NVIDIA. */
+        NV
     }
 
     /**
@@ -57,14 +71,18 @@ public record DeviceTuning(int lanes, int rows, int vectorWidth, boolean subgrou
                 Integer.highestOneBit((int) Math.min(device.maxWorkGroupSize(), 1 << 20)));
         lanes = Math.min(lanes, groupSize);
         int vectorWidth = Math.clamp(Integer.highestOneBit(Math.max(device.preferredFloatVectorWidth(), 1)), 4, 16);
-        boolean subgroups = !portable && lanes > 1
-                && (device.has("cl_khr_subgroups") || device.has("cl_intel_subgroups"));
+        int nvidia = device.nvidiaComputeCapability();
+        RowSum rowSum = portable || lanes == 1 ? RowSum.LOCAL_MEMORY
+                : device.has("cl_khr_subgroups") || device.has("cl_intel_subgroups") ? RowSum.SUBGROUPS
+                : nvidia >= 30 && lanes <= 32 ? RowSum.NV_SHUFFLE
+                : RowSum.LOCAL_MEMORY;
         IntegerDot dot = portable ? IntegerDot.PORTABLE
                 : device.has("cl_khr_integer_dot_product") ? IntegerDot.KHR
                 : device.has("cl_arm_integer_dot_product_int8") ? IntegerDot.ARM
+                : nvidia >= 61 ? IntegerDot.NV
                 : IntegerDot.PORTABLE;
-        return new DeviceTuning(lanes, groupSize / lanes, vectorWidth, subgroups, dot,
-                languageVersion(device, subgroups || dot != IntegerDot.PORTABLE));
+        boolean newerC = dot == IntegerDot.KHR || rowSum == RowSum.SUBGROUPS && device.has("cl_khr_subgroups");
+        return new DeviceTuning(lanes, groupSize / lanes, vectorWidth, rowSum, dot, languageVersion(device, newerC));
     }
 
     private static int parseLanes(String value) {
@@ -80,14 +98,14 @@ public record DeviceTuning(int lanes, int rows, int vectorWidth, boolean subgrou
     }
 
     /**
-     * OpenCL C 1.2 (what every device takes) unless an extension is used: sub_group_* built-ins and the feature
-     * macros of integer dot products need the device's newer OpenCL C.
+     * OpenCL C 1.2 (what every device takes) unless the kernels need more: cl_khr_subgroups' built-ins and the
+     * feature macros of cl_khr_integer_dot_product come with the device's newer OpenCL C.
      */
-    private static String languageVersion(ClDevice device, boolean extensions) {
-        if (extensions && device.version().startsWith("OpenCL 3")) {
+    private static String languageVersion(ClDevice device, boolean newer) {
+        if (newer && device.version().startsWith("OpenCL 3")) {
             return "CL3.0";
         }
-        if (extensions && device.openclCVersion().matches("OpenCL C 2\\..*")) {
+        if (newer && device.openclCVersion().matches("OpenCL C 2\\..*")) {
             return "CL2.0";
         }
         return "CL1.2";
@@ -95,11 +113,11 @@ public record DeviceTuning(int lanes, int rows, int vectorWidth, boolean subgrou
 
     /** The same split without optional extensions: what a driver that rejects them gets. */
     public DeviceTuning portable() {
-        return new DeviceTuning(lanes, rows, vectorWidth, false, IntegerDot.PORTABLE, "CL1.2");
+        return new DeviceTuning(lanes, rows, vectorWidth, RowSum.LOCAL_MEMORY, IntegerDot.PORTABLE, "CL1.2");
     }
 
     public boolean usesExtensions() {
-        return subgroups || integerDot != IntegerDot.PORTABLE;
+        return rowSum != RowSum.LOCAL_MEMORY || integerDot != IntegerDot.PORTABLE;
     }
 
     public int groupSize() {
@@ -110,8 +128,11 @@ public record DeviceTuning(int lanes, int rows, int vectorWidth, boolean subgrou
     String buildOptions() {
         List<String> options = new ArrayList<>(List.of("-cl-std=" + languageVersion, "-DLANES=" + lanes,
                 "-DROWS=" + rows, "-DVEC=" + vectorWidth));
-        if (subgroups) {
-            options.add("-DTE_SUBGROUPS");
+        switch (rowSum) {
+            case SUBGROUPS -> options.add("-DTE_SUBGROUPS");
+            case NV_SHUFFLE -> options.add("-DTE_NV_SHUFFLE");
+            case LOCAL_MEMORY -> {
+            }
         }
         if (integerDot != IntegerDot.PORTABLE) {
             options.add("-DTE_DOT_" + integerDot);
@@ -119,9 +140,10 @@ public record DeviceTuning(int lanes, int rows, int vectorWidth, boolean subgrou
         return String.join(" ", options);
     }
 
-    /** For logs: "8 lanes x 16 rows, float8, subgroups, integer dot khr". */
+    /** For logs: "16 lanes x 8 rows, float4, row sums subgroups, integer dot arm". */
     public String describe() {
-        return "%d lane%s x %d rows, float%d%s, integer dot %s".formatted(lanes, lanes == 1 ? "" : "s", rows,
-                vectorWidth, subgroups ? ", subgroups" : "", integerDot.name().toLowerCase(Locale.ROOT));
+        return "%d lane%s x %d rows, float%d, row sums %s, integer dot %s".formatted(lanes, lanes == 1 ? "" : "s",
+                rows, vectorWidth, rowSum.name().toLowerCase(Locale.ROOT).replace('_', ' '),
+                integerDot.name().toLowerCase(Locale.ROOT));
     }
 }

@@ -78,7 +78,7 @@ public final class Kernels {
             mulMv.put(type, programs.kernel("mul_mv_" + name, tuned));
             mulMm.put(type, programs.kernel("mul_mm_" + name, tuned));
         }
-        if (tuning.subgroups()) {
+        if (tuning.rowSum() == DeviceTuning.RowSum.SUBGROUPS) {
             mulMv.values().forEach(this::checkSubgroups);
         }
         quantizeQ8_0 = programs.kernel("quantize_q8_0");

@@ -123,7 +123,15 @@ public final class OpenCl {
         return String.join(", ", devices.stream().map(d -> d.index() + ": " + d.name()).toList());
     }
 
+    private static final int CL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV = 0x4000;
+    private static final int CL_DEVICE_COMPUTE_CAPABILITY_MINOR_NV = 0x4001;
+
     private static ClDevice describe(int index, long platform, long device) {
+        Set<String> extensions = Set.copyOf(Arrays.asList(deviceString(device, CL_DEVICE_EXTENSIONS).split("\\s+")));
+        int nvidia = extensions.contains("cl_nv_device_attribute_query")
+                ? 10 * deviceInt(device, CL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV)
+                + deviceInt(device, CL_DEVICE_COMPUTE_CAPABILITY_MINOR_NV)
+                : 0;
         return new ClDevice(index, platform, device,
                 platformString(platform, CL_PLATFORM_NAME), platformString(platform, CL_PLATFORM_VERSION),
                 deviceString(device, CL_DEVICE_NAME), deviceString(device, CL_DEVICE_VERSION),
@@ -134,7 +142,7 @@ public final class OpenCl {
                 devicePointer(device, CL_DEVICE_MAX_WORK_GROUP_SIZE),
                 deviceInt(device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT),
                 deviceString(device, CL_DEVICE_OPENCL_C_VERSION),
-                Set.copyOf(Arrays.asList(deviceString(device, CL_DEVICE_EXTENSIONS).split("\\s+"))));
+                extensions, nvidia);
     }
 
     private static String platformString(long platform, int param) {

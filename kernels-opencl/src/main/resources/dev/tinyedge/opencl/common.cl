@@ -5,9 +5,11 @@
 //   VEC            floats a work-item loads at once in the F32/F16 matrix-vector kernels (4, 8 or 16)
 //   TE_SUBGROUPS   the LANES of a row are one subgroup (cl_khr_subgroups, cl_intel_subgroups): their sum
 //                  is sub_group_reduce_add instead of a tree in local memory
-//   TE_DOT_KHR, TE_DOT_ARM   4 x int8 dot products from cl_khr_integer_dot_product or
-//                  cl_arm_integer_dot_product_int8; without either, plain int arithmetic (same results:
-//                  the sums are exact integers either way)
+//   TE_NV_SHUFFLE  NVIDIA's equivalent: the LANES of a row (at most 32) are consecutive lanes of a warp, summed
+//                  with PTX warp shuffles (NVIDIA's OpenCL compiles inline PTX; it offers no subgroups)
+//   TE_DOT_KHR, TE_DOT_ARM, TE_DOT_NV   4 x int8 dot products from cl_khr_integer_dot_product,
+//                  cl_arm_integer_dot_product_int8, or PTX's dp4a (NVIDIA, compute capability 6.1 and up);
+//                  without them, plain int arithmetic (same results: the sums are exact integers either way)
 
 #ifndef LANES
 #define LANES 1
@@ -35,6 +37,17 @@
 inline int dot16(char16 a, char16 b) {
     return dot(a.s0123, b.s0123) + dot(a.s4567, b.s4567) + dot(a.s89ab, b.s89ab) + dot(a.scdef, b.scdef);
 }
+#elif defined(TE_DOT_NV)
+inline int dp4a(int a, int b, int c) {
+    int r;
+    asm("dp4a.s32.s32 %0, %1, %2, %3;" : "=r"(r) : "r"(a), "r"(b), "r"(c));
+    return r;
+}
+inline int dot16(char16 a, char16 b) {
+    const int4 x = as_int4(a);
+    const int4 y = as_int4(b);
+    return dp4a(x.w, y.w, dp4a(x.z, y.z, dp4a(x.y, y.y, dp4a(x.x, y.x, 0))));
+}
 #elif defined(TE_DOT_ARM)
 inline int dot16(char16 a, char16 b) {
     return arm_dot(a.s0123, b.s0123) + arm_dot(a.s4567, b.s4567) + arm_dot(a.s89ab, b.s89ab)
@@ -60,8 +73,8 @@ inline int dot16(char16 a, char16 b) {
 #define MV_LANE() ((int) (get_local_id(0) % LANES))
 #endif
 
-// Local memory the row sums need: none with a work-item per row or with subgroups.
-#if LANES > 1 && !defined(TE_SUBGROUPS)
+// Local memory the row sums need: none with a work-item per row, subgroups or warp shuffles.
+#if LANES > 1 && !defined(TE_SUBGROUPS) && !defined(TE_NV_SHUFFLE)
 #define MV_SCRATCH (LANES * ROWS)
 #else
 #define MV_SCRATCH 1
@@ -74,6 +87,15 @@ inline float row_sum(float v, local float* scratch) {
     return v;
 #elif defined(TE_SUBGROUPS)
     return sub_group_reduce_add(v);
+#elif defined(TE_NV_SHUFFLE)
+    // a 1-D work-group fills warps with consecutive work-items, so a row's lanes are a run of one warp; every
+    // work-item of the warp takes part (the 0xffffffff mask): row_sum is called outside any condition
+    for (int offset = LANES / 2; offset > 0; offset /= 2) {
+        uint other;
+        asm volatile("shfl.sync.bfly.b32 %0, %1, %2, 0x1f, 0xffffffff;" : "=r"(other) : "r"(as_uint(v)), "r"(offset));
+        v += as_float(other);
+    }
+    return v;
 #else
     const int lid = get_local_id(0);
     scratch[lid] = v;

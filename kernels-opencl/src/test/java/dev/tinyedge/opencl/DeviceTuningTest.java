@@ -8,7 +8,6 @@ import java.util.Set;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * What the kernels are shaped into for devices as they describe themselves (clinfo's values for an NVIDIA GPU,
@@ -25,21 +24,41 @@ class DeviceTuningTest {
     }
 
     private static ClDevice device(boolean gpu, String version, String cVersion, int floatWidth, String... extensions) {
+        return nvidia(0, gpu, version, cVersion, floatWidth, extensions);
+    }
+
+    private static ClDevice nvidia(int computeCapability, boolean gpu, String version, String cVersion, int floatWidth,
+                                   String... extensions) {
         return new ClDevice(0, 1, 2, "platform", version, "device", version, "driver", gpu, !gpu, 1L << 32, 1L << 30,
-                1024, floatWidth, cVersion, Set.of(extensions));
+                1024, floatWidth, cVersion, Set.of(extensions), computeCapability);
     }
 
     @Test
-    void nvidiaGpuGetsAWarpPerRowAndIntegerDotProducts() {
-        DeviceTuning tuning = DeviceTuning.forDevice(device(true, "OpenCL 3.0 CUDA", "OpenCL C 1.2 ", 1,
-                "cl_khr_fp64", "cl_khr_integer_dot_product"), 32);
+    void nvidiaGpuGetsAWarpPerRowWithPtxShufflesAndDp4a() {
+        DeviceTuning tuning = DeviceTuning.forDevice(nvidia(90, true, "OpenCL 3.0 CUDA", "OpenCL C 1.2 ", 1,
+                "cl_khr_fp64", "cl_nv_device_attribute_query"), 32);
         assertEquals(32, tuning.lanes());
         assertEquals(4, tuning.rows());
         assertEquals(4, tuning.vectorWidth());
-        assertFalse(tuning.subgroups());
+        assertEquals(DeviceTuning.RowSum.NV_SHUFFLE, tuning.rowSum());
+        assertEquals(DeviceTuning.IntegerDot.NV, tuning.integerDot());
+        assertEquals("-cl-std=CL1.2 -DLANES=32 -DROWS=4 -DVEC=4 -DTE_NV_SHUFFLE -DTE_DOT_NV", tuning.buildOptions());
+    }
+
+    @Test
+    void khrDotProductComesBeforeVendorOnes() {
+        DeviceTuning tuning = DeviceTuning.forDevice(nvidia(90, true, "OpenCL 3.0 CUDA", "OpenCL C 1.2 ", 1,
+                "cl_nv_device_attribute_query", "cl_khr_integer_dot_product"), 32);
         assertEquals(DeviceTuning.IntegerDot.KHR, tuning.integerDot());
         assertEquals("CL3.0", tuning.languageVersion());
-        assertEquals("-cl-std=CL3.0 -DLANES=32 -DROWS=4 -DVEC=4 -DTE_DOT_KHR", tuning.buildOptions());
+    }
+
+    @Test
+    void olderNvidiaGpuHasNoDp4a() {
+        DeviceTuning tuning = DeviceTuning.forDevice(nvidia(53, true, "OpenCL 1.2 CUDA", "OpenCL C 1.2 ", 1,
+                "cl_nv_device_attribute_query"), 32);
+        assertEquals(DeviceTuning.IntegerDot.PORTABLE, tuning.integerDot());
+        assertEquals(DeviceTuning.RowSum.NV_SHUFFLE, tuning.rowSum());
     }
 
     @Test
@@ -48,7 +67,7 @@ class DeviceTuningTest {
                 "cl_khr_subgroups", "cl_arm_integer_dot_product_int8"), 16);
         assertEquals(16, tuning.lanes());
         assertEquals(8, tuning.rows());
-        assertTrue(tuning.subgroups());
+        assertEquals(DeviceTuning.RowSum.SUBGROUPS, tuning.rowSum());
         assertEquals(DeviceTuning.IntegerDot.ARM, tuning.integerDot());
         assertEquals("-cl-std=CL2.0 -DLANES=16 -DROWS=8 -DVEC=4 -DTE_SUBGROUPS -DTE_DOT_ARM", tuning.buildOptions());
     }
@@ -57,7 +76,7 @@ class DeviceTuningTest {
     void intelSubgroupsNeedNoNewerOpenClC() {
         DeviceTuning tuning = DeviceTuning.forDevice(device(true, "OpenCL 1.2 NEO", "OpenCL C 1.2", 1,
                 "cl_intel_subgroups"), 8);
-        assertTrue(tuning.subgroups());
+        assertEquals(DeviceTuning.RowSum.SUBGROUPS, tuning.rowSum());
         assertEquals("CL1.2", tuning.languageVersion());
         assertEquals(8, tuning.lanes());
     }
@@ -78,8 +97,7 @@ class DeviceTuningTest {
         System.setProperty(DeviceTuning.PORTABLE_PROPERTY, "true");
         DeviceTuning tuning = DeviceTuning.forDevice(device(true, "OpenCL 3.0", "OpenCL C 3.0", 4,
                 "cl_khr_subgroups", "cl_khr_integer_dot_product"), 32);
-        assertFalse(tuning.subgroups());
-        assertEquals(DeviceTuning.IntegerDot.PORTABLE, tuning.integerDot());
+        assertFalse(tuning.usesExtensions());
         assertEquals("-cl-std=CL1.2 -DLANES=32 -DROWS=4 -DVEC=4", tuning.buildOptions());
     }
 
@@ -91,7 +109,7 @@ class DeviceTuningTest {
         DeviceTuning perRow = DeviceTuning.forDevice(device(true, "OpenCL 3.0", "OpenCL C 1.2", 1,
                 "cl_khr_subgroups"), 32);
         assertEquals(1, perRow.lanes());
-        assertFalse(perRow.subgroups(), "a row per work-item has nothing to sum across a subgroup");
+        assertEquals(DeviceTuning.RowSum.LOCAL_MEMORY, perRow.rowSum(), "a row per work-item has nothing to sum");
         System.setProperty(DeviceTuning.LANES_PROPERTY, "12");
         assertThrows(IllegalArgumentException.class,
                 () -> DeviceTuning.forDevice(device(true, "OpenCL 3.0", "OpenCL C 1.2", 1), 32));

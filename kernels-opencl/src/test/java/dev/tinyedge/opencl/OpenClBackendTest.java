@@ -195,7 +195,8 @@ class OpenClBackendTest {
             ModelWeights model = ModelWeights.load(file);
             int[] tokens = new Random(5).ints(12, 0, model.config().vocabSize()).toArray();
             ClDevice device = OpenCl.select(OpenCl.devices(), null);
-            DeviceTuning withDot = new DeviceTuning(1, 64, 4, false, DeviceTuning.IntegerDot.KHR, "CL1.2");
+            DeviceTuning withDot = new DeviceTuning(1, 64, 4, DeviceTuning.RowSum.LOCAL_MEMORY,
+                    DeviceTuning.IntegerDot.KHR, "CL1.2");
             try (OpenClBackend fallback = OpenClBackend.open(model, 16, device, withDot);
                  OpenClBackend portable = OpenClBackend.open(model, 16, device, withDot.portable())) {
                 assertEquals(DeviceTuning.IntegerDot.PORTABLE, fallback.kernels().tuning().integerDot());

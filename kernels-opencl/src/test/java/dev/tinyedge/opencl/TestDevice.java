@@ -37,7 +37,8 @@ final class TestDevice {
      */
     synchronized Kernels withLanes(int lanes) {
         return shaped.computeIfAbsent("lanes " + lanes, key -> new Kernels(cl, programs,
-                new DeviceTuning(lanes, 128 / lanes, 4, false, DeviceTuning.IntegerDot.PORTABLE, "CL1.2"), false));
+                new DeviceTuning(lanes, 128 / lanes, 4, DeviceTuning.RowSum.LOCAL_MEMORY,
+                        DeviceTuning.IntegerDot.PORTABLE, "CL1.2"), false));
     }
 
     /** The default kernels, with fp16 KV caches. */
