@@ -23,6 +23,8 @@
 
 #if defined(TE_SUBGROUPS) && defined(cl_khr_subgroups)
 #pragma OPENCL EXTENSION cl_khr_subgroups : enable
+#elif defined(TE_SUBGROUPS) && defined(cl_intel_subgroups)
+#pragma OPENCL EXTENSION cl_intel_subgroups : enable
 #endif
 #if defined(TE_DOT_ARM)
 #pragma OPENCL EXTENSION cl_arm_integer_dot_product_int8 : enable
