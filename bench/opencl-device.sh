@@ -22,7 +22,7 @@
 # Every step has a time limit; anything missing stops the run with one line saying what.
 #
 # OPTIONS: --preset NAME (tinyllama-1.1b)  --types "q4_0 q8_0 q4_k_m"  --lanes "8 16" (extra splits to time)
-#          --steps N (timed decode steps, 50)  --prompt-tokens N (128)  --gen-tokens N (128)  --repeat N (3)
+#          --steps N (timed decode steps, 50)  --prompt-tokens N (128)  --gen-tokens N (128)  --repeat N (2)
 #          --dry-run (any OpenCL device will do, e.g. PoCL on this machine's CPU)
 set -euo pipefail
 
@@ -66,7 +66,7 @@ pack() {
 }
 
 run() {
-    local preset=tinyllama-1.1b types="q4_0 q8_0 q4_k_m" lanes="8 16" steps=50 prompt=128 gen=128 repeat=3
+    local preset=tinyllama-1.1b types="q4_0 q8_0 q4_k_m" lanes="8 16" steps=50 prompt=128 gen=128 repeat=2
     local dry_run=false
     while (( $# )); do
         case "$1" in
@@ -161,6 +161,8 @@ run() {
         TINYEDGE_JAVA_OPTS=$base_opts timeout 240 bin/tinyedge bench --model "$model" --backend opencl \
             --prompt-tokens "$prompt" --gen-tokens "$gen" --repeat "$repeat" >> "$work/bench.jsonl" 2> "$work/bench-$type.log" \
             || die "bench failed on $type: $(grep -m1 'error' "$work/bench-$type.log" || tail -1 "$work/bench-$type.log")"
+        # what is measured so far survives a call cut short
+        [[ -z "${OUT:-}" ]] || cp "$work/devicebench.jsonl" "$work/bench.jsonl" "$OUT/"
     done
 
     local date
@@ -190,9 +192,7 @@ for b in benches:
           f"| {b.get('decode_bandwidth_pct', '-')} | {b.get('copy_gb_s', '-')} | {b['peak_rss_mb']} |")
 EOF
     cat "$work/opencl-device.md"
-    if [[ -n "${OUT:-}" ]]; then
-        cp "$work/opencl-device.md" "$work/devicebench.jsonl" "$work/bench.jsonl" "$OUT/"
-    fi
+    [[ -z "${OUT:-}" ]] || cp "$work/opencl-device.md" "$OUT/"
 }
 
 case "${1:-}" in

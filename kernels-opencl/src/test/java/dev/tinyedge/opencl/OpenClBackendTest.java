@@ -97,6 +97,11 @@ class OpenClBackendTest {
     @ParameterizedTest
     @EnumSource(value = QuantMix.class, names = {"Q4_K_M", "Q5_K_M", "Q6_K"})
     void kQuantModelsRunOnTheDeviceAndMatchTheCpuBackend(QuantMix mix) throws IOException, GgufFormatException {
+        try (GgufFile file = GgufFile.open(write(models, K_SHAPED, mix, 11))) {
+            ModelWeights model = ModelWeights.load(file);
+            assertEquals(GgmlType.Q6_K, model.output().type(), "llama.cpp's recipes put the output head in Q6_K");
+            assertEquals(mix.baseType, model.layers().getFirst().query().type());
+        }
         compareWithCpu(K_SHAPED, mix, K_QUANT_BOUND);
     }
 
@@ -112,10 +117,12 @@ class OpenClBackendTest {
         compareWithCpu(SMALL_TIED, QuantMix.Q8_0, BOUND);
     }
 
+    /** A model of the mixture: llama.cpp's recipe for Q4_K_M and Q5_K_M, one type throughout for the others. */
     private static Path write(Path dir, SyntheticModel.Preset preset, QuantMix mix, long seed) throws IOException {
         Path out = dir.resolve(preset.name() + "-" + mix.cliName + "-" + seed + ".gguf");
         if (!Files.exists(out)) {
-            SyntheticModel.writer(preset, mix, mix.alwaysPure() || mix.baseType.blockSize == 1, seed).write(out);
+            boolean recipe = mix == QuantMix.Q4_K_M || mix == QuantMix.Q5_K_M;
+            SyntheticModel.writer(preset, mix, !recipe, seed).write(out);
         }
         return out;
     }
