@@ -129,8 +129,8 @@ public final class OpenCl {
     private static ClDevice describe(int index, long platform, long device) {
         Set<String> extensions = Set.copyOf(Arrays.asList(deviceString(device, CL_DEVICE_EXTENSIONS).split("\\s+")));
         int nvidia = extensions.contains("cl_nv_device_attribute_query")
-                ? 10 * deviceInt(device, CL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV)
-                + deviceInt(device, CL_DEVICE_COMPUTE_CAPABILITY_MINOR_NV)
+                ? 10 * optionalDeviceInt(device, CL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV)
+                + optionalDeviceInt(device, CL_DEVICE_COMPUTE_CAPABILITY_MINOR_NV)
                 : 0;
         return new ClDevice(index, platform, device,
                 platformString(platform, CL_PLATFORM_NAME), platformString(platform, CL_PLATFORM_VERSION),
@@ -178,6 +178,14 @@ public final class OpenCl {
             IntBuffer value = stack.mallocInt(1);
             ClException.check(clGetDeviceInfo(device, param, value, null), "clGetDeviceInfo");
             return value.get(0);
+        }
+    }
+
+    /** A vendor's query, 0 where the driver does not answer it: it only tunes the kernels. */
+    private static int optionalDeviceInt(long device, int param) {
+        try (MemoryStack stack = MemoryStack.stackPush()) {
+            IntBuffer value = stack.mallocInt(1);
+            return clGetDeviceInfo(device, param, value, null) == CL_SUCCESS ? value.get(0) : 0;
         }
     }
 
