@@ -16,10 +16,10 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 const USAGE = `usage: node oracle.mjs COMMAND MODEL [options]
 
 commands:
-  tokenize MODEL --texts FILE.json [--special] [--no-bos]
+  tokenize MODEL --texts FILE.json [--special | --both] [--no-bos]
       FILE.json holds an array of strings; prints an array of token id arrays, tokenized as llama.cpp's
       llama_tokenize does (BOS first when the model asks for it, unless --no-bos; --special turns text
-      such as "</s>" into special tokens).
+      such as "</s>" into special tokens). --both prints {"plain":[..],"special":[..]}, both ways from one load.
   logits MODEL --prompt TEXT [--top K]
       evaluates BOS + prompt tokens; prints {"prompt_tokens":[..],"top":[{"id":n,"lnp":x},..]}, the K (10)
       most likely next tokens, most likely first, with natural-log probabilities.
@@ -48,7 +48,7 @@ const COMMON_OPTIONS = {
 };
 
 const COMMAND_OPTIONS = {
-    tokenize: { texts: { type: "string" }, special: { type: "boolean", default: false }, "no-bos": { type: "boolean", default: false } },
+    tokenize: { texts: { type: "string" }, special: { type: "boolean", default: false }, both: { type: "boolean", default: false }, "no-bos": { type: "boolean", default: false } },
     logits: { prompt: { type: "string" }, prompts: { type: "string" }, top: { type: "string", default: "10" } },
     greedy: { prompt: { type: "string" }, n: { type: "string", short: "n", default: "32" } },
     bench: { "prompt-tokens": { type: "string", default: "128" }, "gen-tokens": { type: "string", default: "128" } },
@@ -198,7 +198,8 @@ function readStrings(path) {
 async function runTokenize(llama, opts) {
     const texts = readStrings(required(opts.values, "texts"));
     const model = await loadModel(llama, opts.model, { vocabOnly: true });
-    return texts.map(t => tokenize(model, t, { special: opts.values.special, addBos: !opts.values["no-bos"] }));
+    const all = special => texts.map(t => tokenize(model, t, { special, addBos: !opts.values["no-bos"] }));
+    return opts.values.both ? { plain: all(false), special: all(true) } : all(opts.values.special);
 }
 
 async function runLogits(llama, opts) {

@@ -51,8 +51,9 @@ def tokenizer_dir(family):
     return folder
 
 
-def add_tokenizer(writer, family, vocab_size=None):
-    """Writes the family's tokenizer.* metadata; vocab_size pads the vocabulary as a model's config does."""
+def add_tokenizer(writer, family, vocab_size=None, pre=None):
+    """Writes the family's tokenizer.* metadata; vocab_size pads the vocabulary as a model's config does, and pre
+    (byte-level families only) replaces the family's tokenizer.ggml.pre."""
     folder = tokenizer_dir(family)
     spec = FAMILIES[family]
     with open(folder / "tokenizer.json", encoding="utf-8") as f:
@@ -60,7 +61,7 @@ def add_tokenizer(writer, family, vocab_size=None):
     with open(folder / "tokenizer_config.json", encoding="utf-8") as f:
         config = json.load(f)
     if spec["model"] == "gpt2":
-        _add_bpe(writer, spec, folder, tokenizer, vocab_size)
+        _add_bpe(writer, dict(spec, pre=pre or spec["pre"]), folder, tokenizer, vocab_size)
     else:
         _add_sentencepiece(writer, spec, folder, tokenizer, config, vocab_size)
 
