@@ -130,8 +130,8 @@ public final class ForwardPass {
             layerRopeTable[l] = c.isLocal(l) ? 1 : 0;
         }
         ropeFactors = model.ropeFactors() == null ? null : new float[c.headDim() / 2];
-        for (int i = 0; ropeFactors != null && i < ropeFactors.length; i++) {
-            ropeFactors[i] = model.ropeFactors().getFloat(i);
+        if (ropeFactors != null) {
+            model.ropeFactors().dequantize(0, ropeFactors, 0, ropeFactors.length);
         }
         ropeCos = new float[ropeBases.length][maxBatch * c.headDim() / 2];
         ropeSin = new float[ropeBases.length][maxBatch * c.headDim() / 2];
