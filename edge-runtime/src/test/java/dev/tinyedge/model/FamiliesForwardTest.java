@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
+import static dev.tinyedge.model.ForwardPassTest.assertLogitsClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -75,19 +76,6 @@ class FamiliesForwardTest {
         return new SplittableRandom(seed).ints(n, 0, 32000).toArray();
     }
 
-    static void assertLogitsClose(float[] expected, float[] actual, double relativeTolerance, String what) {
-        float largest = 0;
-        for (float e : expected) {
-            largest = Math.max(largest, Math.abs(e));
-        }
-        double worst = 0;
-        for (int i = 0; i < expected.length; i++) {
-            worst = Math.max(worst, Math.abs(expected[i] - actual[i]));
-        }
-        assertTrue(worst <= relativeTolerance * largest, what + ": max logit difference " + worst + " exceeds "
-                + relativeTolerance + " x " + largest);
-    }
-
     @ParameterizedTest
     @ValueSource(strings = {"tiny-qwen2", "tiny-qwen3", "tiny-llama3", "tiny-gemma3"})
     void tokenByTokenMatchesTheScalarReference(String preset) throws Exception {
@@ -133,6 +121,11 @@ class FamiliesForwardTest {
                 "evaluated " + evaluated + ", continued at " + rewindTo);
     }
 
+    /**
+     * Decoding allocates nothing once the JIT has compiled the pass: until then (and for a while after a
+     * deoptimization) the Vector API's vectors are objects. So some window of 100 tokens must allocate nothing;
+     * an allocation in the pass's own code would show in every one.
+     */
     @Test
     void decodingAllocatesNothing() throws Exception {
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
@@ -140,17 +133,15 @@ class FamiliesForwardTest {
             try (WorkerPool single = new WorkerPool(1)) { // every task on this thread, so that its allocations count
                 ForwardPass forward = new ForwardPass(model(preset.name()), 256, single);
                 int[] token = {7};
-                // long enough for the JIT to compile the Vector API code, whose vectors are objects until then
-                for (int round = 0; round < 8; round++) {
+                long fewest = Long.MAX_VALUE;
+                for (int window = 0; window < 30 && fewest > 0; window++) {
+                    long before = threads.getCurrentThreadAllocatedBytes();
                     for (int pos = 0; pos < 100; pos++) { // past Gemma's ring of 71 positions
                         forward.forward(token, 1, pos);
                     }
+                    fewest = Math.min(fewest, threads.getCurrentThreadAllocatedBytes() - before);
                 }
-                long before = threads.getCurrentThreadAllocatedBytes();
-                for (int pos = 0; pos < 100; pos++) {
-                    forward.forward(token, 1, pos);
-                }
-                assertEquals(0, threads.getCurrentThreadAllocatedBytes() - before, preset.name() + ": bytes allocated by 100 tokens");
+                assertEquals(0, fewest, preset.name() + ": bytes allocated by the least allocating 100 tokens");
             }
         }
     }

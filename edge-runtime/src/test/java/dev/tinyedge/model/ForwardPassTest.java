@@ -80,7 +80,8 @@ class ForwardPassTest {
         return t == Type.Q4_0 || t == Type.Q8_0 ? ROUNDED_INPUT_TOLERANCE : LOGIT_TOLERANCE;
     }
 
-    private static void assertLogitsClose(float[] expected, float[] actual, double relativeTolerance, String what) {
+    /** The largest difference of two logit vectors is at most {@code relativeTolerance} of the largest expected logit. */
+    static void assertLogitsClose(float[] expected, float[] actual, double relativeTolerance, String what) {
         float largest = 0;
         for (float e : expected) {
             largest = Math.max(largest, Math.abs(e));

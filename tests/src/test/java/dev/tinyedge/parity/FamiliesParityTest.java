@@ -1,7 +1,6 @@
 package dev.tinyedge.parity;
 
 import dev.tinyedge.engine.Engine;
-import dev.tinyedge.engine.EngineOptions;
 import dev.tinyedge.gguf.GgufFormatException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -10,8 +9,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -33,14 +30,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * 500 positions and without one, 1 or 2 prompts of 8 each, the same with the angles of RoPE computed bit for bit as
  * ggml does; the synth file here 9.2e-3). A wrong operation moves every long prompt, by far more.
  *
- * <p>For now every file carries a SentencePiece vocabulary; the families' own tokenizers and their tokenization
- * parity are the tokenizer work's.
+ * <p>Every file here carries a SentencePiece vocabulary: the model's math is what is compared. The families' own
+ * tokenizers are compared with llama.cpp's in {@link TokenizerParityTest}.
  */
 class FamiliesParityTest {
     private static final double GEMMA_F32 = 5e-3;
     private static final double GEMMA_Q8_0 = 0.1;
     private static LlamaCpp llamaCpp;
-    private static final Map<Path, Engine> engines = new HashMap<>();
+    private static final Engines engines = new Engines();
 
     @BeforeAll
     static void findLlamaCpp() {
@@ -49,16 +46,7 @@ class FamiliesParityTest {
 
     @AfterAll
     static void closeEngines() {
-        engines.values().forEach(Engine::close);
-    }
-
-    private static Engine engine(Path model) throws IOException, GgufFormatException {
-        Engine engine = engines.get(model);
-        if (engine == null) {
-            engine = Engine.load(model, new EngineOptions(0, 1, "cpu"));
-            engines.put(model, engine);
-        }
-        return engine;
+        engines.close();
     }
 
     private static Path model(String writer, String name, String type) throws IOException {
@@ -86,8 +74,8 @@ class FamiliesParityTest {
     void nextTokenLogitsMatchLlamaCpp(String writer, String name, String type) throws IOException, GgufFormatException {
         double bound = !name.contains("gemma") ? 1e-3 : type.equals("f32") ? GEMMA_F32 : GEMMA_Q8_0;
         Path model = model(writer, name, type);
-        assertEquals(name.replace("tiny-", "").replace("llama3", "llama"), engine(model).config().architecture().ggufName);
-        ParityTest.assertNextTokensMatch(llamaCpp, model, engine(model), bound, writer + " " + name + " " + type);
+        assertEquals(name.replace("tiny-", "").replace("llama3", "llama"), engines.of(model).config().architecture().ggufName);
+        ParityTest.assertNextTokensMatch(llamaCpp, model, engines.of(model), bound, writer + " " + name + " " + type);
     }
 
     @ParameterizedTest(name = "{0} {1}")
@@ -96,7 +84,7 @@ class FamiliesParityTest {
             "synth, tiny-llama3", "synth, tiny-qwen2", "synth, tiny-qwen3", "synth, tiny-gemma3"})
     void greedyContinuationsMatchLlamaCppOnF32(String writer, String name) throws IOException, GgufFormatException {
         Path model = model(writer, name, "f32");
-        ParityTest.assertGreedyMatches(llamaCpp, model, engine(model));
+        ParityTest.assertGreedyMatches(llamaCpp, model, engines.of(model));
     }
 
     /**
@@ -107,7 +95,7 @@ class FamiliesParityTest {
     @CsvSource({"128256", "256000"})
     void largeSentencePieceVocabulariesMatchLlamaCpp(int vocabSize) throws IOException, GgufFormatException {
         Path model = TestModels.pythonFamily("llama", "q8_0", vocabSize);
-        Engine engine = engine(model);
+        Engine engine = engines.of(model);
         assertEquals(vocabSize, engine.config().vocabSize());
         ParityTest.assertTokenizationMatches(llamaCpp, model, engine.tokenizer(), false);
         ParityTest.assertNextTokensMatch(llamaCpp, model, engine, 1e-3, "python llama " + vocabSize + " q8_0");

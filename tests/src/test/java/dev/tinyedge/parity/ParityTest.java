@@ -1,7 +1,6 @@
 package dev.tinyedge.parity;
 
 import dev.tinyedge.engine.Engine;
-import dev.tinyedge.engine.EngineOptions;
 import dev.tinyedge.gguf.GgufFormatException;
 import dev.tinyedge.parity.LlamaCpp.Continuation;
 import dev.tinyedge.parity.LlamaCpp.NextTokens;
@@ -17,9 +16,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -99,7 +96,7 @@ class ParityTest {
     static final int GREEDY_TOKENS = 32;
 
     private static LlamaCpp llamaCpp;
-    private static final Map<Path, Engine> engines = new HashMap<>();
+    private static final Engines engines = new Engines();
 
     @BeforeAll
     static void findLlamaCpp() {
@@ -108,16 +105,7 @@ class ParityTest {
 
     @AfterAll
     static void closeEngines() {
-        engines.values().forEach(Engine::close);
-    }
-
-    private static Engine engine(Path model) throws IOException, GgufFormatException {
-        Engine engine = engines.get(model);
-        if (engine == null) {
-            engine = Engine.load(model, new EngineOptions(0, 1, "cpu"));
-            engines.put(model, engine);
-        }
-        return engine;
+        engines.close();
     }
 
     private static Path model(String writer, String type) throws IOException {
@@ -132,7 +120,7 @@ class ParityTest {
     @CsvSource({"synth, false", "synth, true", "python, false", "python, true"})
     void tokenizationMatchesLlamaCpp(String writer, boolean parseSpecial) throws IOException, GgufFormatException {
         Path model = model(writer, "f32");
-        assertTokenizationMatches(llamaCpp, model, engine(model).tokenizer(), parseSpecial);
+        assertTokenizationMatches(llamaCpp, model, engines.of(model).tokenizer(), parseSpecial);
     }
 
     /** Every one of {@link #SENTENCES} tokenizes into llama.cpp's tokens. */
@@ -158,7 +146,7 @@ class ParityTest {
             "python, q4_0, 1e-3"})
     void nextTokenLogitsMatchLlamaCpp(String writer, String type, double bound) throws IOException, GgufFormatException {
         Path model = model(writer, type);
-        assertNextTokensMatch(llamaCpp, model, engine(model), bound, writer + " " + type);
+        assertNextTokensMatch(llamaCpp, model, engines.of(model), bound, writer + " " + type);
     }
 
     /**
@@ -197,7 +185,7 @@ class ParityTest {
     @Test
     void greedyContinuationsMatchLlamaCppOnF32() throws IOException, GgufFormatException {
         Path model = model("synth", "f32");
-        assertGreedyMatches(llamaCpp, model, engine(model));
+        assertGreedyMatches(llamaCpp, model, engines.of(model));
     }
 
     /** tinyedge's greedy continuations of two prompts are llama.cpp's, token for token. */
