@@ -28,15 +28,15 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * {@code GatedRepo}, 404 {@code EntryNotFound}. Faults on demand: a 500, a connection cut after some bytes, the
  * wrong bytes, ranges ignored. It also serves as an HTTP proxy for requests in absolute form.
  */
-final class HubStandIn implements AutoCloseable {
+public final class HubStandIn implements AutoCloseable {
     static final String COMMIT = "0123456789abcdef0123456789abcdef01234567";
 
     /** A repository: its files, whether it is gated and which token may read it. */
-    static final class Repo {
-        final Map<String, byte[]> files = new LinkedHashMap<>();
+    public static final class Repo {
+        public final Map<String, byte[]> files = new LinkedHashMap<>();
         final Map<String, Long> listedSizes = new ConcurrentHashMap<>();
-        boolean gated;
-        String grantedToken;
+        public boolean gated;
+        public String grantedToken;
         int pageSize = 1000;
     }
 
@@ -59,7 +59,7 @@ final class HubStandIn implements AutoCloseable {
     private final HttpServer storage;
     private final ObjectMapper json = new ObjectMapper();
 
-    HubStandIn() throws IOException {
+    public HubStandIn() throws IOException {
         InetAddress loopback = InetAddress.getLoopbackAddress();
         hub = HttpServer.create(new InetSocketAddress(loopback, 0), 0);
         storage = HttpServer.create(new InetSocketAddress(loopback, 0), 0);
@@ -69,7 +69,7 @@ final class HubStandIn implements AutoCloseable {
         storage.start();
     }
 
-    String endpoint() {
+    public String endpoint() {
         return "http://127.0.0.1:" + hub.getAddress().getPort();
     }
 
@@ -77,11 +77,11 @@ final class HubStandIn implements AutoCloseable {
         return hub.getAddress().getPort();
     }
 
-    Repo repo(String name) {
+    public Repo repo(String name) {
         return repos.computeIfAbsent(name, n -> new Repo());
     }
 
-    static String sha256(byte[] data) {
+    public static String sha256(byte[] data) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
         } catch (java.security.NoSuchAlgorithmException e) {
@@ -89,7 +89,7 @@ final class HubStandIn implements AutoCloseable {
         }
     }
 
-    List<String> storageRequests() {
+    public List<String> storageRequests() {
         return log.stream().filter(l -> l.startsWith("storage")).toList();
     }
 
