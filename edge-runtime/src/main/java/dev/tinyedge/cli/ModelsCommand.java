@@ -152,11 +152,11 @@ final class ModelsCommand implements Callable<Integer> {
             Json.print(Map.of("context", ModelCatalog.DEFAULT_CONTEXT, "models", rows));
             return 0;
         }
-        out.printf("%-24s %-7s %-5s %-7s %6s  %-20s %s%n", "name", "family", "runs", "quant", "MB",
+        out.printf("%-24s %-7s %-7s %-7s %6s  %-20s %s%n", "name", "family", "runs", "quant", "MB",
                 "smallest board", "licence");
         for (CatalogEntry e : models.entries()) {
             Optional<Profile> board = ModelCatalog.smallestBoard(e, e.defaultQuant(), profiles);
-            out.printf("%-24s %-7s %-5s %-7s %6d  %-20s %s%n", e.name(), e.architecture(),
+            out.printf("%-24s %-7s %-7s %-7s %6d  %-20s %s%n", e.name(), e.architecture(),
                     ModelCatalog.runs(e) ? "yes" : "not yet", e.defaultQuant(), e.file(e.defaultQuant()).sizeMb(),
                     board.map(Profile::name).orElse("none"), e.licence());
         }
