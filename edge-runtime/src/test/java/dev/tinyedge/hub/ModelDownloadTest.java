@@ -111,9 +111,10 @@ class ModelDownloadTest {
         assertArrayEquals(model, Files.readAllBytes(result.file()));
         List<String> requests = hub.storageRequests();
         assertEquals(2, requests.size(), requests.toString());
-        assertTrue(requests.get(1).contains("range=bytes=" + model.length / 3 + "-"), requests.toString());
-        assertEquals(model.length - model.length / 3, result.bytesTransferred() - model.length / 3,
-                "the bytes before the cut were not fetched again");
+        // the client keeps what reached it before the cut (the last bytes sent may be lost with the connection)
+        long resumedAt = Long.parseLong(requests.get(1).replaceFirst(".*range=bytes=(\\d+)-.*", "$1"));
+        assertTrue(resumedAt > 0 && resumedAt <= model.length / 3, requests.toString());
+        assertEquals(model.length, result.bytesTransferred(), "no byte fetched twice");
     }
 
     @Test
@@ -126,13 +127,14 @@ class ModelDownloadTest {
         assertFalse(Files.exists(folder.resolve(Q4)), "nothing unverified in place");
         Path partial = folderContents().getFirst();
         assertTrue(partial.getFileName().toString().startsWith("." + Q4) && partial.toString().endsWith(".part"));
-        assertEquals(model.length / 2, Files.size(partial));
+        long kept = Files.size(partial);
+        assertTrue(kept > 0 && kept <= model.length / 2, "kept " + kept);
 
         hub.storageStatus = 0;
         hub.log.clear();
         ModelDownload.Result result = pull(client(), REPO + ":Q4_0");
         assertArrayEquals(model, Files.readAllBytes(result.file()));
-        assertEquals(List.of("storage GET /xet-bridge/" + HubStandIn.sha256(model) + " range=bytes=" + model.length / 2
+        assertEquals(List.of("storage GET /xet-bridge/" + HubStandIn.sha256(model) + " range=bytes=" + kept
                 + "- auth=null"), hub.storageRequests());
         assertEquals(List.of(result.file()), folderContents());
     }
