@@ -1,0 +1,344 @@
+/*
+ * x86-64 tiers, one translation unit compiled three times (Makefile):
+ *   avx2         AVX2 + FMA + F16C: int8 products as maddubs (u8 x s8 -> pairs of s16) then madd with ones
+ *   avx2_vnni    the same with AVX-VNNI's vpdpbusd (VEX encoding: Alder Lake and later, Zen 5)
+ *   avx512_vnni  AVX-512 VNNI's vpdpbusd at 256 bits (EVEX, AVX512VL) and 32 registers for larger tiles
+ * Blocks of 32 quants fill one 256-bit register; 512-bit registers would hold two blocks whose scales then
+ * have to be spread over the halves, and Zen 4 splits 512-bit operations in two anyway.
+ */
+#include <immintrin.h>
+#include "tek.h"
+
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+/* acc + sum of 4 adjacent u8*s8 products per int32 lane */
+#define DOT_U8S8(acc, u, s) _mm256_dpbusd_epi32((acc), (u), (s))
+#define TILE_M 4
+#define TILE_N 4
+#elif defined(__AVXVNNI__)
+#define DOT_U8S8(acc, u, s) _mm256_dpbusd_avx_epi32((acc), (u), (s))
+#define TILE_M 4
+#define TILE_N 2
+#else
+/* maddubs saturates past 32767: both operands here stay below (|u| <= 128 with |s| <= 127, or u <= 63) */
+#define DOT_U8S8(acc, u, s) _mm256_add_epi32((acc), _mm256_madd_epi16(_mm256_maddubs_epi16((u), (s)), _mm256_set1_epi16(1)))
+#define TILE_M 4
+#define TILE_N 2
+#endif
+
+TEK_INLINE float f16(uint16_t h) {
+    return _cvtsh_ss(h);
+}
+
+TEK_INLINE float hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+TEK_INLINE int32_t hsum_i32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 1));
+    return _mm_cvtsi128_si32(s);
+}
+
+/* The 32 nibbles of a Q4_0 block as bytes 0..15, in element order (low nibbles are elements 0..15). */
+TEK_INLINE __m256i nibbles(const uint8_t *qs) {
+    __m128i packed = _mm_loadu_si128((const __m128i *) qs);
+    __m256i both = _mm256_set_m128i(_mm_srli_epi16(packed, 4), packed);
+    return _mm256_and_si256(both, _mm256_set1_epi8(0xF));
+}
+
+/* ---- activation rounding ------------------------------------------------------------------------------ */
+
+/* One block of 32 to Q8_0: d = amax/127 kept as fp16, quants x*(1/d) rounded half to even. */
+TEK_INLINE void quantize_q8_0_block(const float *x, int8_t *qs, float *d, int32_t *sum) {
+    __m256 v[4];
+    __m256 amax = _mm256_setzero_ps();
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    for (int i = 0; i < 4; i++) {
+        v[i] = _mm256_loadu_ps(x + 8 * i);
+        amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign, v[i]));
+    }
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    const float dd = _mm_cvtss_f32(m) / 127;
+    const float id = dd != 0 ? 1.0f / dd : 0.0f;
+    *d = _cvtsh_ss(_cvtss_sh(dd, _MM_FROUND_TO_NEAREST_INT));
+    const __m256 mul = _mm256_set1_ps(id);
+    __m256i q[4];
+    for (int i = 0; i < 4; i++) {
+        q[i] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v[i], mul), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    }
+    __m256i s = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
+    *sum = hsum_i32(s);
+    __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+    p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256((__m256i *) qs, p);
+}
+
+TEK_EXPORT void TIER_FN(quantize)(TEK_QUANTIZE_ARGS) {
+    const int64_t per_vector = (cols + QK_K - 1) / QK_K;
+    for (int32_t c = from; c < to; c++) {
+        const int64_t b = c / per_vector;
+        const int64_t k = c % per_vector * QK_K;
+        const float *xv = x + b * cols;
+        uint8_t *rec = xq + b * stride;
+        if (kind == TEK_Q8_K) {
+            quantize_q8_K_block(xv + k, (int8_t *) rec + k, (float *) in_d(rec, cols) + k / QK_K,
+                                (int16_t *) in_bsums(rec, cols) + k / 16);
+        } else {
+            const int64_t end = k + QK_K < cols ? k + QK_K : cols;
+            for (int64_t j = k; j < end; j += QK) {
+                quantize_q8_0_block(xv + j, (int8_t *) rec + j, (float *) in_d(rec, cols) + j / QK,
+                                    (int32_t *) in_sum(rec, cols) + j / QK);
+            }
+        }
+    }
+}
+
+/* ---- Q4_0 and Q8_0: tiles of RM rows by RN vectors -------------------------------------------------- */
+
+/*
+ * Q4_0: the nibbles (0..15) are the unsigned operand and the input's quants the signed one; the integer
+ * accumulator of each block starts at -8 * (sum of the input's quants), which subtracts 8 from every
+ * nibble. Each block's integer sums are scaled by d_w * d_x and added into float lanes, summed at the end.
+ */
+TEK_INLINE void tile_q4_0(const uint8_t *w, int64_t cols, const uint8_t *xq, int64_t stride,
+                          float *out, int64_t out_stride, const int RM, const int RN) {
+    const int64_t nb = cols / QK;
+    const int64_t row_bytes = nb * sizeof(block_q4_0);
+    __m256 acc[RM][RN];
+#pragma GCC unroll 8
+    for (int r = 0; r < RM; r++)
+#pragma GCC unroll 8
+        for (int t = 0; t < RN; t++) acc[r][t] = _mm256_setzero_ps();
+    for (int64_t j = 0; j < nb; j++) {
+        __m256i a[RN], bias[RN];
+        float da[RN];
+#pragma GCC unroll 8
+        for (int t = 0; t < RN; t++) {
+            const uint8_t *rec = xq + t * stride;
+            a[t] = _mm256_loadu_si256((const __m256i *) (in_qs(rec) + j * QK));
+            bias[t] = _mm256_zextsi128_si256(_mm_cvtsi32_si128(-8 * in_sum(rec, cols)[j]));
+            da[t] = in_d(rec, cols)[j];
+        }
+#pragma GCC unroll 8
+        for (int r = 0; r < RM; r++) {
+            const block_q4_0 *blk = (const block_q4_0 *) (w + r * row_bytes) + j;
+            const __m256i u = nibbles(blk->qs);
+            const float dw = f16(blk->d);
+#pragma GCC unroll 8
+            for (int t = 0; t < RN; t++) {
+                const __m256i s = DOT_U8S8(bias[t], u, a[t]);
+                acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(dw * da[t]), acc[r][t]);
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < RM; r++)
+#pragma GCC unroll 8
+        for (int t = 0; t < RN; t++) out[t * out_stride + r] = hsum(acc[r][t]);
+}
+
+/* Q8_0: |w| is the unsigned operand, the input's quants with w's signs the signed one. */
+TEK_INLINE void tile_q8_0(const uint8_t *w, int64_t cols, const uint8_t *xq, int64_t stride,
+                          float *out, int64_t out_stride, const int RM, const int RN) {
+    const int64_t nb = cols / QK;
+    const int64_t row_bytes = nb * sizeof(block_q8_0);
+    __m256 acc[RM][RN];
+#pragma GCC unroll 8
+    for (int r = 0; r < RM; r++)
+#pragma GCC unroll 8
+        for (int t = 0; t < RN; t++) acc[r][t] = _mm256_setzero_ps();
+    for (int64_t j = 0; j < nb; j++) {
+        __m256i a[RN];
+        float da[RN];
+#pragma GCC unroll 8
+        for (int t = 0; t < RN; t++) {
+            const uint8_t *rec = xq + t * stride;
+            a[t] = _mm256_loadu_si256((const __m256i *) (in_qs(rec) + j * QK));
+            da[t] = in_d(rec, cols)[j];
+        }
+#pragma GCC unroll 8
+        for (int r = 0; r < RM; r++) {
+            const block_q8_0 *blk = (const block_q8_0 *) (w + r * row_bytes) + j;
+            const __m256i q = _mm256_loadu_si256((const __m256i *) blk->qs);
+            const __m256i u = _mm256_sign_epi8(q, q);
+            const float dw = f16(blk->d);
+#pragma GCC unroll 8
+            for (int t = 0; t < RN; t++) {
+                const __m256i s = DOT_U8S8(_mm256_setzero_si256(), u, _mm256_sign_epi8(a[t], q));
+                acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(dw * da[t]), acc[r][t]);
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < RM; r++)
+#pragma GCC unroll 8
+        for (int t = 0; t < RN; t++) out[t * out_stride + r] = hsum(acc[r][t]);
+}
+
+/* ---- K-quants: one row by one vector ------------------------------------------------------------------ */
+
+/* Scales as 16-bit lanes: the low half of the register for the first 16 quants, the high half for the next. */
+TEK_INLINE __m256i scale_pair(int lo, int hi) {
+    return _mm256_set_m128i(_mm_set1_epi16((short) hi), _mm_set1_epi16((short) lo));
+}
+
+TEK_INLINE float dot_q4_K(const uint8_t *w, int64_t cols, const uint8_t *rec) {
+    const int64_t nb = cols / QK_K;
+    const int8_t *q8 = in_qs(rec);
+    const float *dx = in_d(rec, cols);
+    const int16_t *bsums = in_bsums(rec, cols);
+    const __m256i m4 = _mm256_set1_epi8(0xF);
+    __m256 acc = _mm256_setzero_ps();
+    float mins = 0;
+    for (int64_t i = 0; i < nb; i++) {
+        const block_q4_K *x = (const block_q4_K *) w + i;
+        uint8_t sc[8], mn[8];
+        scales_and_mins(x->scales, sc, mn);
+        int32_t msum = 0;
+        for (int j = 0; j < 8; j++) {
+            msum += mn[j] * (bsums[i * 16 + 2 * j] + bsums[i * 16 + 2 * j + 1]);
+        }
+        mins += dx[i] * f16(x->dmin) * msum;
+        __m256i sumi = _mm256_setzero_si256();
+        const int8_t *a = q8 + i * QK_K;
+        for (int j = 0; j < 4; j++) {
+            const __m256i bits = _mm256_loadu_si256((const __m256i *) (x->qs + 32 * j));
+            const __m256i lo = _mm256_and_si256(bits, m4);
+            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
+            const __m256i plo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *) (a + 64 * j)));
+            const __m256i phi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *) (a + 64 * j + 32)));
+            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(plo, _mm256_set1_epi16(sc[2 * j])));
+            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(phi, _mm256_set1_epi16(sc[2 * j + 1])));
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(dx[i] * f16(x->d)), _mm256_cvtepi32_ps(sumi), acc);
+    }
+    return hsum(acc) - mins;
+}
+
+TEK_INLINE float dot_q5_K(const uint8_t *w, int64_t cols, const uint8_t *rec) {
+    const int64_t nb = cols / QK_K;
+    const int8_t *q8 = in_qs(rec);
+    const float *dx = in_d(rec, cols);
+    const int16_t *bsums = in_bsums(rec, cols);
+    const __m256i m4 = _mm256_set1_epi8(0xF);
+    const __m256i one = _mm256_set1_epi8(1);
+    __m256 acc = _mm256_setzero_ps();
+    float mins = 0;
+    for (int64_t i = 0; i < nb; i++) {
+        const block_q5_K *x = (const block_q5_K *) w + i;
+        uint8_t sc[8], mn[8];
+        scales_and_mins(x->scales, sc, mn);
+        int32_t msum = 0;
+        for (int j = 0; j < 8; j++) {
+            msum += mn[j] * (bsums[i * 16 + 2 * j] + bsums[i * 16 + 2 * j + 1]);
+        }
+        mins += dx[i] * f16(x->dmin) * msum;
+        const __m256i hbits = _mm256_loadu_si256((const __m256i *) x->qh);
+        __m256i sumi = _mm256_setzero_si256();
+        const int8_t *a = q8 + i * QK_K;
+        for (int j = 0; j < 4; j++) {
+            const __m256i bits = _mm256_loadu_si256((const __m256i *) (x->qs + 32 * j));
+            /* bit 2j of qh[l] tops element 64j + l, bit 2j+1 element 64j + 32 + l */
+            const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j), one), 4);
+            const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j + 1), one), 4);
+            const __m256i lo = _mm256_or_si256(_mm256_and_si256(bits, m4), h0);
+            const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bits, 4), m4), h1);
+            const __m256i plo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *) (a + 64 * j)));
+            const __m256i phi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *) (a + 64 * j + 32)));
+            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(plo, _mm256_set1_epi16(sc[2 * j])));
+            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(phi, _mm256_set1_epi16(sc[2 * j + 1])));
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(dx[i] * f16(x->d)), _mm256_cvtepi32_ps(sumi), acc);
+    }
+    return hsum(acc) - mins;
+}
+
+/* Q6_K: quants 0..63 multiply as unsigned; 32 * sum(scale * bsum) takes the offset of 32 off afterwards. */
+TEK_INLINE float dot_q6_K(const uint8_t *w, int64_t cols, const uint8_t *rec) {
+    const int64_t nb = cols / QK_K;
+    const int8_t *q8 = in_qs(rec);
+    const float *dx = in_d(rec, cols);
+    const int16_t *bsums = in_bsums(rec, cols);
+    const __m256i m4 = _mm256_set1_epi8(0xF);
+    const __m256i m2 = _mm256_set1_epi8(3);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < nb; i++) {
+        const block_q6_K *x = (const block_q6_K *) w + i;
+        const __m256i bs = _mm256_loadu_si256((const __m256i *) (bsums + i * 16));
+        const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *) x->scales));
+        __m256i sumi = _mm256_slli_epi32(_mm256_madd_epi16(bs, sc16), 5);
+        sumi = _mm256_sub_epi32(_mm256_setzero_si256(), sumi);
+        const int8_t *a = q8 + i * QK_K;
+        for (int h = 0; h < 2; h++) {
+            const __m256i l0 = _mm256_loadu_si256((const __m256i *) (x->ql + 64 * h));
+            const __m256i l1 = _mm256_loadu_si256((const __m256i *) (x->ql + 64 * h + 32));
+            const __m256i hb = _mm256_loadu_si256((const __m256i *) (x->qh + 32 * h));
+            __m256i q[4];
+            q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4));
+            q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m2), 4));
+            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4));
+            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4));
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; k++) {
+                const int s = 8 * h + 2 * k;
+                const __m256i p = _mm256_maddubs_epi16(q[k], _mm256_loadu_si256((const __m256i *) (a + 128 * h + 32 * k)));
+                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair(x->scales[s], x->scales[s + 1])));
+            }
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(dx[i] * f16(x->d)), _mm256_cvtepi32_ps(sumi), acc);
+    }
+    return hsum(acc);
+}
+
+/* ---- the product ---------------------------------------------------------------------------------------- */
+
+#define TILES(kernel, RM, w, row_bytes, r, xq, t, out)                                                       \
+    do {                                                                                                    \
+        int32_t t_ = 0;                                                                                     \
+        for (; t_ + TILE_N <= batch; t_ += TILE_N)                                                          \
+            kernel((w) + (r) * (row_bytes), cols, (xq) + t_ * stride, stride, (out) + t_ * out_stride + (r), out_stride, RM, TILE_N); \
+        switch (batch - t_) {                                                                               \
+            case 1: kernel((w) + (r) * (row_bytes), cols, (xq) + t_ * stride, stride, (out) + t_ * out_stride + (r), out_stride, RM, 1); break; \
+            case 2: kernel((w) + (r) * (row_bytes), cols, (xq) + t_ * stride, stride, (out) + t_ * out_stride + (r), out_stride, RM, 2); break; \
+            case 3: kernel((w) + (r) * (row_bytes), cols, (xq) + t_ * stride, stride, (out) + t_ * out_stride + (r), out_stride, RM, 3); break; \
+            default: break;                                                                                 \
+        }                                                                                                   \
+    } while (0)
+
+/* Rows in groups of TILE_M (the rest one at a time), each group against the vectors in groups of TILE_N. */
+#define ROWS(kernel, block_type, block_elems)                                                                \
+    do {                                                                                                    \
+        const int64_t row_bytes = cols / (block_elems) * (int64_t) sizeof(block_type);                      \
+        int32_t r = row_start;                                                                              \
+        for (; r + TILE_M <= row_end; r += TILE_M) TILES(kernel, TILE_M, w, row_bytes, r, xq, 0, out);      \
+        for (; r < row_end; r++) TILES(kernel, 1, w, row_bytes, r, xq, 0, out);                             \
+    } while (0)
+
+/* K-quant rows one by one against each vector; a group of rows stays in L1 while the vectors pass. */
+#define K_ROWS(dot, block_type)                                                                               \
+    do {                                                                                                    \
+        const int64_t row_bytes = cols / QK_K * (int64_t) sizeof(block_type);                               \
+        for (int32_t r0 = row_start; r0 < row_end; r0 += 8) {                                               \
+            const int32_t r1 = r0 + 8 < row_end ? r0 + 8 : row_end;                                         \
+            for (int32_t t = 0; t < batch; t++)                                                             \
+                for (int32_t r = r0; r < r1; r++)                                                           \
+                    out[t * out_stride + r] = dot(w + r * row_bytes, cols, xq + t * stride);                \
+        }                                                                                                   \
+    } while (0)
+
+TEK_EXPORT void TIER_FN(matmul)(TEK_MATMUL_ARGS) {
+    switch (type) {
+        case TEK_Q4_0: ROWS(tile_q4_0, block_q4_0, QK); break;
+        case TEK_Q8_0: ROWS(tile_q8_0, block_q8_0, QK); break;
+        case TEK_Q4_K: K_ROWS(dot_q4_K, block_q4_K); break;
+        case TEK_Q5_K: K_ROWS(dot_q5_K, block_q5_K); break;
+        case TEK_Q6_K: K_ROWS(dot_q6_K, block_q6_K); break;
+        default: break;
+    }
+}
