@@ -84,12 +84,12 @@ TEK_INLINE void q8_0_weights(const block_q8_0 *blk, int8x16_t *lo, int8x16_t *hi
                          float *out, int64_t out_stride, const int RM, const int RN) {                       \
         const int64_t nb = cols / QK;                                                                        \
         const int64_t row_bytes = nb * (int64_t) sizeof(block_type);                                        \
-        float32x4_t acc[RM][RN];                                                                             \
+        float32x4_t acc[TILE_M][TILE_N];                                                                             \
         _Pragma("GCC unroll 8") for (int r = 0; r < RM; r++)                                                 \
         _Pragma("GCC unroll 8") for (int t = 0; t < RN; t++) acc[r][t] = vdupq_n_f32(0);                     \
         for (int64_t j = 0; j < nb; j++) {                                                                   \
-            int8x16_t a0[RN], a1[RN];                                                                        \
-            float da[RN];                                                                                    \
+            int8x16_t a0[TILE_N], a1[TILE_N];                                                                        \
+            float da[TILE_N];                                                                                    \
             _Pragma("GCC unroll 8") for (int t = 0; t < RN; t++) {                                           \
                 const uint8_t *rec = xq + t * stride;                                                        \
                 a0[t] = vld1q_s8(in_qs(rec) + j * QK);                                                       \
@@ -132,12 +132,12 @@ TEK_INLINE int8x16_t high_halves(int8x16_t x, int8x16_t y) {
                          float *out, int64_t out_stride, const int RM, const int RN) {                       \
         const int64_t nb = cols / QK;                                                                        \
         const int64_t row_bytes = nb * (int64_t) sizeof(block_type);                                        \
-        float32x4_t acc[RM / 2][RN / 2];                                                                     \
+        float32x4_t acc[TILE_M / 2][TILE_N / 2];                                                                     \
         _Pragma("GCC unroll 8") for (int r = 0; r < RM / 2; r++)                                             \
         _Pragma("GCC unroll 8") for (int t = 0; t < RN / 2; t++) acc[r][t] = vdupq_n_f32(0);                 \
         for (int64_t j = 0; j < nb; j++) {                                                                   \
-            int8x16_t b[RN / 2][4];                                                                          \
-            float32x4_t da[RN / 2];                                                                          \
+            int8x16_t b[TILE_N / 2][4];                                                                          \
+            float32x4_t da[TILE_N / 2];                                                                          \
             _Pragma("GCC unroll 8") for (int t = 0; t < RN / 2; t++) {                                       \
                 const uint8_t *r0 = xq + 2 * t * stride, *r1 = r0 + stride;                                  \
                 const int8x16_t x0 = vld1q_s8(in_qs(r0) + j * QK), x1 = vld1q_s8(in_qs(r1) + j * QK);        \

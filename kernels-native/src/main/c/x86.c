@@ -14,15 +14,18 @@
 #define DOT_U8S8(acc, u, s) _mm256_dpbusd_epi32((acc), (u), (s))
 #define TILE_M 4
 #define TILE_N 4
+#define TILE_N8 4
 #elif defined(__AVXVNNI__)
 #define DOT_U8S8(acc, u, s) _mm256_dpbusd_avx_epi32((acc), (u), (s))
 #define TILE_M 4
 #define TILE_N 2
+#define TILE_N8 2
 #else
 /* maddubs saturates past 32767: both operands here stay below (|u| <= 128 with |s| <= 127, or u <= 63) */
 #define DOT_U8S8(acc, u, s) _mm256_add_epi32((acc), _mm256_madd_epi16(_mm256_maddubs_epi16((u), (s)), _mm256_set1_epi16(1)))
 #define TILE_M 4
 #define TILE_N 2
+#define TILE_N8 2
 #endif
 
 TEK_INLINE float f16(uint16_t h) {
@@ -110,14 +113,14 @@ TEK_INLINE void tile_q4_0(const uint8_t *w, int64_t cols, const uint8_t *xq, int
                           float *out, int64_t out_stride, const int RM, const int RN) {
     const int64_t nb = cols / QK;
     const int64_t row_bytes = nb * sizeof(block_q4_0);
-    __m256 acc[RM][RN];
+    __m256 acc[TILE_M][TILE_N]; /* fixed sizes (not RM, RN): a variable-length array stays in memory */
 #pragma GCC unroll 8
     for (int r = 0; r < RM; r++)
 #pragma GCC unroll 8
         for (int t = 0; t < RN; t++) acc[r][t] = _mm256_setzero_ps();
     for (int64_t j = 0; j < nb; j++) {
-        __m256i a[RN], bias[RN];
-        float da[RN];
+        __m256i a[TILE_N], bias[TILE_N];
+        float da[TILE_N];
 #pragma GCC unroll 8
         for (int t = 0; t < RN; t++) {
             const uint8_t *rec = xq + t * stride;
@@ -148,14 +151,14 @@ TEK_INLINE void tile_q8_0(const uint8_t *w, int64_t cols, const uint8_t *xq, int
                           float *out, int64_t out_stride, const int RM, const int RN) {
     const int64_t nb = cols / QK;
     const int64_t row_bytes = nb * sizeof(block_q8_0);
-    __m256 acc[RM][RN];
+    __m256 acc[TILE_M][TILE_N]; /* fixed sizes (not RM, RN): a variable-length array stays in memory */
 #pragma GCC unroll 8
     for (int r = 0; r < RM; r++)
 #pragma GCC unroll 8
         for (int t = 0; t < RN; t++) acc[r][t] = _mm256_setzero_ps();
     for (int64_t j = 0; j < nb; j++) {
-        __m256i a[RN];
-        float da[RN];
+        __m256i a[TILE_N];
+        float da[TILE_N];
 #pragma GCC unroll 8
         for (int t = 0; t < RN; t++) {
             const uint8_t *rec = xq + t * stride;
@@ -179,6 +182,66 @@ TEK_INLINE void tile_q8_0(const uint8_t *w, int64_t cols, const uint8_t *xq, int
     for (int r = 0; r < RM; r++)
 #pragma GCC unroll 8
         for (int t = 0; t < RN; t++) out[t * out_stride + r] = hsum(acc[r][t]);
+}
+
+/*
+ * Q4_0, eight rows at a time with the rows in the lanes: per block, the eight rows' 16 quant bytes are
+ * transposed as 4-byte groups, so that lane i of T[k] holds row i's bytes 4k..4k+3 (nibbles of elements
+ * 4k..4k+3 low, 16+4k..16+4k+3 high). One vpdpbusd then multiplies four elements of all eight rows with the
+ * same four input quants, broadcast; the eight rows' sums need no horizontal reduction, and a block's
+ * scaling (one conversion, one multiply-add) serves eight rows. The transposition costs eight shuffles per
+ * eight blocks, shared by the RN vectors.
+ */
+TEK_INLINE void rows8_q4_0(const uint8_t *w, int64_t cols, const uint8_t *xq, int64_t stride,
+                           float *out, int64_t out_stride, const int RN) {
+    const int64_t nb = cols / QK;
+    const int64_t row_bytes = nb * sizeof(block_q4_0);
+    const __m256i m4 = _mm256_set1_epi8(0xF);
+    __m256 acc[TILE_N8];
+#pragma GCC unroll 8
+    for (int t = 0; t < RN; t++) acc[t] = _mm256_setzero_ps();
+    for (int64_t j = 0; j < nb; j++) {
+        const uint8_t *b0 = w + j * sizeof(block_q4_0);
+        __m256i y[4];
+        uint16_t d[8];
+#pragma GCC unroll 4
+        for (int r = 0; r < 4; r++) {
+            const uint8_t *lo = b0 + r * row_bytes, *hi = b0 + (r + 4) * row_bytes;
+            y[r] = _mm256_loadu2_m128i((const __m128i *) (hi + 2), (const __m128i *) (lo + 2));
+            memcpy(&d[r], lo, 2);
+            memcpy(&d[r + 4], hi, 2);
+        }
+        const __m256i t0 = _mm256_unpacklo_epi32(y[0], y[1]), t1 = _mm256_unpackhi_epi32(y[0], y[1]);
+        const __m256i t2 = _mm256_unpacklo_epi32(y[2], y[3]), t3 = _mm256_unpackhi_epi32(y[2], y[3]);
+        __m256i q[4];
+        q[0] = _mm256_unpacklo_epi64(t0, t2);
+        q[1] = _mm256_unpackhi_epi64(t0, t2);
+        q[2] = _mm256_unpacklo_epi64(t1, t3);
+        q[3] = _mm256_unpackhi_epi64(t1, t3);
+        __m256i lo[4], hi[4];
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; k++) {
+            lo[k] = _mm256_and_si256(q[k], m4);
+            hi[k] = _mm256_and_si256(_mm256_srli_epi16(q[k], 4), m4);
+        }
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) d));
+#pragma GCC unroll 8
+        for (int t = 0; t < RN; t++) {
+            const uint8_t *rec = xq + t * stride;
+            const int32_t *a = (const int32_t *) (in_qs(rec) + j * QK);
+            __m256i s0 = _mm256_set1_epi32(-8 * in_sum(rec, cols)[j]);
+            __m256i s1 = _mm256_setzero_si256();
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; k++) {
+                s0 = DOT_U8S8(s0, lo[k], _mm256_set1_epi32(a[k]));
+                s1 = DOT_U8S8(s1, hi[k], _mm256_set1_epi32(a[4 + k]));
+            }
+            const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(in_d(rec, cols)[j]));
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(s0, s1)), scale, acc[t]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int t = 0; t < RN; t++) _mm256_storeu_ps(out + t * out_stride, acc[t]);
 }
 
 /* ---- K-quants: one row by one vector ------------------------------------------------------------------ */
@@ -305,11 +368,18 @@ TEK_INLINE float dot_q6_K(const uint8_t *w, int64_t cols, const uint8_t *rec) {
             kernel((w) + (r) * (row_bytes), cols, (xq) + t_ * stride, stride, (out) + t_ * out_stride + (r), out_stride, RM, TILE_N); \
         switch (batch - t_) {                                                                               \
             case 1: kernel((w) + (r) * (row_bytes), cols, (xq) + t_ * stride, stride, (out) + t_ * out_stride + (r), out_stride, RM, 1); break; \
-            case 2: kernel((w) + (r) * (row_bytes), cols, (xq) + t_ * stride, stride, (out) + t_ * out_stride + (r), out_stride, RM, 2); break; \
-            case 3: kernel((w) + (r) * (row_bytes), cols, (xq) + t_ * stride, stride, (out) + t_ * out_stride + (r), out_stride, RM, 3); break; \
+            REMAINDERS_OF_4(kernel, RM, w, row_bytes, r, xq, out)                                           \
             default: break;                                                                                 \
         }                                                                                                   \
     } while (0)
+
+#if TILE_N == 4
+#define REMAINDERS_OF_4(kernel, RM, w, row_bytes, r, xq, out)                                                \
+    case 2: kernel((w) + (r) * (row_bytes), cols, (xq) + t_ * stride, stride, (out) + t_ * out_stride + (r), out_stride, RM, 2); break; \
+    case 3: kernel((w) + (r) * (row_bytes), cols, (xq) + t_ * stride, stride, (out) + t_ * out_stride + (r), out_stride, RM, 3); break;
+#else
+#define REMAINDERS_OF_4(kernel, RM, w, row_bytes, r, xq, out)
+#endif
 
 /* Rows in groups of TILE_M (the rest one at a time), each group against the vectors in groups of TILE_N. */
 #define ROWS(kernel, block_type, block_elems)                                                                \
@@ -332,10 +402,43 @@ TEK_INLINE float dot_q6_K(const uint8_t *w, int64_t cols, const uint8_t *rec) {
         }                                                                                                   \
     } while (0)
 
+/*
+ * A single vector, row after row: one stream through memory per thread. Reading four or eight rows at once
+ * (four or eight streams) took twice as long per byte here (Zen 4, weights from DRAM), though it is fewer
+ * instructions per weight.
+ */
+#define SINGLE_ROWS(kernel, block_type)                                                                      \
+    do {                                                                                                    \
+        const int64_t row_bytes = cols / QK * (int64_t) sizeof(block_type);                                 \
+        for (int32_t r = row_start; r < row_end; r++)                                                       \
+            kernel(w + r * row_bytes, cols, xq, stride, out + r, out_stride, 1, 1);                         \
+    } while (0)
+
+/* Eight rows at a time by TILE_N8 vectors, then the rest of the rows as ROWS does. */
+#define ROWS8(kernel8, kernel, block_type)                                                                   \
+    do {                                                                                                    \
+        const int64_t row_bytes = cols / QK * (int64_t) sizeof(block_type);                                 \
+        int32_t r = row_start;                                                                              \
+        for (; r + 8 <= row_end; r += 8) {                                                                  \
+            int32_t t = 0;                                                                                  \
+            for (; t + TILE_N8 <= batch; t += TILE_N8)                                                      \
+                kernel8(w + r * row_bytes, cols, xq + t * stride, stride, out + t * out_stride + r, out_stride, TILE_N8); \
+            for (; t < batch; t++)                                                                          \
+                kernel8(w + r * row_bytes, cols, xq + t * stride, stride, out + t * out_stride + r, out_stride, 1); \
+        }                                                                                                   \
+        for (; r < row_end; r++) TILES(kernel, 1, w, row_bytes, r, xq, 0, out);                             \
+    } while (0)
+
 TEK_EXPORT void TIER_FN(matmul)(TEK_MATMUL_ARGS) {
     switch (type) {
-        case TEK_Q4_0: ROWS(tile_q4_0, block_q4_0, QK); break;
-        case TEK_Q8_0: ROWS(tile_q8_0, block_q8_0, QK); break;
+        case TEK_Q4_0:
+            if (batch == 1) SINGLE_ROWS(tile_q4_0, block_q4_0);
+            else ROWS8(rows8_q4_0, tile_q4_0, block_q4_0);
+            break;
+        case TEK_Q8_0:
+            if (batch == 1) SINGLE_ROWS(tile_q8_0, block_q8_0);
+            else ROWS(tile_q8_0, block_q8_0, QK);
+            break;
         case TEK_Q4_K: K_ROWS(dot_q4_K, block_q4_K); break;
         case TEK_Q5_K: K_ROWS(dot_q5_K, block_q5_K); break;
         case TEK_Q6_K: K_ROWS(dot_q6_K, block_q6_K); break;

@@ -47,7 +47,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public String description() {
-        return NAME + " (" + pool.threads() + (pool.threads() == 1 ? " thread, " : " threads, ") + Simd.vectorBits() + "-bit vectors)";
+        return NAME + " (" + pool.threads() + (pool.threads() == 1 ? " thread, " : " threads, ") + forward.kernels().description() + " kernels)";
     }
 
     @Override
