@@ -62,6 +62,11 @@ public final class JavaKernels implements KernelProvider {
     /** Weights that take the input as given: a vectorized dot product per row. */
     private static final class FloatInput implements MatrixKernel {
         @Override
+        public boolean compiledAtRunTime() {
+            return true;
+        }
+
+        @Override
         public InputForm input() {
             return InputForm.FLOATS;
         }
@@ -84,6 +89,11 @@ public final class JavaKernels implements KernelProvider {
 
     /** Q4_0 and Q8_0 at 128 bits: integer dot products, a row at a time. */
     private static class SingleRows implements MatrixKernel {
+        @Override
+        public boolean compiledAtRunTime() {
+            return true;
+        }
+
         @Override
         public InputForm input() {
             return InputForm.Q8_0_SHORTS;

@@ -9,6 +9,12 @@ import dev.tinyedge.tensor.FloatTensor;
  */
 public interface MatrixKernel {
 
+    /**
+     * Whether this kernel is Java code that the JIT compiles as it runs (slow until then: worth a warm-up
+     * before the first request), rather than machine code compiled ahead.
+     */
+    boolean compiledAtRunTime();
+
     /** The form in which this kernel reads the input: {@link ProductInput} prepares it before the product. */
     InputForm input();
 

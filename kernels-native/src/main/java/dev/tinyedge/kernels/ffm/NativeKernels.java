@@ -158,6 +158,11 @@ public final class NativeKernels implements KernelProvider {
         }
 
         @Override
+        public boolean compiledAtRunTime() {
+            return false;
+        }
+
+        @Override
         public InputForm input() {
             return form;
         }
