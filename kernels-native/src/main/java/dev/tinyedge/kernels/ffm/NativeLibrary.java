@@ -91,7 +91,7 @@ final class NativeLibrary {
     }
 
     /** Copies the jar's library into the user's cache under a name that changes with its content. */
-    private static Path copyToCache(URL url, String platform) throws IOException {
+    static Path copyToCache(URL url, String platform) throws IOException {
         byte[] bytes;
         try (InputStream in = url.openStream()) {
             bytes = in.readAllBytes();
@@ -99,8 +99,9 @@ final class NativeLibrary {
         CRC32 crc = new CRC32();
         crc.update(bytes);
         String cache = System.getProperty("tinyedge.cache.dir");
+        String xdg = System.getenv("XDG_CACHE_HOME");
         Path base = cache != null ? Path.of(cache)
-                : System.getenv("XDG_CACHE_HOME") != null ? Path.of(System.getenv("XDG_CACHE_HOME"), "tinyedge")
+                : xdg != null && !xdg.isBlank() ? Path.of(xdg, "tinyedge")
                 : Path.of(System.getProperty("user.home"), ".cache", "tinyedge");
         Path folder = base.resolve("native").resolve(platform + "-" + Long.toHexString(crc.getValue()));
         Path file = folder.resolve(FILE);
