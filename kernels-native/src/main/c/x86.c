@@ -15,17 +15,20 @@
 #define TILE_M 4
 #define TILE_N 4
 #define TILE_N8 4
+#define KTILE_N 4
 #elif defined(__AVXVNNI__)
 #define DOT_U8S8(acc, u, s) _mm256_dpbusd_avx_epi32((acc), (u), (s))
 #define TILE_M 4
 #define TILE_N 2
 #define TILE_N8 2
+#define KTILE_N 1
 #else
 /* maddubs saturates past 32767: both operands here stay below (|u| <= 128 with |s| <= 127, or u <= 63) */
 #define DOT_U8S8(acc, u, s) _mm256_add_epi32((acc), _mm256_madd_epi16(_mm256_maddubs_epi16((u), (s)), _mm256_set1_epi16(1)))
 #define TILE_M 4
 #define TILE_N 2
 #define TILE_N8 2
+#define KTILE_N 1
 #endif
 
 TEK_INLINE float f16(uint16_t h) {
@@ -244,119 +247,165 @@ TEK_INLINE void rows8_q4_0(const uint8_t *w, int64_t cols, const uint8_t *xq, in
     for (int t = 0; t < RN; t++) _mm256_storeu_ps(out + t * out_stride, acc[t]);
 }
 
-/* ---- K-quants: one row by one vector ------------------------------------------------------------------ */
+/* ---- K-quants: one row by RN vectors ---------------------------------------------------------------- */
 
-/* Scales as 16-bit lanes: the low half of the register for the first 16 quants, the high half for the next. */
-TEK_INLINE __m256i scale_pair(int lo, int hi) {
-    return _mm256_set_m128i(_mm_set1_epi16((short) hi), _mm_set1_epi16((short) lo));
+/*
+ * A super-block's quants are unpacked and its scales spread into 16-bit lanes once, then multiplied with
+ * each of the RN vectors: maddubs (quants unsigned, input signed) gives pairs of 16-bit products, madd with
+ * the sub-block's scale widens them into 32-bit sums. Q4_K/Q5_K subtract their mins through the input's
+ * sums of 16 (bsums); Q6_K's offset of 32 likewise.
+ */
+
+/* Q4_K/Q5_K scales and mins: the 12 packed bytes to eight 6-bit scales and eight mins, four per uint32. */
+TEK_INLINE void unpack_scales(const uint8_t *packed, uint32_t sc[2], uint32_t mn[2]) {
+    uint32_t u[3];
+    memcpy(u, packed, 12);
+    sc[0] = u[0] & 0x3f3f3f3f;
+    mn[0] = u[1] & 0x3f3f3f3f;
+    sc[1] = (u[2] & 0x0f0f0f0f) | (((u[0] >> 6) & 0x03030303) << 4);
+    mn[1] = ((u[2] >> 4) & 0x0f0f0f0f) | (((u[1] >> 6) & 0x03030303) << 4);
 }
 
-TEK_INLINE float dot_q4_K(const uint8_t *w, int64_t cols, const uint8_t *rec) {
+/* Byte shuffles that spread 16-bit lane j of a register over all of its lanes. */
+static const uint8_t SPREAD16[8][32] __attribute__((aligned(32))) = {
+#define S(j) {2*j, 2*j+1, 2*j, 2*j+1, 2*j, 2*j+1, 2*j, 2*j+1, 2*j, 2*j+1, 2*j, 2*j+1, 2*j, 2*j+1, 2*j, 2*j+1, \
+              2*j, 2*j+1, 2*j, 2*j+1, 2*j, 2*j+1, 2*j, 2*j+1, 2*j, 2*j+1, 2*j, 2*j+1, 2*j, 2*j+1, 2*j, 2*j+1}
+    S(0), S(1), S(2), S(3), S(4), S(5), S(6), S(7)
+#undef S
+};
+
+/* The eight sub-block scales, each spread over a register of 16-bit lanes. */
+TEK_INLINE void spread_scales(const uint32_t sc[2], __m256i out[8]) {
+    const __m256i all = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_set_epi32(0, 0, (int) sc[1], (int) sc[0])));
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) out[j] = _mm256_shuffle_epi8(all, _mm256_load_si256((const __m256i *) SPREAD16[j]));
+}
+
+/* min_j * (sum of the input's quants in sub-block j), for j < 8, in four 32-bit lanes. */
+TEK_INLINE __m128i mins_times_sums(const uint32_t mn[2], const int16_t *bsums) {
+    const __m128i mins = _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, (int) mn[1], (int) mn[0]));
+    const __m128i sums = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *) bsums), _mm_loadu_si128((const __m128i *) (bsums + 8)));
+    return _mm_madd_epi16(mins, sums);
+}
+
+TEK_INLINE float hsum128(__m128 s) {
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* Q4_K and Q5_K (has_high: the fifth bit from qh) by RN vectors. */
+TEK_INLINE void ktile_q45_K(const uint8_t *w, int64_t cols, const uint8_t *xq, int64_t stride, float *out,
+                            int64_t out_stride, const int RN, const int has_high) {
     const int64_t nb = cols / QK_K;
-    const int8_t *q8 = in_qs(rec);
-    const float *dx = in_d(rec, cols);
-    const int16_t *bsums = in_bsums(rec, cols);
-    const __m256i m4 = _mm256_set1_epi8(0xF);
-    __m256 acc = _mm256_setzero_ps();
-    float mins = 0;
-    for (int64_t i = 0; i < nb; i++) {
-        const block_q4_K *x = (const block_q4_K *) w + i;
-        uint8_t sc[8], mn[8];
-        scales_and_mins(x->scales, sc, mn);
-        int32_t msum = 0;
-        for (int j = 0; j < 8; j++) {
-            msum += mn[j] * (bsums[i * 16 + 2 * j] + bsums[i * 16 + 2 * j + 1]);
-        }
-        mins += dx[i] * f16(x->dmin) * msum;
-        __m256i sumi = _mm256_setzero_si256();
-        const int8_t *a = q8 + i * QK_K;
-        for (int j = 0; j < 4; j++) {
-            const __m256i bits = _mm256_loadu_si256((const __m256i *) (x->qs + 32 * j));
-            const __m256i lo = _mm256_and_si256(bits, m4);
-            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
-            const __m256i plo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *) (a + 64 * j)));
-            const __m256i phi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *) (a + 64 * j + 32)));
-            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(plo, _mm256_set1_epi16(sc[2 * j])));
-            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(phi, _mm256_set1_epi16(sc[2 * j + 1])));
-        }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(dx[i] * f16(x->d)), _mm256_cvtepi32_ps(sumi), acc);
+    const size_t block_bytes = has_high ? sizeof(block_q5_K) : sizeof(block_q4_K);
+    const __m256i m4 = _mm256_set1_epi8(0xF), one = _mm256_set1_epi8(1);
+    __m256 acc[KTILE_N];
+    __m128 accm[KTILE_N];
+#pragma GCC unroll 8
+    for (int t = 0; t < RN; t++) {
+        acc[t] = _mm256_setzero_ps();
+        accm[t] = _mm_setzero_ps();
     }
-    return hsum(acc) - mins;
-}
-
-TEK_INLINE float dot_q5_K(const uint8_t *w, int64_t cols, const uint8_t *rec) {
-    const int64_t nb = cols / QK_K;
-    const int8_t *q8 = in_qs(rec);
-    const float *dx = in_d(rec, cols);
-    const int16_t *bsums = in_bsums(rec, cols);
-    const __m256i m4 = _mm256_set1_epi8(0xF);
-    const __m256i one = _mm256_set1_epi8(1);
-    __m256 acc = _mm256_setzero_ps();
-    float mins = 0;
     for (int64_t i = 0; i < nb; i++) {
-        const block_q5_K *x = (const block_q5_K *) w + i;
-        uint8_t sc[8], mn[8];
-        scales_and_mins(x->scales, sc, mn);
-        int32_t msum = 0;
-        for (int j = 0; j < 8; j++) {
-            msum += mn[j] * (bsums[i * 16 + 2 * j] + bsums[i * 16 + 2 * j + 1]);
-        }
-        mins += dx[i] * f16(x->dmin) * msum;
-        const __m256i hbits = _mm256_loadu_si256((const __m256i *) x->qh);
-        __m256i sumi = _mm256_setzero_si256();
-        const int8_t *a = q8 + i * QK_K;
+        const uint8_t *x = w + i * block_bytes;
+        const uint16_t *dm = (const uint16_t *) x;
+        const uint8_t *qs = has_high ? ((const block_q5_K *) x)->qs : ((const block_q4_K *) x)->qs;
+        uint32_t sc[2], mn[2];
+        unpack_scales(x + 4, sc, mn);
+        __m256i scale[8], q[8];
+        spread_scales(sc, scale);
+        const __m256i hbits = has_high ? _mm256_loadu_si256((const __m256i *) ((const block_q5_K *) x)->qh) : _mm256_setzero_si256();
+#pragma GCC unroll 4
         for (int j = 0; j < 4; j++) {
-            const __m256i bits = _mm256_loadu_si256((const __m256i *) (x->qs + 32 * j));
-            /* bit 2j of qh[l] tops element 64j + l, bit 2j+1 element 64j + 32 + l */
-            const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j), one), 4);
-            const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j + 1), one), 4);
-            const __m256i lo = _mm256_or_si256(_mm256_and_si256(bits, m4), h0);
-            const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bits, 4), m4), h1);
-            const __m256i plo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *) (a + 64 * j)));
-            const __m256i phi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *) (a + 64 * j + 32)));
-            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(plo, _mm256_set1_epi16(sc[2 * j])));
-            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(phi, _mm256_set1_epi16(sc[2 * j + 1])));
+            const __m256i bits = _mm256_loadu_si256((const __m256i *) (qs + 32 * j));
+            q[2 * j] = _mm256_and_si256(bits, m4);
+            q[2 * j + 1] = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
+            if (has_high) { /* bit 2j of qh[l] tops element 64j + l, bit 2j+1 element 64j + 32 + l */
+                q[2 * j] = _mm256_or_si256(q[2 * j], _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j), one), 4));
+                q[2 * j + 1] = _mm256_or_si256(q[2 * j + 1], _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j + 1), one), 4));
+            }
         }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(dx[i] * f16(x->d)), _mm256_cvtepi32_ps(sumi), acc);
+        const float d = f16(dm[0]), dmin = f16(dm[1]);
+#pragma GCC unroll 8
+        for (int t = 0; t < RN; t++) {
+            const uint8_t *rec = xq + t * stride;
+            const int8_t *a = in_qs(rec) + i * QK_K;
+            const float dx = in_d(rec, cols)[i];
+            __m256i sumi = _mm256_setzero_si256();
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; j++) {
+                const __m256i p = _mm256_maddubs_epi16(q[j], _mm256_loadu_si256((const __m256i *) (a + 32 * j)));
+                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale[j]));
+            }
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * dx), _mm256_cvtepi32_ps(sumi), acc[t]);
+            const __m128i m = mins_times_sums(mn, in_bsums(rec, cols) + i * 16);
+            accm[t] = _mm_fmadd_ps(_mm_set1_ps(dmin * dx), _mm_cvtepi32_ps(m), accm[t]);
+        }
     }
-    return hsum(acc) - mins;
+#pragma GCC unroll 8
+    for (int t = 0; t < RN; t++) out[t * out_stride] = hsum(acc[t]) - hsum128(accm[t]);
 }
 
-/* Q6_K: quants 0..63 multiply as unsigned; 32 * sum(scale * bsum) takes the offset of 32 off afterwards. */
-TEK_INLINE float dot_q6_K(const uint8_t *w, int64_t cols, const uint8_t *rec) {
+TEK_INLINE void ktile_q4_K(const uint8_t *w, int64_t cols, const uint8_t *xq, int64_t stride, float *out,
+                           int64_t out_stride, const int RN) {
+    ktile_q45_K(w, cols, xq, stride, out, out_stride, RN, 0);
+}
+
+TEK_INLINE void ktile_q5_K(const uint8_t *w, int64_t cols, const uint8_t *xq, int64_t stride, float *out,
+                           int64_t out_stride, const int RN) {
+    ktile_q45_K(w, cols, xq, stride, out, out_stride, RN, 1);
+}
+
+/* Byte shuffles of Q6_K's 16 scales: scale s in bytes 0-7, scale s+1 in bytes 8-15, for s = 0, 2, .., 14. */
+static const uint8_t PAIR8[8][16] __attribute__((aligned(16))) = {
+#define P(s) {s, s, s, s, s, s, s, s, s + 1, s + 1, s + 1, s + 1, s + 1, s + 1, s + 1, s + 1}
+    P(0), P(2), P(4), P(6), P(8), P(10), P(12), P(14)
+#undef P
+};
+
+/* Q6_K: quants 0..63 multiply as unsigned; 32 * sum(scale * bsum) takes the offset of 32 off. */
+TEK_INLINE void ktile_q6_K(const uint8_t *w, int64_t cols, const uint8_t *xq, int64_t stride, float *out,
+                           int64_t out_stride, const int RN) {
     const int64_t nb = cols / QK_K;
-    const int8_t *q8 = in_qs(rec);
-    const float *dx = in_d(rec, cols);
-    const int16_t *bsums = in_bsums(rec, cols);
-    const __m256i m4 = _mm256_set1_epi8(0xF);
-    const __m256i m2 = _mm256_set1_epi8(3);
-    __m256 acc = _mm256_setzero_ps();
+    const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3);
+    __m256 acc[KTILE_N];
+#pragma GCC unroll 8
+    for (int t = 0; t < RN; t++) acc[t] = _mm256_setzero_ps();
     for (int64_t i = 0; i < nb; i++) {
         const block_q6_K *x = (const block_q6_K *) w + i;
-        const __m256i bs = _mm256_loadu_si256((const __m256i *) (bsums + i * 16));
-        const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *) x->scales));
-        __m256i sumi = _mm256_slli_epi32(_mm256_madd_epi16(bs, sc16), 5);
-        sumi = _mm256_sub_epi32(_mm256_setzero_si256(), sumi);
-        const int8_t *a = q8 + i * QK_K;
+        const __m128i sc8 = _mm_loadu_si128((const __m128i *) x->scales);
+        const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
+        __m256i q[8], scale[8];
+#pragma GCC unroll 2
         for (int h = 0; h < 2; h++) {
             const __m256i l0 = _mm256_loadu_si256((const __m256i *) (x->ql + 64 * h));
             const __m256i l1 = _mm256_loadu_si256((const __m256i *) (x->ql + 64 * h + 32));
             const __m256i hb = _mm256_loadu_si256((const __m256i *) (x->qh + 32 * h));
-            __m256i q[4];
-            q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4));
-            q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m2), 4));
-            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4));
-            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4));
-#pragma GCC unroll 4
-            for (int k = 0; k < 4; k++) {
-                const int s = 8 * h + 2 * k;
-                const __m256i p = _mm256_maddubs_epi16(q[k], _mm256_loadu_si256((const __m256i *) (a + 128 * h + 32 * k)));
-                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair(x->scales[s], x->scales[s + 1])));
-            }
+            q[4 * h + 0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4));
+            q[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m2), 4));
+            q[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4));
+            q[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4));
         }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(dx[i] * f16(x->d)), _mm256_cvtepi32_ps(sumi), acc);
+#pragma GCC unroll 8
+        for (int g = 0; g < 8; g++) scale[g] = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(sc8, _mm_load_si128((const __m128i *) PAIR8[g])));
+        const float d = f16(x->d);
+#pragma GCC unroll 8
+        for (int t = 0; t < RN; t++) {
+            const uint8_t *rec = xq + t * stride;
+            const int8_t *a = in_qs(rec) + i * QK_K;
+            const __m256i bs = _mm256_loadu_si256((const __m256i *) (in_bsums(rec, cols) + i * 16));
+            __m256i sumi = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(bs, sc16), 5));
+#pragma GCC unroll 8
+            for (int g = 0; g < 8; g++) {
+                const __m256i p = _mm256_maddubs_epi16(q[g], _mm256_loadu_si256((const __m256i *) (a + 32 * g)));
+                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale[g]));
+            }
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(in_d(rec, cols)[i] * d), _mm256_cvtepi32_ps(sumi), acc[t]);
+        }
     }
-    return hsum(acc);
+#pragma GCC unroll 8
+    for (int t = 0; t < RN; t++) out[t * out_stride] = hsum(acc[t]);
 }
 
 /* ---- the product ---------------------------------------------------------------------------------------- */
@@ -390,15 +439,16 @@ TEK_INLINE float dot_q6_K(const uint8_t *w, int64_t cols, const uint8_t *rec) {
         for (; r < row_end; r++) TILES(kernel, 1, w, row_bytes, r, xq, 0, out);                             \
     } while (0)
 
-/* K-quant rows one by one against each vector; a group of rows stays in L1 while the vectors pass. */
-#define K_ROWS(dot, block_type)                                                                               \
+/* K-quant rows one after another (one stream through memory), each against the vectors KTILE_N at a time. */
+#define K_ROWS(ktile, block_type)                                                                             \
     do {                                                                                                    \
         const int64_t row_bytes = cols / QK_K * (int64_t) sizeof(block_type);                               \
-        for (int32_t r0 = row_start; r0 < row_end; r0 += 8) {                                               \
-            const int32_t r1 = r0 + 8 < row_end ? r0 + 8 : row_end;                                         \
-            for (int32_t t = 0; t < batch; t++)                                                             \
-                for (int32_t r = r0; r < r1; r++)                                                           \
-                    out[t * out_stride + r] = dot(w + r * row_bytes, cols, xq + t * stride);                \
+        for (int32_t r = row_start; r < row_end; r++) {                                                     \
+            int32_t t = 0;                                                                                  \
+            for (; t + KTILE_N <= batch; t += KTILE_N)                                                      \
+                ktile(w + r * row_bytes, cols, xq + t * stride, stride, out + t * out_stride + r, out_stride, KTILE_N); \
+            for (; t < batch; t++)                                                                          \
+                ktile(w + r * row_bytes, cols, xq + t * stride, stride, out + t * out_stride + r, out_stride, 1); \
         }                                                                                                   \
     } while (0)
 
@@ -439,9 +489,9 @@ TEK_EXPORT void TIER_FN(matmul)(TEK_MATMUL_ARGS) {
             if (batch == 1) SINGLE_ROWS(tile_q8_0, block_q8_0);
             else ROWS(tile_q8_0, block_q8_0, QK);
             break;
-        case TEK_Q4_K: K_ROWS(dot_q4_K, block_q4_K); break;
-        case TEK_Q5_K: K_ROWS(dot_q5_K, block_q5_K); break;
-        case TEK_Q6_K: K_ROWS(dot_q6_K, block_q6_K); break;
+        case TEK_Q4_K: K_ROWS(ktile_q4_K, block_q4_K); break;
+        case TEK_Q5_K: K_ROWS(ktile_q5_K, block_q5_K); break;
+        case TEK_Q6_K: K_ROWS(ktile_q6_K, block_q6_K); break;
         default: break;
     }
 }
