@@ -27,7 +27,7 @@ TEK_INLINE float f16(uint16_t h) {
 
 /* ---- activation rounding ------------------------------------------------------------------------------ */
 
-TEK_INLINE void quantize_q8_0_block(const float *x, int8_t *qs, float *d, int32_t *sum) {
+TEK_INLINE void quantize_q8_0_block(const float *x, int8_t *qs, float *d, int32_t *sum, uint8_t *qu) {
     float amax = 0;
     for (int j = 0; j < QK; j++) {
         amax = fmaxf(amax, fabsf(x[j]));
@@ -39,6 +39,7 @@ TEK_INLINE void quantize_q8_0_block(const float *x, int8_t *qs, float *d, int32_
     for (int j = 0; j < QK; j++) {
         const int v = (int) nearbyintf(x[j] * id);
         qs[j] = (int8_t) v;
+        qu[j] = (uint8_t) (v + 128);
         s += v;
     }
     *sum = s;
@@ -58,7 +59,7 @@ TEK_EXPORT void TIER_FN(quantize)(TEK_QUANTIZE_ARGS) {
             const int64_t end = k + QK_K < cols ? k + QK_K : cols;
             for (int64_t j = k; j < end; j += QK) {
                 quantize_q8_0_block(xv + j, (int8_t *) rec + j, (float *) in_d(rec, cols) + j / QK,
-                                    (int32_t *) in_sum(rec, cols) + j / QK);
+                                    (int32_t *) in_sum(rec, cols) + j / QK, (uint8_t *) in_qu(rec, cols) + j);
             }
         }
     }

@@ -4,7 +4,8 @@
  * Weights stay in ggml's block layouts, read in place from the mapped GGUF file. Activations are rounded
  * into this library's own layout, one record per vector at a fixed stride (tek_input_stride):
  *
- *   Q8_0 form (for Q4_0 and Q8_0 weights): int8 qs[cols], float d[cols/32], int32 sum[cols/32]
+ *   Q8_0 form (for Q4_0 and Q8_0 weights): int8 qs[cols], float d[cols/32], int32 sum[cols/32],
+ *                                          uint8 qu[cols] (qs + 128, for unsigned-by-signed products)
  *   Q8_K form (for Q4_K, Q5_K, Q6_K):      int8 qs[cols], float d[cols/256], int16 bsums[cols/16]
  *
  * d of the Q8_0 form is already rounded to fp16, as ggml's block_q8_0 stores it; sum is the sum of the
@@ -62,6 +63,7 @@ TEK_EXPORT int32_t tek_supported_tiers(void);
 TEK_INLINE const int8_t *in_qs(const uint8_t *rec) { return (const int8_t *) rec; }
 TEK_INLINE const float *in_d(const uint8_t *rec, int64_t cols) { return (const float *) (rec + cols); }
 TEK_INLINE const int32_t *in_sum(const uint8_t *rec, int64_t cols) { return (const int32_t *) (rec + cols + 4 * (cols / QK)); }
+TEK_INLINE const uint8_t *in_qu(const uint8_t *rec, int64_t cols) { return rec + cols + 8 * (cols / QK); }
 TEK_INLINE const int16_t *in_bsums(const uint8_t *rec, int64_t cols) { return (const int16_t *) (rec + cols + 4 * (cols / QK_K)); }
 
 /*

@@ -63,7 +63,7 @@ TEK_INLINE __m256i nibbles(const uint8_t *qs) {
 /* ---- activation rounding ------------------------------------------------------------------------------ */
 
 /* One block of 32 to Q8_0: d = amax/127 kept as fp16, quants x*(1/d) rounded half to even. */
-TEK_INLINE void quantize_q8_0_block(const float *x, int8_t *qs, float *d, int32_t *sum) {
+TEK_INLINE void quantize_q8_0_block(const float *x, int8_t *qs, float *d, int32_t *sum, uint8_t *qu) {
     __m256 v[4];
     __m256 amax = _mm256_setzero_ps();
     const __m256 sign = _mm256_set1_ps(-0.0f);
@@ -87,6 +87,7 @@ TEK_INLINE void quantize_q8_0_block(const float *x, int8_t *qs, float *d, int32_
     __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
     p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
     _mm256_storeu_si256((__m256i *) qs, p);
+    _mm256_storeu_si256((__m256i *) qu, _mm256_xor_si256(p, _mm256_set1_epi8((char) 0x80)));
 }
 
 TEK_EXPORT void TIER_FN(quantize)(TEK_QUANTIZE_ARGS) {
@@ -103,7 +104,7 @@ TEK_EXPORT void TIER_FN(quantize)(TEK_QUANTIZE_ARGS) {
             const int64_t end = k + QK_K < cols ? k + QK_K : cols;
             for (int64_t j = k; j < end; j += QK) {
                 quantize_q8_0_block(xv + j, (int8_t *) rec + j, (float *) in_d(rec, cols) + j / QK,
-                                    (int32_t *) in_sum(rec, cols) + j / QK);
+                                    (int32_t *) in_sum(rec, cols) + j / QK, (uint8_t *) in_qu(rec, cols) + j);
             }
         }
     }
@@ -250,6 +251,77 @@ TEK_INLINE void rows8_q4_0(const uint8_t *w, int64_t cols, const uint8_t *xq, in
 #pragma GCC unroll 8
     for (int t = 0; t < RN; t++) _mm256_storeu_ps(out + t * out_stride, acc[t]);
 }
+
+#if defined(__AVX512VNNI__) || defined(__AVXVNNI__)
+/*
+ * Q8_0, eight rows at a time with the rows in the lanes, as rows8_q4_0. vpdpbusd wants one unsigned operand:
+ * the input's quants plus 128 (a flipped sign bit) are, and sum((x+128) w) = sum(x w) + 128 sum(w) with the
+ * weights' sums taken once per block for all vectors. Only with VNNI: maddubs would saturate on (x+128) w.
+ */
+TEK_INLINE void rows8_q8_0(const uint8_t *w, int64_t cols, const uint8_t *xq, int64_t stride,
+                           float *out, int64_t out_stride, const int RN) {
+    const int64_t nb = cols / QK;
+    const int64_t row_bytes = nb * sizeof(block_q8_0);
+    const __m256i ones = _mm256_set1_epi8(1);
+    __m256 acc[TILE_N8];
+#pragma GCC unroll 8
+    for (int t = 0; t < RN; t++) acc[t] = _mm256_setzero_ps();
+    for (int64_t j = 0; j < nb; j++) {
+        const uint8_t *b0 = w + j * sizeof(block_q8_0);
+        __m256i y[8];
+        uint16_t d[8];
+#pragma GCC unroll 8
+        for (int r = 0; r < 8; r++) {
+            y[r] = _mm256_loadu_si256((const __m256i *) (b0 + r * row_bytes + 2));
+            memcpy(&d[r], b0 + r * row_bytes, 2);
+        }
+        /* 8x8 transposition of 4-byte groups: q[k] lane r = row r's bytes 4k..4k+3 */
+        __m256i u[8], v[8], q[8];
+#pragma GCC unroll 4
+        for (int r = 0; r < 8; r += 2) {
+            u[r] = _mm256_unpacklo_epi32(y[r], y[r + 1]);
+            u[r + 1] = _mm256_unpackhi_epi32(y[r], y[r + 1]);
+        }
+#pragma GCC unroll 2
+        for (int r = 0; r < 8; r += 4) {
+            v[r] = _mm256_unpacklo_epi64(u[r], u[r + 2]);
+            v[r + 1] = _mm256_unpackhi_epi64(u[r], u[r + 2]);
+            v[r + 2] = _mm256_unpacklo_epi64(u[r + 1], u[r + 3]);
+            v[r + 3] = _mm256_unpackhi_epi64(u[r + 1], u[r + 3]);
+        }
+        /* v[0..3]: groups 0,1,2,3 (low lanes) and 4,5,6,7 (high lanes) of rows 0-3; v[4..7] the same of rows 4-7 */
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; k++) {
+            q[k] = _mm256_permute2x128_si256(v[k], v[4 + k], 0x20);
+            q[4 + k] = _mm256_permute2x128_si256(v[k], v[4 + k], 0x31);
+        }
+        __m256i wsum = _mm256_setzero_si256();
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; k++) wsum = DOT_U8S8(wsum, ones, q[k]);
+        const __m256i bias = _mm256_slli_epi32(wsum, 7);
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) d));
+#pragma GCC unroll 8
+        for (int t = 0; t < RN; t++) {
+            const uint8_t *rec = xq + t * stride;
+            const int32_t *a = (const int32_t *) (in_qu(rec, cols) + j * QK);
+            __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; k++) {
+                s0 = DOT_U8S8(s0, _mm256_set1_epi32(a[k]), q[k]);
+                s1 = DOT_U8S8(s1, _mm256_set1_epi32(a[4 + k]), q[4 + k]);
+            }
+            const __m256i s = _mm256_sub_epi32(_mm256_add_epi32(s0, s1), bias);
+            const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(in_d(rec, cols)[j]));
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), scale, acc[t]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int t = 0; t < RN; t++) _mm256_storeu_ps(out + t * out_stride, acc[t]);
+}
+#define Q8_0_BATCH(kernel, block_type) ROWS8(rows8_q8_0, kernel, block_type)
+#else
+#define Q8_0_BATCH(kernel, block_type) ROWS(kernel, block_type, QK)
+#endif
 
 /* ---- K-quants: one row by RN vectors ---------------------------------------------------------------- */
 
@@ -491,7 +563,7 @@ TEK_EXPORT void TIER_FN(matmul)(TEK_MATMUL_ARGS) {
             break;
         case TEK_Q8_0:
             if (batch == 1) SINGLE_ROWS(tile_q8_0, block_q8_0);
-            else ROWS(tile_q8_0, block_q8_0, QK);
+            else Q8_0_BATCH(tile_q8_0, block_q8_0);
             break;
         case TEK_Q4_K: K_ROWS(ktile_q4_K, block_q4_K); break;
         case TEK_Q5_K: K_ROWS(ktile_q5_K, block_q5_K); break;
