@@ -196,105 +196,111 @@ TEK_INLINE void tile_q8_0(const uint8_t *w, int64_t cols, const uint8_t *xq, int
 #define tile_q8_0 dot_tile_q8_0
 #endif
 
-/* ---- K-quants: one row by one vector ------------------------------------------------------------------ */
+/* ---- K-quants: one row by RN vectors ---------------------------------------------------------------- */
 
-TEK_INLINE float dot_q4_K(const uint8_t *w, int64_t cols, const uint8_t *rec) {
-    const int64_t nb = cols / QK_K;
-    const int8_t *q8 = in_qs(rec);
-    const float *dx = in_d(rec, cols);
-    const int16_t *bsums = in_bsums(rec, cols);
-    float sum = 0;
-    for (int64_t i = 0; i < nb; i++) {
-        const block_q4_K *x = (const block_q4_K *) w + i;
-        uint8_t sc[8], mn[8];
-        scales_and_mins(x->scales, sc, mn);
-        int32_t msum = 0;
-        for (int j = 0; j < 8; j++) {
-            msum += mn[j] * (bsums[i * 16 + 2 * j] + bsums[i * 16 + 2 * j + 1]);
-        }
-        int32x4_t acc = vdupq_n_s32(0);
-        const int8_t *a = q8 + i * QK_K;
-        for (int j = 0; j < 4; j++) {
-            const uint8x16_t b0 = vld1q_u8(x->qs + 32 * j), b1 = vld1q_u8(x->qs + 32 * j + 16);
-            const uint8x16_t m4 = vdupq_n_u8(0xF);
-            int32x4_t lo = DOT4(vdupq_n_s32(0), vreinterpretq_s8_u8(vandq_u8(b0, m4)), vld1q_s8(a + 64 * j));
-            lo = DOT4(lo, vreinterpretq_s8_u8(vandq_u8(b1, m4)), vld1q_s8(a + 64 * j + 16));
-            int32x4_t hi = DOT4(vdupq_n_s32(0), vreinterpretq_s8_u8(vshrq_n_u8(b0, 4)), vld1q_s8(a + 64 * j + 32));
-            hi = DOT4(hi, vreinterpretq_s8_u8(vshrq_n_u8(b1, 4)), vld1q_s8(a + 64 * j + 48));
-            acc = vmlaq_n_s32(acc, lo, sc[2 * j]);
-            acc = vmlaq_n_s32(acc, hi, sc[2 * j + 1]);
-        }
-        sum += dx[i] * f16(x->d) * (float) vaddvq_s32(acc) - dx[i] * f16(x->dmin) * (float) msum;
-    }
-    return sum;
-}
+/*
+ * A super-block's scales and mins are decoded once for the RN vectors; the quants are unpacked per vector
+ * (a mask or a shift per 16, less than keeping 256 of them in registers). Q4_K/Q5_K subtract their mins
+ * through the input's sums of 16 (bsums); Q6_K's quants are offset by -32 before the products.
+ */
+#define KTILE_N 4
 
-TEK_INLINE float dot_q5_K(const uint8_t *w, int64_t cols, const uint8_t *rec) {
+TEK_INLINE void ktile_q45_K(const uint8_t *w, int64_t cols, const uint8_t *xq, int64_t stride, float *out,
+                            int64_t out_stride, const int RN, const int has_high) {
     const int64_t nb = cols / QK_K;
-    const int8_t *q8 = in_qs(rec);
-    const float *dx = in_d(rec, cols);
-    const int16_t *bsums = in_bsums(rec, cols);
+    const size_t block_bytes = has_high ? sizeof(block_q5_K) : sizeof(block_q4_K);
     const uint8x16_t m4 = vdupq_n_u8(0xF), top = vdupq_n_u8(16);
-    float sum = 0;
+    float sum[KTILE_N] = {0};
     for (int64_t i = 0; i < nb; i++) {
-        const block_q5_K *x = (const block_q5_K *) w + i;
+        const uint8_t *x = w + i * block_bytes;
+        const uint16_t *dm = (const uint16_t *) x;
+        const uint8_t *qs = has_high ? ((const block_q5_K *) x)->qs : ((const block_q4_K *) x)->qs;
         uint8_t sc[8], mn[8];
-        scales_and_mins(x->scales, sc, mn);
-        int32_t msum = 0;
-        for (int j = 0; j < 8; j++) {
-            msum += mn[j] * (bsums[i * 16 + 2 * j] + bsums[i * 16 + 2 * j + 1]);
+        scales_and_mins(x + 4, sc, mn);
+        const float d = f16(dm[0]), dmin = f16(dm[1]);
+        uint8x16_t h0 = vdupq_n_u8(0), h1 = vdupq_n_u8(0);
+        if (has_high) {
+            h0 = vld1q_u8(((const block_q5_K *) x)->qh);
+            h1 = vld1q_u8(((const block_q5_K *) x)->qh + 16);
         }
-        const uint8x16_t h0 = vld1q_u8(x->qh), h1 = vld1q_u8(x->qh + 16);
-        int32x4_t acc = vdupq_n_s32(0);
-        const int8_t *a = q8 + i * QK_K;
-        for (int j = 0; j < 4; j++) {
-            const uint8x16_t b0 = vld1q_u8(x->qs + 32 * j), b1 = vld1q_u8(x->qs + 32 * j + 16);
-            const uint8x16_t bit_lo = vdupq_n_u8((uint8_t) (1 << (2 * j))), bit_hi = vdupq_n_u8((uint8_t) (2 << (2 * j)));
-            const int8x16_t l0 = vreinterpretq_s8_u8(vorrq_u8(vandq_u8(b0, m4), vandq_u8(vtstq_u8(h0, bit_lo), top)));
-            const int8x16_t l1 = vreinterpretq_s8_u8(vorrq_u8(vandq_u8(b1, m4), vandq_u8(vtstq_u8(h1, bit_lo), top)));
-            const int8x16_t u0 = vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(b0, 4), vandq_u8(vtstq_u8(h0, bit_hi), top)));
-            const int8x16_t u1 = vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(b1, 4), vandq_u8(vtstq_u8(h1, bit_hi), top)));
-            int32x4_t lo = DOT4(DOT4(vdupq_n_s32(0), l0, vld1q_s8(a + 64 * j)), l1, vld1q_s8(a + 64 * j + 16));
-            int32x4_t hi = DOT4(DOT4(vdupq_n_s32(0), u0, vld1q_s8(a + 64 * j + 32)), u1, vld1q_s8(a + 64 * j + 48));
-            acc = vmlaq_n_s32(acc, lo, sc[2 * j]);
-            acc = vmlaq_n_s32(acc, hi, sc[2 * j + 1]);
+        for (int t = 0; t < RN; t++) {
+            const uint8_t *rec = xq + t * stride;
+            const int8_t *a = in_qs(rec) + i * QK_K;
+            const int16_t *bs = in_bsums(rec, cols) + i * 16;
+            int32_t msum = 0;
+            for (int j = 0; j < 8; j++) {
+                msum += mn[j] * (bs[2 * j] + bs[2 * j + 1]);
+            }
+            int32x4_t acc = vdupq_n_s32(0);
+            for (int j = 0; j < 4; j++) {
+                const uint8x16_t b0 = vld1q_u8(qs + 32 * j), b1 = vld1q_u8(qs + 32 * j + 16);
+                uint8x16_t l0 = vandq_u8(b0, m4), l1 = vandq_u8(b1, m4);
+                uint8x16_t u0 = vshrq_n_u8(b0, 4), u1 = vshrq_n_u8(b1, 4);
+                if (has_high) { /* bit 2j of qh[l] tops element 64j + l, bit 2j+1 element 64j + 32 + l */
+                    const uint8x16_t bit_lo = vdupq_n_u8((uint8_t) (1 << (2 * j))), bit_hi = vdupq_n_u8((uint8_t) (2 << (2 * j)));
+                    l0 = vorrq_u8(l0, vandq_u8(vtstq_u8(h0, bit_lo), top));
+                    l1 = vorrq_u8(l1, vandq_u8(vtstq_u8(h1, bit_lo), top));
+                    u0 = vorrq_u8(u0, vandq_u8(vtstq_u8(h0, bit_hi), top));
+                    u1 = vorrq_u8(u1, vandq_u8(vtstq_u8(h1, bit_hi), top));
+                }
+                int32x4_t lo = DOT4(vdupq_n_s32(0), vreinterpretq_s8_u8(l0), vld1q_s8(a + 64 * j));
+                lo = DOT4(lo, vreinterpretq_s8_u8(l1), vld1q_s8(a + 64 * j + 16));
+                int32x4_t hi = DOT4(vdupq_n_s32(0), vreinterpretq_s8_u8(u0), vld1q_s8(a + 64 * j + 32));
+                hi = DOT4(hi, vreinterpretq_s8_u8(u1), vld1q_s8(a + 64 * j + 48));
+                acc = vmlaq_n_s32(acc, lo, sc[2 * j]);
+                acc = vmlaq_n_s32(acc, hi, sc[2 * j + 1]);
+            }
+            const float dx = in_d(rec, cols)[i];
+            sum[t] += dx * d * (float) vaddvq_s32(acc) - dx * dmin * (float) msum;
         }
-        sum += dx[i] * f16(x->d) * (float) vaddvq_s32(acc) - dx[i] * f16(x->dmin) * (float) msum;
     }
-    return sum;
+    for (int t = 0; t < RN; t++) out[t * out_stride] = sum[t];
 }
 
-TEK_INLINE float dot_q6_K(const uint8_t *w, int64_t cols, const uint8_t *rec) {
+TEK_INLINE void ktile_q4_K(const uint8_t *w, int64_t cols, const uint8_t *xq, int64_t stride, float *out,
+                           int64_t out_stride, const int RN) {
+    ktile_q45_K(w, cols, xq, stride, out, out_stride, RN, 0);
+}
+
+TEK_INLINE void ktile_q5_K(const uint8_t *w, int64_t cols, const uint8_t *xq, int64_t stride, float *out,
+                           int64_t out_stride, const int RN) {
+    ktile_q45_K(w, cols, xq, stride, out, out_stride, RN, 1);
+}
+
+TEK_INLINE void ktile_q6_K(const uint8_t *w, int64_t cols, const uint8_t *xq, int64_t stride, float *out,
+                           int64_t out_stride, const int RN) {
     const int64_t nb = cols / QK_K;
-    const int8_t *q8 = in_qs(rec);
-    const float *dx = in_d(rec, cols);
     const uint8x16_t m4 = vdupq_n_u8(0xF), m2 = vdupq_n_u8(3);
     const int8x16_t offset = vdupq_n_s8(32);
-    float sum = 0;
+    float sum[KTILE_N] = {0};
     for (int64_t i = 0; i < nb; i++) {
         const block_q6_K *x = (const block_q6_K *) w + i;
-        int32x4_t acc = vdupq_n_s32(0);
-        const int8_t *a = q8 + i * QK_K;
-        for (int h = 0; h < 2; h++) {
-            for (int half = 0; half < 2; half++) { /* 16 of the 32 l's at a time */
-                const int o = 16 * half;
-                const uint8x16_t l0 = vld1q_u8(x->ql + 64 * h + o), l1 = vld1q_u8(x->ql + 64 * h + 32 + o);
-                const uint8x16_t hb = vld1q_u8(x->qh + 32 * h + o);
-                int8x16_t q[4];
-                q[0] = vreinterpretq_s8_u8(vorrq_u8(vandq_u8(l0, m4), vshlq_n_u8(vandq_u8(hb, m2), 4)));
-                q[1] = vreinterpretq_s8_u8(vorrq_u8(vandq_u8(l1, m4), vshlq_n_u8(vandq_u8(vshrq_n_u8(hb, 2), m2), 4)));
-                q[2] = vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(l0, 4), vshlq_n_u8(vandq_u8(vshrq_n_u8(hb, 4), m2), 4)));
-                q[3] = vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(l1, 4), vshlq_n_u8(vshrq_n_u8(hb, 6), 4)));
-                for (int k = 0; k < 4; k++) {
-                    const int e = 128 * h + 32 * k + o; /* the first of these 16 elements */
-                    const int32x4_t p = DOT4(vdupq_n_s32(0), vsubq_s8(q[k], offset), vld1q_s8(a + e));
-                    acc = vmlaq_n_s32(acc, p, x->scales[e / 16]);
+        const float d = f16(x->d);
+        for (int t = 0; t < RN; t++) {
+            const uint8_t *rec = xq + t * stride;
+            const int8_t *a = in_qs(rec) + i * QK_K;
+            int32x4_t acc = vdupq_n_s32(0);
+            for (int h = 0; h < 2; h++) {
+                for (int half = 0; half < 2; half++) { /* 16 of the 32 l's at a time */
+                    const int o = 16 * half;
+                    const uint8x16_t l0 = vld1q_u8(x->ql + 64 * h + o), l1 = vld1q_u8(x->ql + 64 * h + 32 + o);
+                    const uint8x16_t hb = vld1q_u8(x->qh + 32 * h + o);
+                    int8x16_t q[4];
+                    q[0] = vreinterpretq_s8_u8(vorrq_u8(vandq_u8(l0, m4), vshlq_n_u8(vandq_u8(hb, m2), 4)));
+                    q[1] = vreinterpretq_s8_u8(vorrq_u8(vandq_u8(l1, m4), vshlq_n_u8(vandq_u8(vshrq_n_u8(hb, 2), m2), 4)));
+                    q[2] = vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(l0, 4), vshlq_n_u8(vandq_u8(vshrq_n_u8(hb, 4), m2), 4)));
+                    q[3] = vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(l1, 4), vshlq_n_u8(vshrq_n_u8(hb, 6), 4)));
+                    for (int k = 0; k < 4; k++) {
+                        const int e = 128 * h + 32 * k + o; /* the first of these 16 elements */
+                        const int32x4_t p = DOT4(vdupq_n_s32(0), vsubq_s8(q[k], offset), vld1q_s8(a + e));
+                        acc = vmlaq_n_s32(acc, p, x->scales[e / 16]);
+                    }
                 }
             }
+            sum[t] += in_d(rec, cols)[i] * d * (float) vaddvq_s32(acc);
         }
-        sum += dx[i] * f16(x->d) * (float) vaddvq_s32(acc);
     }
-    return sum;
+    for (int t = 0; t < RN; t++) out[t * out_stride] = sum[t];
 }
 
 /* ---- the product ---------------------------------------------------------------------------------------- */
@@ -316,24 +322,40 @@ TEK_INLINE float dot_q6_K(const uint8_t *w, int64_t cols, const uint8_t *rec) {
         for (; r < row_end; r++) TILES(kernel, 1, w, row_bytes, r, xq, 0, out);                             \
     } while (0)
 
-#define K_ROWS(dot, block_type)                                                                               \
+/* K-quant rows one after another (one stream through memory), each against the vectors KTILE_N at a time. */
+#define K_ROWS(ktile, block_type)                                                                             \
     do {                                                                                                    \
         const int64_t row_bytes = cols / QK_K * (int64_t) sizeof(block_type);                               \
-        for (int32_t r0 = row_start; r0 < row_end; r0 += 8) {                                               \
-            const int32_t r1 = r0 + 8 < row_end ? r0 + 8 : row_end;                                         \
-            for (int32_t t = 0; t < batch; t++)                                                             \
-                for (int32_t r = r0; r < r1; r++)                                                           \
-                    out[t * out_stride + r] = dot(w + r * row_bytes, cols, xq + t * stride);                \
+        for (int32_t r = row_start; r < row_end; r++) {                                                     \
+            int32_t t = 0;                                                                                  \
+            for (; t + KTILE_N <= batch; t += KTILE_N)                                                      \
+                ktile(w + r * row_bytes, cols, xq + t * stride, stride, out + t * out_stride + r, out_stride, KTILE_N); \
+            for (; t < batch; t++)                                                                          \
+                ktile(w + r * row_bytes, cols, xq + t * stride, stride, out + t * out_stride + r, out_stride, 1); \
         }                                                                                                   \
+    } while (0)
+
+/* A single vector, row after row: one stream through memory per thread (as on x86). */
+#define SINGLE_ROWS(kernel, block_type)                                                                      \
+    do {                                                                                                    \
+        const int64_t row_bytes = cols / QK * (int64_t) sizeof(block_type);                                 \
+        for (int32_t r = row_start; r < row_end; r++)                                                       \
+            kernel(w + r * row_bytes, cols, xq, stride, out + r, out_stride, 1, 1);                         \
     } while (0)
 
 TEK_EXPORT void TIER_FN(matmul)(TEK_MATMUL_ARGS) {
     switch (type) {
-        case TEK_Q4_0: ROWS(tile_q4_0, block_q4_0, QK); break;
-        case TEK_Q8_0: ROWS(tile_q8_0, block_q8_0, QK); break;
-        case TEK_Q4_K: K_ROWS(dot_q4_K, block_q4_K); break;
-        case TEK_Q5_K: K_ROWS(dot_q5_K, block_q5_K); break;
-        case TEK_Q6_K: K_ROWS(dot_q6_K, block_q6_K); break;
+        case TEK_Q4_0:
+            if (batch == 1) SINGLE_ROWS(tile_q4_0, block_q4_0);
+            else ROWS(tile_q4_0, block_q4_0, QK);
+            break;
+        case TEK_Q8_0:
+            if (batch == 1) SINGLE_ROWS(tile_q8_0, block_q8_0);
+            else ROWS(tile_q8_0, block_q8_0, QK);
+            break;
+        case TEK_Q4_K: K_ROWS(ktile_q4_K, block_q4_K); break;
+        case TEK_Q5_K: K_ROWS(ktile_q5_K, block_q5_K); break;
+        case TEK_Q6_K: K_ROWS(ktile_q6_K, block_q6_K); break;
         default: break;
     }
 }
