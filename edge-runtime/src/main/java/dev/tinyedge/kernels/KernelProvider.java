@@ -66,7 +66,8 @@ public interface KernelProvider {
         } else if (request.startsWith("native:") && request.length() > "native:".length()) {
             tier = request.substring("native:".length());
         } else {
-            throw new IllegalArgumentException("-Dtinyedge.kernels must be java, native or native:TIER, not '" + request + "'");
+            log.accept("kernels: " + java + " (-Dtinyedge.kernels=" + request + " is none of java, native, native:TIER)");
+            return JavaKernels.INSTANCE;
         }
         List<String> reasons = new ArrayList<>();
         for (Factory factory : factories) {

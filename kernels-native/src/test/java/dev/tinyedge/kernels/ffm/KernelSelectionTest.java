@@ -73,12 +73,6 @@ class KernelSelectionTest {
         assertTrue(log.getFirst().startsWith("kernels: java ") && log.getFirst().contains(NativeLibrary.FILE), log.toString());
     }
 
-    @Test
-    void noNativeLibraryInTheBuildFallsBackToJava() {
-        assertSame(JavaKernels.INSTANCE, KernelProvider.select("native", List.of(), log::add));
-        assertEquals(List.of("kernels: " + JavaKernels.INSTANCE.description() + " (no native kernel library in this build)"), log);
-    }
-
     private static void restore(String value) {
         if (value == null) {
             System.clearProperty("tinyedge.native.dir");
