@@ -433,6 +433,118 @@ TEK_INLINE void ktile_q5_K(const uint8_t *w, int64_t cols, const uint8_t *xq, in
     ktile_q45_K(w, cols, xq, stride, out, out_stride, RN, 1);
 }
 
+/* Rows 0-7's 32 bytes at p + r * row_bytes, transposed as 4-byte groups: q[k] lane r = row r's bytes 4k..4k+3. */
+TEK_INLINE void transpose8x32(const uint8_t *p, int64_t row_bytes, __m256i q[8]) {
+    __m256i y[8], u[8], v[8];
+#pragma GCC unroll 8
+    for (int r = 0; r < 8; r++) y[r] = _mm256_loadu_si256((const __m256i *) (p + r * row_bytes));
+#pragma GCC unroll 4
+    for (int r = 0; r < 8; r += 2) {
+        u[r] = _mm256_unpacklo_epi32(y[r], y[r + 1]);
+        u[r + 1] = _mm256_unpackhi_epi32(y[r], y[r + 1]);
+    }
+#pragma GCC unroll 2
+    for (int r = 0; r < 8; r += 4) {
+        v[r] = _mm256_unpacklo_epi64(u[r], u[r + 2]);
+        v[r + 1] = _mm256_unpackhi_epi64(u[r], u[r + 2]);
+        v[r + 2] = _mm256_unpacklo_epi64(u[r + 1], u[r + 3]);
+        v[r + 3] = _mm256_unpackhi_epi64(u[r + 1], u[r + 3]);
+    }
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; k++) {
+        q[k] = _mm256_permute2x128_si256(v[k], v[4 + k], 0x20);
+        q[4 + k] = _mm256_permute2x128_si256(v[k], v[4 + k], 0x31);
+    }
+}
+
+/*
+ * Q4_K, eight rows at a time with the rows in the lanes (as rows8_q4_0): per 64 elements of a super-block
+ * the rows' 32 quant bytes are transposed once for the RN vectors; vpdpbusd multiplies four elements of
+ * the eight rows with four of the input, and the sub-block sums take each row's scale in a 32-bit multiply.
+ * The rows' mins meet the input's sums of 32 in one 16-bit multiply-add per pair of sub-blocks.
+ */
+TEK_INLINE void rows8_q4_K(const uint8_t *w, int64_t cols, const uint8_t *xq, int64_t stride, float *out,
+                           int64_t out_stride, const int RN) {
+    const int64_t nb = cols / QK_K;
+    const int64_t row_bytes = nb * (int64_t) sizeof(block_q4_K);
+    const __m256i m4 = _mm256_set1_epi8(0xF);
+    __m256 acc[TILE_N8];
+#pragma GCC unroll 8
+    for (int t = 0; t < RN; t++) acc[t] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < nb; i++) {
+        const uint8_t *b0 = w + i * sizeof(block_q4_K);
+        /* per row: scales and mins, then lanes of rows */
+        uint32_t sc[8][2], mn[8][2];
+        uint16_t d[8], dmin[8];
+#pragma GCC unroll 8
+        for (int r = 0; r < 8; r++) {
+            const uint8_t *x = b0 + r * row_bytes;
+            memcpy(&d[r], x, 2);
+            memcpy(&dmin[r], x + 2, 2);
+            unpack_scales(x + 4, sc[r], mn[r]);
+        }
+        __m256i scale[8], mins[4];
+        {
+            const uint8_t *scb = (const uint8_t *) sc, *mnb = (const uint8_t *) mn; /* row r's j-th at [8r + j] */
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; j++) {
+                scale[j] = _mm256_setr_epi32(scb[j], scb[8 + j], scb[16 + j], scb[24 + j], scb[32 + j], scb[40 + j], scb[48 + j], scb[56 + j]);
+            }
+#pragma GCC unroll 4
+            for (int p = 0; p < 4; p++) { /* lane r: row r's mins 2p (low 16 bits) and 2p+1 */
+                mins[p] = _mm256_setr_epi32(mnb[2 * p] | mnb[2 * p + 1] << 16, mnb[8 + 2 * p] | mnb[8 + 2 * p + 1] << 16,
+                                            mnb[16 + 2 * p] | mnb[16 + 2 * p + 1] << 16, mnb[24 + 2 * p] | mnb[24 + 2 * p + 1] << 16,
+                                            mnb[32 + 2 * p] | mnb[32 + 2 * p + 1] << 16, mnb[40 + 2 * p] | mnb[40 + 2 * p + 1] << 16,
+                                            mnb[48 + 2 * p] | mnb[48 + 2 * p + 1] << 16, mnb[56 + 2 * p] | mnb[56 + 2 * p + 1] << 16);
+            }
+        }
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) d));
+        const __m256 dmw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) dmin));
+        __m256i sumi[TILE_N8], msum[TILE_N8];
+#pragma GCC unroll 8
+        for (int t = 0; t < RN; t++) {
+            sumi[t] = _mm256_setzero_si256();
+            const int16_t *bs = in_bsums(xq + t * stride, cols) + i * 16;
+            msum[t] = _mm256_setzero_si256();
+#pragma GCC unroll 4
+            for (int p = 0; p < 4; p++) { /* sums of sub-blocks 2p and 2p+1 as a 16-bit pair, broadcast */
+                const int32_t s0 = bs[4 * p] + bs[4 * p + 1], s1 = bs[4 * p + 2] + bs[4 * p + 3];
+                msum[t] = _mm256_add_epi32(msum[t], _mm256_madd_epi16(mins[p], _mm256_set1_epi32((s0 & 0xFFFF) | (s1 << 16))));
+            }
+        }
+#pragma GCC unroll 1
+        for (int c = 0; c < 4; c++) {
+            __m256i q[8];
+            transpose8x32(b0 + 16 + 32 * c, row_bytes, q);
+            __m256i lo[8], hi[8];
+#pragma GCC unroll 8
+            for (int k = 0; k < 8; k++) {
+                lo[k] = _mm256_and_si256(q[k], m4);
+                hi[k] = _mm256_and_si256(_mm256_srli_epi16(q[k], 4), m4);
+            }
+#pragma GCC unroll 8
+            for (int t = 0; t < RN; t++) {
+                const int32_t *a = (const int32_t *) (in_qs(xq + t * stride) + i * QK_K + 64 * c);
+                __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+#pragma GCC unroll 8
+                for (int k = 0; k < 8; k++) {
+                    s0 = DOT_U8S8(s0, lo[k], _mm256_set1_epi32(a[k]));
+                    s1 = DOT_U8S8(s1, hi[k], _mm256_set1_epi32(a[8 + k]));
+                }
+                sumi[t] = _mm256_add_epi32(sumi[t], _mm256_add_epi32(_mm256_mullo_epi32(s0, scale[2 * c]), _mm256_mullo_epi32(s1, scale[2 * c + 1])));
+            }
+        }
+#pragma GCC unroll 8
+        for (int t = 0; t < RN; t++) {
+            const __m256 dx = _mm256_set1_ps(in_d(xq + t * stride, cols)[i]);
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi[t]), _mm256_mul_ps(dw, dx), acc[t]);
+            acc[t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum[t]), _mm256_mul_ps(dmw, dx), acc[t]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int t = 0; t < RN; t++) _mm256_storeu_ps(out + t * out_stride, acc[t]);
+}
+
 /* Byte shuffles of Q6_K's 16 scales: scale s in bytes 0-7, scale s+1 in bytes 8-15, for s = 0, 2, .., 14. */
 static const uint8_t PAIR8[8][16] __attribute__((aligned(16))) = {
 #define P(s) {s, s, s, s, s, s, s, s, s + 1, s + 1, s + 1, s + 1, s + 1, s + 1, s + 1, s + 1}
@@ -528,6 +640,24 @@ TEK_INLINE void ktile_q6_K(const uint8_t *w, int64_t cols, const uint8_t *xq, in
         }                                                                                                   \
     } while (0)
 
+/* K-quant rows eight at a time by TILE_N8 vectors, then the rest of the rows as K_ROWS does. */
+#define K_ROWS8(kernel8, ktile, block_type)                                                                  \
+    do {                                                                                                    \
+        const int64_t row_bytes = cols / QK_K * (int64_t) sizeof(block_type);                               \
+        int32_t r8 = row_start;                                                                             \
+        for (; r8 + 8 <= row_end; r8 += 8) {                                                                \
+            int32_t t = 0;                                                                                  \
+            for (; t + TILE_N8 <= batch; t += TILE_N8)                                                      \
+                kernel8(w + r8 * row_bytes, cols, xq + t * stride, stride, out + t * out_stride + r8, out_stride, TILE_N8); \
+            for (; t < batch; t++)                                                                          \
+                kernel8(w + r8 * row_bytes, cols, xq + t * stride, stride, out + t * out_stride + r8, out_stride, 1); \
+        }                                                                                                   \
+        const int32_t row_start_ = row_start;                                                               \
+        row_start = r8;                                                                                     \
+        K_ROWS(ktile, block_type);                                                                          \
+        row_start = row_start_;                                                                             \
+    } while (0)
+
 /*
  * A single vector, row after row: one stream through memory per thread. Reading four or eight rows at once
  * (four or eight streams) took twice as long per byte here (Zen 4, weights from DRAM), though it is fewer
@@ -565,7 +695,10 @@ TEK_EXPORT void TIER_FN(matmul)(TEK_MATMUL_ARGS) {
             if (batch == 1) SINGLE_ROWS(tile_q8_0, block_q8_0);
             else Q8_0_BATCH(tile_q8_0, block_q8_0);
             break;
-        case TEK_Q4_K: K_ROWS(ktile_q4_K, block_q4_K); break;
+        case TEK_Q4_K:
+            if (batch == 1) K_ROWS(ktile_q4_K, block_q4_K);
+            else K_ROWS8(rows8_q4_K, ktile_q4_K, block_q4_K);
+            break;
         case TEK_Q5_K: K_ROWS(ktile_q5_K, block_q5_K); break;
         case TEK_Q6_K: K_ROWS(ktile_q6_K, block_q6_K); break;
         default: break;
