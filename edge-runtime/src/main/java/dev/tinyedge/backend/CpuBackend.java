@@ -9,7 +9,7 @@ import dev.tinyedge.tensor.Simd;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The forward pass on the CPU: Vector API kernels, rows split across a fixed pool of threads. */
+/** The forward pass on the CPU: the kernels {@link dev.tinyedge.kernels.KernelProvider} chose, rows split across a fixed pool of threads. */
 public final class CpuBackend implements Backend {
     public static final String NAME = "cpu";
     /**
