@@ -14,12 +14,8 @@
 #define DOT_U8S8(acc, u, s) _mm256_dpbusd_epi32((acc), (u), (s))
 #define TILE_M 4
 #define TILE_N 4
-#ifndef TILE_N8
 #define TILE_N8 8
-#endif
-#ifndef KTILE_N
 #define KTILE_N 4
-#endif
 #elif defined(__AVXVNNI__)
 #define DOT_U8S8(acc, u, s) _mm256_dpbusd_avx_epi32((acc), (u), (s))
 #define TILE_M 4
