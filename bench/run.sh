@@ -60,8 +60,9 @@ done
 [[ -n "$jdk" ]] || die "no JDK 25 found: install one or set JAVA_HOME"
 export JAVA_HOME=$jdk
 export MAVEN_OPTS="${MAVEN_OPTS:+$MAVEN_OPTS }--sun-misc-unsafe-memory-access=allow"
-say "building tinyedge"
+say "building tinyedge and its AOT cache"
 mvn -q -B -DskipTests package -pl deploy -am
+deploy/aot-cache.sh deploy/target/tinyedge.aot >/dev/null
 
 # --- llama.cpp, as shipped and with only the no-AMX variant; the first also brings the Llama-2 vocabulary
 # (llama-tokenizer-js) that synth puts into the models ------------------------------------------------------
@@ -98,7 +99,7 @@ record() {
 }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-awk -v load="${load_before%% *}" -v cores="$(nproc)" 'BEGIN { exit !(load > cores / 2) }' \
+awk -v avg="${load_before%% *}" -v cores="$(nproc)" 'BEGIN { exit !(avg > cores / 2) }' \
     && say "warning: load average $load_before on $(nproc) cores: other work is running, the numbers will be low and noisy"
 for ((r = 1; r <= repeat; r++)); do
     for entry in "${models[@]}"; do
