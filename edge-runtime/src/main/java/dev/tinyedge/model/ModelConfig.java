@@ -42,6 +42,11 @@ public record ModelConfig(Architecture architecture, Features features, int voca
         }
     }
 
+    /** Whether this build runs {@code general.architecture}; the model catalog asks here rather than keep a list. */
+    public static boolean supports(String architecture) {
+        return java.util.Arrays.stream(Architecture.values()).anyMatch(a -> a.ggufName.equals(architecture));
+    }
+
     /** A Llama-2 block with heads of dim / heads, no sliding window and no RoPE scaling. */
     public ModelConfig(int vocabSize, int dim, int ffnDim, int layers, int heads, int kvHeads, int contextLength,
                        float rmsEps, float ropeBase) {

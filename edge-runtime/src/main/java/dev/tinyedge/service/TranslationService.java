@@ -2,6 +2,7 @@ package dev.tinyedge.service;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tinyedge.board.StatusLight;
+import dev.tinyedge.metrics.RequestObserver;
 import dev.tinyedge.translate.InputTooLongException;
 import dev.tinyedge.translate.Translation;
 import dev.tinyedge.translate.Translator;
@@ -52,6 +53,7 @@ public final class TranslationService {
     private final String node;
     private final ReplyChannel replies;
     private final BoardSignals board;
+    private final RequestObserver metrics;
     private final DedupCache dedup;
     private final ArrayDeque<Job> queue = new ArrayDeque<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
@@ -67,8 +69,15 @@ public final class TranslationService {
 
     public TranslationService(Translator translator, Limits limits, String node, ReplyChannel replies,
                               BoardSignals board) {
+        this(translator, limits, node, replies, board, RequestObserver.NONE);
+    }
+
+    public TranslationService(Translator translator, Limits limits, String node, ReplyChannel replies,
+                              BoardSignals board, RequestObserver metrics) {
         this.translator = translator;
         this.board = board;
+        this.metrics = metrics;
+        metrics.watchQueue(() -> stats().queueDepth());
         this.limits = limits;
         this.node = node;
         this.replies = replies;
@@ -84,6 +93,7 @@ public final class TranslationService {
      */
     public void submit(Request request, Delivery delivery) {
         ObjectNode reply;
+        String outcome = "repeat";
         synchronized (this) {
             if (stopping) {
                 return; // not acknowledged: the broker delivers it again after the restart
@@ -102,12 +112,15 @@ public final class TranslationService {
                     job.timeout = timer.schedule(() -> expire(job), limits.requestTimeout().toMillis(),
                             TimeUnit.MILLISECONDS);
                     notifyAll();
+                    metrics.accepted();
                     return;
                 }
                 errors++;
+                outcome = ErrorCode.BUSY.wireName();
                 reply = Replies.busy(id, Math.round(averageJobMs * (queue.size() + 1)));
             }
         }
+        metrics.rejected(outcome);
         replies.complete(delivery, reply);
     }
 
@@ -116,12 +129,14 @@ public final class TranslationService {
         synchronized (this) {
             errors++;
         }
+        metrics.rejected(error.code().wireName());
         replies.complete(delivery, Replies.error(id, error.code(), error.getMessage()));
     }
 
     /** Counts a request that named no reply topic: nobody can be told about it. */
     public synchronized void countUnroutable() {
         unroutable++;
+        metrics.rejected("unroutable");
     }
 
     /** Cancels a queued or running request; returns false when no such request is here. */
@@ -268,6 +283,7 @@ public final class TranslationService {
                     () -> job.abort != null || job.released);
             long finished = System.nanoTime();
             recordSpeed(translation, (finished - started) / 1e6);
+            metrics.translated(translation, (started - job.arrivedNanos) / 1e9);
             if (job.abort == ErrorCode.CANCELLED) {
                 return Replies.error(request.id(), ErrorCode.CANCELLED, "cancelled by request");
             }
@@ -299,6 +315,8 @@ public final class TranslationService {
         synchronized (this) {
             deliveries = List.copyOf(job.deliveries);
         }
+        metrics.answered(reply.path("error").path("code").asText(reply.path("status").asText()),
+                (System.nanoTime() - job.arrivedNanos) / 1e9);
         for (Delivery delivery : deliveries) {
             replies.complete(delivery, reply);
         }
