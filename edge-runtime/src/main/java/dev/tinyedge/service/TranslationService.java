@@ -1,6 +1,5 @@
 package dev.tinyedge.service;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tinyedge.board.StatusLight;
 import dev.tinyedge.translate.InputTooLongException;
 import dev.tinyedge.translate.Translation;
@@ -20,7 +19,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The work behind the protocol: a bounded queue in front of one translator (the model uses every core, so
  * requests run one at a time), cancellation, per-request timeouts, and the dedup window. Transport-neutral:
- * replies go to a {@link ReplyChannel}, which acknowledges each request after its final reply.
+ * replies go to a {@link ReplyChannel}, which acknowledges each request after its final reply. Outcomes are
+ * decided from the replies' types.
  */
 public final class TranslationService {
     private static final Logger log = LoggerFactory.getLogger(TranslationService.class);
@@ -29,8 +29,18 @@ public final class TranslationService {
     public record Limits(int queueSize, Duration requestTimeout, Duration dedupWindow, int dedupMaxEntries) {
     }
 
-    /** Counters for the status topic. */
-    public record Stats(int queueDepth, long served, long errors, long unroutable, double decodeTokensPerSecond) {
+    /** Requests translated at once: one, since the model uses every core. */
+    public static final int PARALLEL = 1;
+
+    /**
+     * Counters for the status topic.
+     *
+     * @param queueDepth requests waiting
+     * @param active     requests being translated
+     */
+    public record Stats(int queueDepth, int active, long served, long errors, long unroutable,
+                        double decodeTokensPerSecond) {
+        static final Stats IDLE = new Stats(0, 0, 0, 0, 0, 0);
     }
 
     private static final class Job {
@@ -83,7 +93,7 @@ public final class TranslationService {
      * {@code busy}, unless the broker is redelivering it.
      */
     public void submit(Request request, Delivery delivery) {
-        ObjectNode reply;
+        Reply.Final reply;
         synchronized (this) {
             if (stopping) {
                 return; // not acknowledged: the broker delivers it again after the restart
@@ -105,7 +115,8 @@ public final class TranslationService {
                     return;
                 }
                 errors++;
-                reply = Replies.busy(id, Math.round(averageJobMs * (queue.size() + 1)));
+                reply = new Reply.Busy(id, "the queue is full; retry later",
+                        Math.round(averageJobMs * (queue.size() + 1)));
             }
         }
         replies.complete(delivery, reply);
@@ -116,7 +127,7 @@ public final class TranslationService {
         synchronized (this) {
             errors++;
         }
-        replies.complete(delivery, Replies.error(id, error.code(), error.getMessage()));
+        replies.complete(delivery, new Reply.Failure(id, error.code(), error.getMessage()));
     }
 
     /** Counts a request that named no reply topic: nobody can be told about it. */
@@ -140,7 +151,7 @@ public final class TranslationService {
             job.timeout.cancel(false);
             errors++;
         }
-        finish(job, Replies.error(id, ErrorCode.CANCELLED, "cancelled by request"));
+        finish(job, cancelled(id));
         return true;
     }
 
@@ -162,7 +173,7 @@ public final class TranslationService {
     }
 
     public synchronized Stats stats() {
-        return new Stats(queue.size() + (active == null ? 0 : 1), served, errors, unroutable, decodeTokensPerSecond);
+        return new Stats(queue.size(), active == null ? 0 : 1, served, errors, unroutable, decodeTokensPerSecond);
     }
 
     /**
@@ -208,8 +219,7 @@ public final class TranslationService {
             }
             errors++;
         }
-        finish(job, Replies.error(job.request.id(), ErrorCode.TIMEOUT,
-                "not translated within " + limits.requestTimeout().toSeconds() + " s"));
+        finish(job, timedOut(job.request.id()));
     }
 
     private void work() {
@@ -230,8 +240,8 @@ public final class TranslationService {
                 active = job;
             }
             board.show(StatusLight.Signal.BUSY);
-            ObjectNode reply = run(job);
-            boolean failed = ErrorCode.INTERNAL.wireName().equals(reply.path("error").path("code").asText());
+            Reply.Final reply = run(job);
+            boolean failed = reply instanceof Reply.Failure failure && failure.code() == ErrorCode.INTERNAL;
             board.show(failed ? StatusLight.Signal.ERROR : StatusLight.Signal.READY);
             synchronized (this) {
                 active = null;
@@ -239,10 +249,10 @@ public final class TranslationService {
                 if (job.released) {
                     return;
                 }
-                if ("ok".equals(reply.get("status").asText())) {
+                if (reply instanceof Reply.Result result) {
                     served++;
                     if (job.request.id() != null) {
-                        dedup.put(job.request.id(), reply);
+                        dedup.put(job.request.id(), result);
                     }
                 } else {
                     errors++;
@@ -252,7 +262,7 @@ public final class TranslationService {
         }
     }
 
-    private ObjectNode run(Job job) {
+    private Reply.Final run(Job job) {
         Request request = job.request;
         long started = System.nanoTime();
         Delivery first = job.deliveries.getFirst();
@@ -262,27 +272,35 @@ public final class TranslationService {
                     request.maxTokens(),
                     delta -> {
                         if (request.stream() && !job.released) {
-                            replies.partial(first, Replies.partial(request.id(), seq[0]++, delta));
+                            replies.partial(first, new Reply.Partial(request.id(), seq[0]++, delta));
                         }
                     },
                     () -> job.abort != null || job.released);
             long finished = System.nanoTime();
             recordSpeed(translation, (finished - started) / 1e6);
             if (job.abort == ErrorCode.CANCELLED) {
-                return Replies.error(request.id(), ErrorCode.CANCELLED, "cancelled by request");
+                return cancelled(request.id());
             }
             if (job.abort == ErrorCode.TIMEOUT) {
-                return Replies.error(request.id(), ErrorCode.TIMEOUT,
-                        "not translated within " + limits.requestTimeout().toSeconds() + " s");
+                return timedOut(request.id());
             }
-            return Replies.result(request, translation, translator.modelName(), node,
+            return Reply.Result.of(request, translation, translator.modelName(), node,
                     (started - job.arrivedNanos) / 1_000_000, (finished - job.arrivedNanos) / 1_000_000);
         } catch (InputTooLongException e) {
-            return Replies.error(request.id(), ErrorCode.TOO_LONG, e.getMessage());
+            return new Reply.Failure(request.id(), ErrorCode.TOO_LONG, e.getMessage());
         } catch (RuntimeException e) {
             log.error("request {} failed", request.id(), e);
-            return Replies.error(request.id(), ErrorCode.INTERNAL, "translation failed: " + e);
+            return new Reply.Failure(request.id(), ErrorCode.INTERNAL, "translation failed: " + e);
         }
+    }
+
+    private static Reply.Final cancelled(String id) {
+        return new Reply.Failure(id, ErrorCode.CANCELLED, "cancelled by request");
+    }
+
+    private Reply.Final timedOut(String id) {
+        return new Reply.Failure(id, ErrorCode.TIMEOUT,
+                "not translated within " + limits.requestTimeout().toSeconds() + " s");
     }
 
     private synchronized void recordSpeed(Translation translation, double jobMs) {
@@ -294,7 +312,7 @@ public final class TranslationService {
     }
 
     /** Sends the final reply to every delivery of the request (a retry may have joined the first one). */
-    private void finish(Job job, ObjectNode reply) {
+    private void finish(Job job, Reply.Final reply) {
         List<Delivery> deliveries;
         synchronized (this) {
             deliveries = List.copyOf(job.deliveries);
