@@ -143,9 +143,9 @@ public final class Generation {
         };
     }
 
-    /** The vocabulary's end-of-generation tokens; EOS until the tokenizer knows the others. */
+    /** The vocabulary's end-of-generation tokens (EOS, {@code <|im_end|>}, {@code <end_of_turn>}, ...). */
     private boolean isEndOfGeneration(int token) {
-        return token == tokenizer.eos();
+        return tokenizer.isEndOfGeneration(token);
     }
 
     private int end(StopReason reason) {

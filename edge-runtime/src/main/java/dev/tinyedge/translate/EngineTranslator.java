@@ -42,7 +42,7 @@ public final class EngineTranslator implements Translator, AutoCloseable {
     }
 
     /**
-     * Loads a model and picks its prompt format from {@code tokenizer.chat_template}.
+     * Loads a model and picks its prompt format from {@code tokenizer.chat_template} (SalamandraTA by name).
      *
      * @param reusePrefix keep the instructions' KV cache between requests (off only to measure what it saves)
      */
@@ -53,7 +53,8 @@ public final class EngineTranslator implements Translator, AutoCloseable {
             chatTemplate = file.getString("tokenizer.chat_template", null);
         }
         Engine engine = Engine.load(model, options);
-        EngineTranslator translator = new EngineTranslator(engine, PromptFormat.detect(chatTemplate), reusePrefix);
+        EngineTranslator translator = new EngineTranslator(engine, PromptFormat.detect(chatTemplate, engine.modelName()),
+                reusePrefix);
         if (reusePrefix) {
             translator.evaluateSharedPrefix();
         }

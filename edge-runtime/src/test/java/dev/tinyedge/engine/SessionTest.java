@@ -85,7 +85,8 @@ class SessionTest {
 
     /**
      * The loop that {@code engine.Generator} ran before the session replaced it, as it was: prefill, then sample
-     * and evaluate one token at a time until EOS, the token limit, the context end, or the listener said stop.
+     * and evaluate one token at a time until an end-of-generation token, the token limit, the context end, or the
+     * listener said stop.
      */
     private static Old oldLoop(int[] promptTokens, int maxTokens, Sampler sampler, int stopAfter) {
         int context = reference.contextLength();
@@ -103,7 +104,7 @@ class SessionTest {
                 break;
             }
             int token = sampler.sample(logits);
-            if (token == reference.tokenizer().eos()) {
+            if (reference.tokenizer().isEndOfGeneration(token)) {
                 reason = "END_OF_GENERATION";
                 break;
             }

@@ -90,7 +90,8 @@ class EngineTranslatorTest {
 
     /**
      * The loop {@code EngineTranslator.translate} ran before the session replaced it, as it was (without its prefix
-     * cache): greedy, ending at any control token, at a stop string, at the budget or when asked to stop.
+     * cache): greedy, ending at an end-of-generation or any other control token, at a stop string, at the budget or
+     * when asked to stop.
      */
     private static Old oldTranslate(Engine engine, String text, Language source, Language target, int maxTokens,
                                     int stopAfterPolls) {
@@ -109,7 +110,7 @@ class EngineTranslatorTest {
         boolean stopped = false;
         int generated = 0;
         int polls = 0;
-        while (generated < budget && !tokenizer.isControl(next)) {
+        while (generated < budget && !tokenizer.isEndOfGeneration(next) && !tokenizer.isControl(next)) {
             if (++polls > stopAfterPolls) {
                 stopped = true;
                 break;
