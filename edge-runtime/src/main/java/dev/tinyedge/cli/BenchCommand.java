@@ -1,5 +1,6 @@
 package dev.tinyedge.cli;
 
+import dev.tinyedge.backend.Backend;
 import dev.tinyedge.engine.Engine;
 import dev.tinyedge.engine.Generation;
 import dev.tinyedge.engine.Session;
@@ -20,6 +21,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 
@@ -60,6 +62,7 @@ final class BenchCommand implements Callable<Integer> {
         // so that both hold KV caches of the same length
         int context = Math.min(config.contextLength(), (promptTokens + genTokens + 255) / 256 * 256);
         try (Engine engine = engineArguments.load(context); Session session = engine.openSession()) {
+            Optional<Backend.MemoryTraffic> traffic = engine.memoryTraffic();
             int[] prompt = new int[promptTokens];
             prompt[0] = engine.tokenizer().bos();
             SplittableRandom random = new SplittableRandom(0);
@@ -82,7 +85,9 @@ final class BenchCommand implements Callable<Integer> {
             }
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("prefill_tok_s", Json.rate(prefilled * 1e9 / prefillNanos));
-            doc.put("decode_tok_s", Json.rate(decoded * 1e9 / decodeNanos));
+            double decodeRate = decoded * 1e9 / decodeNanos;
+            doc.put("decode_tok_s", Json.rate(decodeRate));
+            traffic.ifPresent(t -> putBandwidth(doc, t, decodeRate));
             doc.put("peak_rss_mb", peakRssMegabytes());
             doc.put("threads", engineArguments.options().resolvedThreads());
             doc.put("backend", engine.backendName());
@@ -95,6 +100,21 @@ final class BenchCommand implements Callable<Integer> {
             Json.print(doc);
         }
         return 0;
+    }
+
+    /**
+     * Decode's weight traffic against the copy bandwidth the backend measured before the runs: how close decode
+     * comes to the memory's limit (it reads every weight once per token).
+     */
+    private static void putBandwidth(Map<String, Object> doc, Backend.MemoryTraffic traffic, double decodeTokensPerSecond) {
+        double decode = traffic.weightBytesPerToken() * decodeTokensPerSecond / 1e9;
+        double copy = traffic.copyBytesPerSecond() / 1e9;
+        double percent = 100 * decode / copy;
+        log.info("decode reads {} GB/s of weights: {}% of the {} GB/s that {} moved", Json.rate(decode),
+                Json.rate(percent), Json.rate(copy), traffic.copyMethod());
+        doc.put("decode_gb_s", Json.rate(decode));
+        doc.put("copy_gb_s", Json.rate(copy));
+        doc.put("decode_bandwidth_pct", Json.rate(percent));
     }
 
     /**
