@@ -14,6 +14,7 @@ public final class Session implements AutoCloseable {
     /** The tokens whose keys and values the slot holds, at positions 0..length. */
     private int[] held = new int[64];
     private int length;
+    private boolean closed;
 
     Session(Engine engine, int slot) {
         this.engine = engine;
@@ -66,6 +67,9 @@ public final class Session implements AutoCloseable {
      * overwritten, so they count as held only once the evaluation succeeded.
      */
     private float[] append(int[] tokens) {
+        if (closed) {
+            throw new IllegalStateException("the session is closed: its KV-cache slot may belong to another");
+        }
         float[] logits = engine.evaluate(slot, tokens, tokens.length, length);
         if (length + tokens.length > held.length) {
             held = Arrays.copyOf(held, Math.max(length + tokens.length, 2 * held.length));
@@ -106,6 +110,7 @@ public final class Session implements AutoCloseable {
     /** Gives the slot back to the engine. */
     @Override
     public void close() {
+        closed = true;
         engine.release(this);
     }
 }

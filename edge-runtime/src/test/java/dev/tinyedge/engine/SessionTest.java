@@ -239,9 +239,13 @@ class SessionTest {
     void oneSessionHoldsTheCacheAtATime() {
         assertThrows(IllegalStateException.class, () -> engine.openSession());
         assertThrows(IllegalStateException.class, () -> engine.forward(new int[] {1}, 1, 0));
+        Session closed = session;
         session.close();
         engine.forward(new int[] {1}, 1, 0);
         session = engine.openSession();
+        assertThrows(IllegalStateException.class,
+                () -> closed.generate(new int[] {1, 2}, settings(Sampler.greedy(), 1), t -> true),
+                "a closed session's slot is another's now");
     }
 
     @Test
