@@ -1,7 +1,5 @@
 package dev.tinyedge.service;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -11,7 +9,7 @@ import java.util.Map;
  * is answered without translating again. Bounded in time and in entries; the oldest go first.
  */
 final class DedupCache {
-    private record Entry(ObjectNode reply, long storedNanos) {
+    private record Entry(Reply.Result result, long storedNanos) {
     }
 
     private final long windowNanos;
@@ -23,15 +21,15 @@ final class DedupCache {
         this.maxEntries = maxEntries;
     }
 
-    ObjectNode get(String id) {
+    Reply.Result get(String id) {
         expire();
         Entry entry = entries.get(id);
-        return entry == null ? null : entry.reply();
+        return entry == null ? null : entry.result();
     }
 
-    void put(String id, ObjectNode reply) {
+    void put(String id, Reply.Result result) {
         entries.remove(id);
-        entries.put(id, new Entry(reply, System.nanoTime()));
+        entries.put(id, new Entry(result, System.nanoTime()));
         if (entries.size() > maxEntries) {
             entries.pollFirstEntry();
         }

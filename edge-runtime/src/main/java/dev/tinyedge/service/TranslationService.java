@@ -1,6 +1,5 @@
 package dev.tinyedge.service;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tinyedge.board.StatusLight;
 import dev.tinyedge.metrics.RequestObserver;
 import dev.tinyedge.translate.InputTooLongException;
@@ -21,7 +20,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The work behind the protocol: a bounded queue in front of one translator (the model uses every core, so
  * requests run one at a time), cancellation, per-request timeouts, and the dedup window. Transport-neutral:
- * replies go to a {@link ReplyChannel}, which acknowledges each request after its final reply.
+ * replies go to a {@link ReplyChannel}, which acknowledges each request after its final reply. Outcomes are
+ * decided from the replies' types.
  */
 public final class TranslationService {
     private static final Logger log = LoggerFactory.getLogger(TranslationService.class);
@@ -30,8 +30,18 @@ public final class TranslationService {
     public record Limits(int queueSize, Duration requestTimeout, Duration dedupWindow, int dedupMaxEntries) {
     }
 
-    /** Counters for the status topic. */
-    public record Stats(int queueDepth, long served, long errors, long unroutable, double decodeTokensPerSecond) {
+    /** Requests translated at once: one, since the model uses every core. */
+    public static final int PARALLEL = 1;
+
+    /**
+     * Counters for the status topic.
+     *
+     * @param queueDepth requests waiting
+     * @param active     requests being translated
+     */
+    public record Stats(int queueDepth, int active, long served, long errors, long unroutable,
+                        double decodeTokensPerSecond) {
+        static final Stats IDLE = new Stats(0, 0, 0, 0, 0, 0);
     }
 
     private static final class Job {
@@ -77,7 +87,10 @@ public final class TranslationService {
         this.translator = translator;
         this.board = board;
         this.metrics = metrics;
-        metrics.watchQueue(() -> stats().queueDepth());
+        metrics.watchQueue(() -> {
+            Stats stats = stats();
+            return stats.queueDepth() + stats.active(); // the metric counts queued and running requests
+        });
         this.limits = limits;
         this.node = node;
         this.replies = replies;
@@ -92,7 +105,7 @@ public final class TranslationService {
      * {@code busy}, unless the broker is redelivering it.
      */
     public void submit(Request request, Delivery delivery) {
-        ObjectNode reply;
+        Reply.Final reply;
         String outcome = "repeat";
         synchronized (this) {
             if (stopping) {
@@ -117,7 +130,8 @@ public final class TranslationService {
                 }
                 errors++;
                 outcome = ErrorCode.BUSY.wireName();
-                reply = Replies.busy(id, Math.round(averageJobMs * (queue.size() + 1)));
+                reply = new Reply.Busy(id, "the queue is full; retry later",
+                        Math.round(averageJobMs * (queue.size() + 1)));
             }
         }
         metrics.rejected(outcome);
@@ -130,7 +144,7 @@ public final class TranslationService {
             errors++;
         }
         metrics.rejected(error.code().wireName());
-        replies.complete(delivery, Replies.error(id, error.code(), error.getMessage()));
+        replies.complete(delivery, new Reply.Failure(id, error.code(), error.getMessage()));
     }
 
     /** Counts a request that named no reply topic: nobody can be told about it. */
@@ -155,7 +169,7 @@ public final class TranslationService {
             job.timeout.cancel(false);
             errors++;
         }
-        finish(job, Replies.error(id, ErrorCode.CANCELLED, "cancelled by request"));
+        finish(job, cancelled(id));
         return true;
     }
 
@@ -177,7 +191,7 @@ public final class TranslationService {
     }
 
     public synchronized Stats stats() {
-        return new Stats(queue.size() + (active == null ? 0 : 1), served, errors, unroutable, decodeTokensPerSecond);
+        return new Stats(queue.size(), active == null ? 0 : 1, served, errors, unroutable, decodeTokensPerSecond);
     }
 
     /**
@@ -223,8 +237,7 @@ public final class TranslationService {
             }
             errors++;
         }
-        finish(job, Replies.error(job.request.id(), ErrorCode.TIMEOUT,
-                "not translated within " + limits.requestTimeout().toSeconds() + " s"));
+        finish(job, timedOut(job.request.id()));
     }
 
     private void work() {
@@ -245,8 +258,8 @@ public final class TranslationService {
                 active = job;
             }
             board.show(StatusLight.Signal.BUSY);
-            ObjectNode reply = run(job);
-            boolean failed = ErrorCode.INTERNAL.wireName().equals(reply.path("error").path("code").asText());
+            Reply.Final reply = run(job);
+            boolean failed = reply instanceof Reply.Failure failure && failure.code() == ErrorCode.INTERNAL;
             board.show(failed ? StatusLight.Signal.ERROR : StatusLight.Signal.READY);
             synchronized (this) {
                 active = null;
@@ -254,10 +267,10 @@ public final class TranslationService {
                 if (job.released) {
                     return;
                 }
-                if ("ok".equals(reply.get("status").asText())) {
+                if (reply instanceof Reply.Result result) {
                     served++;
                     if (job.request.id() != null) {
-                        dedup.put(job.request.id(), reply);
+                        dedup.put(job.request.id(), result);
                     }
                 } else {
                     errors++;
@@ -267,7 +280,7 @@ public final class TranslationService {
         }
     }
 
-    private ObjectNode run(Job job) {
+    private Reply.Final run(Job job) {
         Request request = job.request;
         long started = System.nanoTime();
         Delivery first = job.deliveries.getFirst();
@@ -277,7 +290,7 @@ public final class TranslationService {
                     request.maxTokens(),
                     delta -> {
                         if (request.stream() && !job.released) {
-                            replies.partial(first, Replies.partial(request.id(), seq[0]++, delta));
+                            replies.partial(first, new Reply.Partial(request.id(), seq[0]++, delta));
                         }
                     },
                     () -> job.abort != null || job.released);
@@ -285,20 +298,28 @@ public final class TranslationService {
             recordSpeed(translation, (finished - started) / 1e6);
             metrics.translated(translation, (started - job.arrivedNanos) / 1e9);
             if (job.abort == ErrorCode.CANCELLED) {
-                return Replies.error(request.id(), ErrorCode.CANCELLED, "cancelled by request");
+                return cancelled(request.id());
             }
             if (job.abort == ErrorCode.TIMEOUT) {
-                return Replies.error(request.id(), ErrorCode.TIMEOUT,
-                        "not translated within " + limits.requestTimeout().toSeconds() + " s");
+                return timedOut(request.id());
             }
-            return Replies.result(request, translation, translator.modelName(), node,
+            return Reply.Result.of(request, translation, translator.modelName(), node,
                     (started - job.arrivedNanos) / 1_000_000, (finished - job.arrivedNanos) / 1_000_000);
         } catch (InputTooLongException e) {
-            return Replies.error(request.id(), ErrorCode.TOO_LONG, e.getMessage());
+            return new Reply.Failure(request.id(), ErrorCode.TOO_LONG, e.getMessage());
         } catch (RuntimeException e) {
             log.error("request {} failed", request.id(), e);
-            return Replies.error(request.id(), ErrorCode.INTERNAL, "translation failed: " + e);
+            return new Reply.Failure(request.id(), ErrorCode.INTERNAL, "translation failed: " + e);
         }
+    }
+
+    private static Reply.Final cancelled(String id) {
+        return new Reply.Failure(id, ErrorCode.CANCELLED, "cancelled by request");
+    }
+
+    private Reply.Final timedOut(String id) {
+        return new Reply.Failure(id, ErrorCode.TIMEOUT,
+                "not translated within " + limits.requestTimeout().toSeconds() + " s");
     }
 
     private synchronized void recordSpeed(Translation translation, double jobMs) {
@@ -309,14 +330,22 @@ public final class TranslationService {
         }
     }
 
+    /** A final reply's outcome as the metrics count it: {@code ok} or the error code. */
+    private static String outcome(Reply.Final reply) {
+        return switch (reply) {
+            case Reply.Result result -> "ok";
+            case Reply.Failure failure -> failure.code().wireName();
+            case Reply.Busy busy -> ErrorCode.BUSY.wireName();
+        };
+    }
+
     /** Sends the final reply to every delivery of the request (a retry may have joined the first one). */
-    private void finish(Job job, ObjectNode reply) {
+    private void finish(Job job, Reply.Final reply) {
         List<Delivery> deliveries;
         synchronized (this) {
             deliveries = List.copyOf(job.deliveries);
         }
-        metrics.answered(reply.path("error").path("code").asText(reply.path("status").asText()),
-                (System.nanoTime() - job.arrivedNanos) / 1e9);
+        metrics.answered(outcome(reply), (System.nanoTime() - job.arrivedNanos) / 1e9);
         for (Delivery delivery : deliveries) {
             replies.complete(delivery, reply);
         }
