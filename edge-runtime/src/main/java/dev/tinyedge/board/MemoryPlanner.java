@@ -14,8 +14,8 @@ import java.util.Optional;
  * and refuses with what would fit instead: a shorter context, a smaller quantization, a bigger board.
  *
  * <p>The sizes follow the CPU engine: weights read in place from the mapping (their page cache counts
- * in the process's RSS, and every token reads all of them), an f32 KV cache and f32 scratch buffers on
- * the Java heap. The JVM's share was measured, not derived (bench/RESULTS.md ("Memory planner vs measured")): the runs this
+ * in the process's RSS, and every token reads all of them), an f32 KV cache (of the window only, on the
+ * sliding-window layers of Gemma 3) and f32 scratch buffers on the Java heap. The JVM's share was measured, not derived (bench/RESULTS.md ("Memory planner vs measured")): the runs this
  * planner was checked against came within 10% of the peak RSS of the 620 MB TinyLlama-shape model.
  */
 public final class MemoryPlanner {
@@ -106,14 +106,19 @@ public final class MemoryPlanner {
     }
 
     private static Sizes sizes(ModelShape m, int ctx, KvCacheType kv, int threads) {
-        long kvCache = 2L * m.layers() * ctx * m.kvHeads() * m.headDim() * kv.bytes;
         int batch = Math.min(PREFILL_BATCH, ctx);
-        // ForwardPass's buffers: per batched token the residual, normed input, query and attention output
-        // (4 x dim) and the FFN's gate and up (2 x ffn), and the products' input transposed twice (as given
-        // and rounded to Q8_0); the logits; per thread a tile of 8 decoded weight rows and the attention
-        // scores over the context
-        int widest = Math.max(m.embeddingLength(), m.feedForwardLength());
-        long floats = (long) batch * (4L * m.embeddingLength() + 2L * m.feedForwardLength() + 2L * widest) + m.vocabSize()
+        // a local (sliding-window) layer keeps a ring of the positions its window can see while a batch is added
+        long cachedPositions = (long) (m.layers() - m.localLayers()) * ctx
+                + (long) m.localLayers() * Math.min(ctx, m.slidingWindow() + batch - 1);
+        long kvCache = 2L * cachedPositions * m.kvHeads() * m.headDim() * kv.bytes;
+        // ForwardPass's buffers: per batched token the residual and normed input (2 x dim), the queries and the
+        // attention output (2 x heads x headDim), the new keys and values (2 x kvHeads x headDim), the FFN's gate
+        // and up (2 x ffn), and the products' input transposed twice (as given and rounded to Q8_0); the logits;
+        // the tokens of the context; per thread a tile of 8 decoded weight rows and the attention scores over it
+        int qDim = m.heads() * m.headDim();
+        int widest = Math.max(Math.max(m.embeddingLength(), m.feedForwardLength()), qDim);
+        long floats = (long) batch * (2L * m.embeddingLength() + 2L * qDim + 2L * m.kvHeads() * m.headDim()
+                + 2L * m.feedForwardLength() + 2L * widest) + m.vocabSize() + ctx
                 + (long) threads * (8L * widest + ctx);
         return new Sizes(m.weightBytes(), kvCache, 4 * floats);
     }
@@ -135,9 +140,7 @@ public final class MemoryPlanner {
         }
         long q40Bytes = GgmlType.Q4_0.byteSize(model.weightElements() / GgmlType.Q4_0.blockSize * GgmlType.Q4_0.blockSize);
         if (q40Bytes < model.weightBytes()) {
-            ModelShape q40 = new ModelShape(model.name(), model.layers(), model.embeddingLength(), model.feedForwardLength(),
-                    model.heads(), model.kvHeads(), model.vocabSize(), model.trainedContextLength(), q40Bytes,
-                    model.weightElements(), GgmlType.Q4_0);
+            ModelShape q40 = model.withWeights(q40Bytes, GgmlType.Q4_0);
             if (sizes(q40, ctx, kv, threads).total() <= limit) {
                 options.add("a Q4_0 file (tinyedge quantize IN.gguf OUT.gguf --type q4_0)");
             }

@@ -3,36 +3,45 @@ package dev.tinyedge.board;
 import dev.tinyedge.gguf.GgufFile;
 import dev.tinyedge.gguf.GgufFormatException;
 import dev.tinyedge.gguf.GgufTensorInfo;
+import dev.tinyedge.model.ModelConfig;
 import dev.tinyedge.tensor.GgmlType;
 
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
- * The numbers of a model that decide its memory: hyper-parameters from the GGUF metadata and the bytes
- * and elements of its tensors. Taken from {@link GgufFile} (no tensor data is read), or written out by
- * hand for a model that is not on disk.
+ * The numbers of a model that decide its memory: hyper-parameters as the model's configuration reads them from
+ * the GGUF metadata ({@link ModelConfig#fromGguf}) and the bytes and elements of its tensors. Taken from
+ * {@link GgufFile} (no tensor data is read), or written out by hand for a model that is not on disk.
  *
- * @param weightBytes    sum of the tensors' bytes, all of which a forward pass touches
+ * @param headDim        the key and value length of a head (Qwen3 and Gemma 3: not embeddingLength / heads)
+ * @param weightBytes    sum of the tensors' bytes, all of which a forward pass touches (a tied output head is
+ *                       the token embedding, counted once)
  * @param weightElements sum of the tensors' elements, to estimate other quantization types
  * @param mainType       the type holding most of the bytes, e.g. Q4_0
+ * @param localLayers    layers with sliding-window attention, which cache only the window's positions
+ * @param slidingWindow  their window, in positions (0 for none)
  */
 public record ModelShape(String name, int layers, int embeddingLength, int feedForwardLength, int heads,
-                         int kvHeads, int vocabSize, int trainedContextLength, long weightBytes,
-                         long weightElements, GgmlType mainType) {
+                         int kvHeads, int headDim, int vocabSize, int trainedContextLength, long weightBytes,
+                         long weightElements, GgmlType mainType, int localLayers, int slidingWindow) {
 
-    public int headDim() {
-        return embeddingLength / heads;
+    /** A Llama-2-shaped model: heads of embeddingLength / heads, every layer attending to the whole context. */
+    public ModelShape(String name, int layers, int embeddingLength, int feedForwardLength, int heads, int kvHeads,
+                      int vocabSize, int trainedContextLength, long weightBytes, long weightElements, GgmlType mainType) {
+        this(name, layers, embeddingLength, feedForwardLength, heads, kvHeads, embeddingLength / heads, vocabSize,
+                trainedContextLength, weightBytes, weightElements, mainType, 0, 0);
+    }
+
+    /** The same model with other weights (another quantization type). */
+    public ModelShape withWeights(long bytes, GgmlType type) {
+        return new ModelShape(name, layers, embeddingLength, feedForwardLength, heads, kvHeads, headDim, vocabSize,
+                trainedContextLength, bytes, weightElements, type, localLayers, slidingWindow);
     }
 
     public static ModelShape of(GgufFile file) throws GgufFormatException {
-        String arch = file.getString("general.architecture", "llama");
-        int heads = (int) file.getLong(arch + ".attention.head_count", 0);
-        GgufTensorInfo embeddings = file.tensor("token_embd.weight");
-        if (heads <= 0 || embeddings == null || embeddings.shape().length != 2) {
-            throw new GgufFormatException("not a Llama-style model (no " + arch
-                    + ".attention.head_count or token_embd.weight matrix)", 0);
-        }
+        ModelConfig c = ModelConfig.fromGguf(file);
         long bytes = 0;
         long elements = 0;
         Map<GgmlType, Long> bytesByType = new EnumMap<>(GgmlType.class);
@@ -43,15 +52,9 @@ public record ModelShape(String name, int layers, int embeddingLength, int feedF
         }
         GgmlType main = bytesByType.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
         String fileName = file.path().getFileName().toString();
-        return new ModelShape(
-                file.getString("general.name", fileName.replaceFirst("\\.gguf$", "")),
-                (int) file.getLong(arch + ".block_count", 0),
-                (int) file.getLong(arch + ".embedding_length", embeddings.shape()[0]),
-                (int) file.getLong(arch + ".feed_forward_length", 0),
-                heads,
-                (int) file.getLong(arch + ".attention.head_count_kv", heads),
-                (int) embeddings.shape()[1],
-                (int) file.getLong(arch + ".context_length", 2048),
-                bytes, elements, main);
+        int localLayers = (int) IntStream.range(0, c.layers()).filter(c::isLocal).count();
+        return new ModelShape(file.getString("general.name", fileName.replaceFirst("\\.gguf$", "")), c.layers(),
+                c.dim(), c.ffnDim(), c.heads(), c.kvHeads(), c.headDim(), c.vocabSize(), c.contextLength(), bytes,
+                elements, main, localLayers, c.window().size());
     }
 }

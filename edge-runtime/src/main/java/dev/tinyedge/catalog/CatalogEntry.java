@@ -1,10 +1,12 @@
 package dev.tinyedge.catalog;
 
 import dev.tinyedge.board.ModelShape;
+import dev.tinyedge.model.ModelConfig.SlidingWindow;
 import dev.tinyedge.tensor.GgmlType;
 
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * One model of the catalog ({@code models.toml}): where its GGUF files are, what it is, what its licence allows,
@@ -30,9 +32,12 @@ public record CatalogEntry(String name, String repo, String architecture, List<S
     /**
      * The hyper-parameters of the model's config.json.
      *
-     * @param context the trained context length in tokens
+     * @param context       the trained context length in tokens
+     * @param headDim       the key and value length of a head where it is not embedding / heads (Qwen3, Gemma 3), else 0
+     * @param slidingWindow Gemma 3's window of its local layers (five of every six, as llama.cpp places them), else 0
      */
-    public record Shape(int layers, int embedding, int feedForward, int heads, int kvHeads, int vocab, int context) {
+    public record Shape(int layers, int embedding, int feedForward, int heads, int kvHeads, int vocab, int context,
+                        int headDim, int slidingWindow) {
     }
 
     /** A GGUF file of the repository; the size as the repository listed it, in MB (10^6 bytes). */
@@ -46,9 +51,11 @@ public record CatalogEntry(String name, String repo, String architecture, List<S
     /** The numbers the memory planner takes, for this model's file of {@code quant}. */
     public ModelShape modelShape(String quant) {
         QuantFile file = files.get(quant);
+        SlidingWindow window = shape.slidingWindow() > 0 ? new SlidingWindow(shape.slidingWindow(), 6, 10_000f) : SlidingWindow.NONE;
+        int localLayers = (int) IntStream.range(0, shape.layers()).filter(window::isLocal).count();
         return new ModelShape(name, shape.layers(), shape.embedding(), shape.feedForward(), shape.heads(),
-                shape.kvHeads(), shape.vocab(), shape.context(), file.sizeMb() * 1_000_000L, parameters,
-                mainType(quant));
+                shape.kvHeads(), shape.headDim() > 0 ? shape.headDim() : shape.embedding() / shape.heads(), shape.vocab(),
+                shape.context(), file.sizeMb() * 1_000_000L, parameters, mainType(quant), localLayers, window.size());
     }
 
     /** The tensor type holding most of a quantization's bytes: Q4_K for Q4_K_M, Q8_0 for Q8_0. */

@@ -80,7 +80,7 @@ final class InspectCommand implements Callable<Integer> {
             out.println(mapper.writeValueAsString(document));
         } else {
             printTable(summary, out);
-            out.print(plan == null ? "memory plan     none: not a Llama-style model\n" : plan.describe());
+            out.print(plan == null ? "memory plan     none: tinyedge cannot run this model\n" : plan.describe());
             warnings.forEach(w -> out.println("warning: " + w));
         }
         out.flush();
@@ -104,6 +104,7 @@ final class InspectCommand implements Callable<Integer> {
         out.printf("%-16s%s%n", "architecture", orNone(s.architecture()));
         out.printf("%-16s%s%n", "name", orNone(s.name()));
         out.printf("%-16s%s (%s)%n", "parameters", count(s.parameters()), String.format(Locale.ROOT, "%,d", s.parameters()));
+        out.printf("%-16s%s%n", "runs", s.unsupported() == null ? String.join(", ", s.features()) : "no: " + s.unsupported());
 
         out.printf("%nhyper-parameters%s%n", s.architecture() == null ? "" : " (" + s.architecture() + ".*)");
         if (s.hyperParameters().isEmpty()) {

@@ -3,7 +3,6 @@ package dev.tinyedge.cli;
 import dev.tinyedge.gguf.GgufWriter;
 import dev.tinyedge.model.SyntheticModel;
 import dev.tinyedge.quantize.QuantMix;
-import dev.tinyedge.tokenizer.SynthVocabulary;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -14,14 +13,17 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "synth", mixinStandardHelpOptions = true,
-        description = "Writes a Llama GGUF with random weights and a Llama-2-style tokenizer, for tests and benchmarks.")
+        description = "Writes a GGUF with random weights in a real model's shapes (llama, qwen2, qwen3 or gemma3) and a"
+                + " SentencePiece tokenizer, for tests and benchmarks.")
 final class SynthCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(SynthCommand.class);
 
     @Parameters(index = "0", paramLabel = "OUT.gguf")
     Path out;
 
-    @Option(names = "--preset", required = true, paramLabel = "tiny|tinyllama-1.1b")
+    @Option(names = "--preset", required = true, paramLabel = "NAME",
+            description = "tinyllama-1.1b, qwen2.5-0.5b, qwen3-0.6b, llama-3.2-1b, gemma-3-270m, gemma-3-1b (real shapes);"
+                    + " tiny, tiny-qwen2, tiny-qwen3, tiny-llama3, tiny-gemma3 (small ones for tests)")
     String preset;
 
     @Option(names = "--type", defaultValue = "q4_0", paramLabel = "TYPE",
@@ -51,7 +53,7 @@ final class SynthCommand implements Callable<Integer> {
         boolean pure = mix != QuantMix.Q4_K_M && mix != QuantMix.Q5_K_M;
         long started = System.nanoTime();
         GgufWriter writer = SyntheticModel.writer(shape, mix, pure, seed);
-        SynthVocabulary.load().writeTo(writer);
+        SyntheticModel.writeVocabulary(shape, writer);
         writer.write(out);
         log.info("wrote {} ({} preset, {}, seed {}) in {} s", out, shape.name(), mix.cliName, seed,
                 Math.round((System.nanoTime() - started) / 1e8) / 10.0);

@@ -3,6 +3,8 @@ package dev.tinyedge.board;
 import dev.tinyedge.gguf.GgufFile;
 import dev.tinyedge.gguf.GgufValue;
 import dev.tinyedge.gguf.GgufWriter;
+import dev.tinyedge.model.SyntheticModel;
+import dev.tinyedge.reference.TestModels;
 import dev.tinyedge.tensor.GgmlType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,7 +62,8 @@ class MemoryPlannerTest {
                 .put("llama.feed_forward_length", GgufValue.u32(128))
                 .put("llama.attention.head_count", GgufValue.u32(4))
                 .put("llama.attention.head_count_kv", GgufValue.u32(2))
-                .put("llama.context_length", GgufValue.u32(256));
+                .put("llama.context_length", GgufValue.u32(256))
+                .put("llama.attention.layer_norm_rms_epsilon", GgufValue.f32(1e-5f));
         GgufWriter.TensorSource zeros = out -> out.position(out.limit());
         w.addTensor("token_embd.weight", GgmlType.Q4_0, new long[] {64, 100}, zeros);   // 6400 / 32 * 18 = 3600
         w.addTensor("blk.0.attn_norm.weight", GgmlType.F32, new long[] {64}, zeros);   // 256
@@ -82,6 +85,36 @@ class MemoryPlannerTest {
             assertEquals(256, here.contextLength(), "the profile's 2048, capped at the model's 256");
             assertTrue(here.availableBytes() >= 0);
         }
+    }
+
+    @Test
+    void familyShapesComeFromTheirConfiguration(@TempDir Path dir) throws Exception {
+        Path gemma = TestModels.write(dir, SyntheticModel.TINY_GEMMA3, GgmlType.Q8_0, 1);
+        Path qwen3 = TestModels.write(dir, SyntheticModel.TINY_QWEN3, GgmlType.Q8_0, 1);
+        try (GgufFile g = GgufFile.open(gemma); GgufFile q = GgufFile.open(qwen3)) {
+            ModelShape gemmaShape = ModelShape.of(g);
+            assertEquals(5, gemmaShape.localLayers(), "layers 0-4 of 6 are local");
+            assertEquals(8, gemmaShape.slidingWindow());
+            assertEquals(32, gemmaShape.headDim(), "the key length, not 64 / 4");
+            ModelShape qwenShape = ModelShape.of(q);
+            assertEquals(0, qwenShape.localLayers());
+            assertEquals(32, qwenShape.headDim());
+            // qwen3: 2 layers x 100 positions x 2 KV heads of 32; gemma: 1 global layer x 100, 5 local x (8 + 63)
+            Profile pi5 = CATALOG.find("raspberry-pi-5-4gb").orElseThrow();
+            assertEquals(2L * 2 * 100 * 2 * 32 * 4, PLANNER.plan(qwenShape, pi5, 100, -1).kvCacheBytes());
+            assertEquals(2L * (100 + 5 * 71) * 2 * 32 * 4, PLANNER.plan(gemmaShape, pi5, 100, -1).kvCacheBytes());
+        }
+    }
+
+    @Test
+    void gemmaLocalLayersCacheOnlyTheirWindow() {
+        // Gemma 3 1B (its parameters as Q4_0): 4 global layers keep the context, 22 local ones 512 + 63 positions (a
+        // window and a prefill batch), of 1 KV head of 256
+        ModelShape gemma = new ModelShape("gemma-3-1b", 26, 1152, 6912, 4, 1, 256, 262144, 32768, 562_435_584L,
+                999_885_952L, GgmlType.Q4_0, 22, 512);
+        Profile pi5 = CATALOG.find("raspberry-pi-5-4gb").orElseThrow();
+        assertEquals(2L * (4 * 4096 + 22 * 575) * 256 * 4, PLANNER.plan(gemma, pi5, 4096, -1).kvCacheBytes());
+        assertEquals(2L * 26 * 256 * 256 * 4, PLANNER.plan(gemma, pi5, 256, -1).kvCacheBytes(), "a context inside the window");
     }
 
     @ParameterizedTest(name = "{0} at context {1}: fits {2}")

@@ -15,6 +15,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.Map;
@@ -78,7 +81,8 @@ class ForwardPassTest {
         return t == Type.Q4_0 || t == Type.Q8_0 ? ROUNDED_INPUT_TOLERANCE : LOGIT_TOLERANCE;
     }
 
-    private static void assertLogitsClose(float[] expected, float[] actual, double relativeTolerance, String what) {
+    /** The largest difference of two logit vectors is at most {@code relativeTolerance} of the largest expected logit. */
+    static void assertLogitsClose(float[] expected, float[] actual, double relativeTolerance, String what) {
         float largest = 0;
         for (float e : expected) {
             largest = Math.max(largest, Math.abs(e));
@@ -199,27 +203,90 @@ class ForwardPassTest {
         }
     }
 
-    @Test
-    void ropeRotatesAdjacentPairsLikeTheReference() {
+    private static FloatTensor f32(float[] values) {
+        ByteBuffer bytes = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        FloatTensor.encode(GgmlType.F32, values, 0, values.length, bytes);
+        return FloatTensor.of(GgmlType.F32, MemorySegment.ofBuffer(bytes.flip()), values.length);
+    }
+
+    /** Turns every head of v (token at pos) as ForwardPass does. */
+    private static float[] ropeAsForwardPass(float[] v, int pos, int headDim, float base, float scale, FloatTensor factors,
+                                            Features.RopeStyle style) {
+        float[] cos = new float[headDim / 2];
+        float[] sin = new float[headDim / 2];
+        float[] factorValues = null;
+        if (factors != null) {
+            factorValues = new float[headDim / 2];
+            factors.dequantize(0, factorValues, 0, factorValues.length);
+        }
+        ForwardPass.ropeAngles(pos, headDim / 2, base, scale, factorValues, cos, sin, 0);
+        float[] rotated = v.clone();
+        for (int at = 0; at < v.length; at += headDim) {
+            ForwardPass.ropeHead(rotated, at, headDim, style, cos, sin, 0);
+        }
+        return rotated;
+    }
+
+    private static void assertRopeMatches(Features.RopeStyle style, float base, float scale, FloatTensor factors) {
         int headDim = 16;
         int heads = 3;
-        double[] frequencies = ForwardPass.ropeFrequencies(headDim, 10000f);
         for (int pos : new int[] {0, 1, 17, 2047}) {
-            float[] v = randomVector(2 * heads * headDim, pos);
-            float[] rotated = v.clone();
-            ForwardPass.rope(rotated, 0, heads * headDim, 2, pos, heads, headDim, frequencies); // batch of 2: pos, pos+1
-            for (int b = 0; b < 2; b++) {
-                double[] expected = ScalarForward.rope(toDouble(v, b * heads * headDim, heads * headDim), pos + b, headDim, 10000);
-                for (int i = 0; i < heads * headDim; i++) {
-                    assertEquals(expected[i], rotated[b * heads * headDim + i], 2e-6 * (1 + Math.abs(expected[i])) * (1 + pos / 256.0),
-                            "pos " + (pos + b) + " element " + i);
-                }
+            float[] v = randomVector(heads * headDim, pos);
+            float[] rotated = ropeAsForwardPass(v, pos, headDim, base, scale, factors, style);
+            double[] expected = ScalarForward.rope(toDouble(v, 0, v.length), pos, headDim, base, scale, factors, style);
+            for (int i = 0; i < v.length; i++) {
+                // float angles as ggml builds them: pos · base^(-2i/n) by repeated float multiplication, each rounding
+                // off by up to 2^-24 of the angle, so up to about 8 · 6e-8 · pos radians after 8 pairs
+                assertEquals(expected[i], rotated[i], (2e-6 + 5e-7 * pos) * (1 + Math.abs(expected[i])),
+                        style + " pos " + pos + " element " + i);
             }
         }
-        float[] v = randomVector(headDim, 99);
-        float[] same = v.clone();
-        ForwardPass.rope(same, 0, headDim, 1, 0, 1, headDim, frequencies);
-        assertArrayEquals(v, same, "position 0 is the identity");
+    }
+
+    @Test
+    void ropeRotatesAdjacentPairsLikeTheReference() {
+        assertRopeMatches(Features.RopeStyle.ADJACENT_PAIRS, 10000f, 1f, null);
+        float[] v = randomVector(16, 99);
+        assertArrayEquals(v, ropeAsForwardPass(v, 0, 16, 10000f, 1f, null, Features.RopeStyle.ADJACENT_PAIRS),
+                "position 0 is the identity");
+    }
+
+    @Test
+    void neoxRopeRotatesHalvesLikeTheReference() {
+        assertRopeMatches(Features.RopeStyle.NEOX, 1_000_000f, 1f, null);
+        // element 0 turns with element 8 (its NEOX partner), not with element 1
+        float[] unit = new float[16];
+        unit[0] = 1;
+        float[] rotated = ropeAsForwardPass(unit, 1, 16, 10000f, 1f, null, Features.RopeStyle.NEOX);
+        assertEquals(Math.cos(1), rotated[0], 1e-6);
+        assertEquals(Math.sin(1), rotated[8], 1e-6);
+        assertEquals(0, rotated[1]);
+    }
+
+    @Test
+    void ropeFactorsAndLinearScalingDivideTheAnglesLikeTheReference() {
+        FloatTensor factors = f32(SyntheticModel.TINY_LLAMA3.llama3Rope().ropeFactors(16, 500_000));
+        assertRopeMatches(Features.RopeStyle.ADJACENT_PAIRS, 500_000f, 1f, factors);
+        assertRopeMatches(Features.RopeStyle.NEOX, 10000f, 0.125f, null);
+        // factor f on pair i: the angle of position p is the unscaled one of p / f
+        float[] v = randomVector(16, 7);
+        float[] withFactors = ropeAsForwardPass(v, 64, 16, 500_000f, 1f, factors, Features.RopeStyle.ADJACENT_PAIRS);
+        float[] slower = ropeAsForwardPass(v, 8, 16, 500_000f, 1f, null, Features.RopeStyle.ADJACENT_PAIRS);
+        assertEquals(8f, factors.getFloat(7), "the last pair of a 16-head has the full factor 8");
+        assertEquals(slower[14], withFactors[14], 1e-5);
+        assertEquals(slower[15], withFactors[15], 1e-5);
+    }
+
+    @Test
+    void llama3RopeFactorsFollowTheConverter() {
+        // Llama 3.2's rope_freqs: 1 for the first pairs, 32 for the last, smooth between (monotone)
+        float[] factors = SyntheticModel.LLAMA_3_2_1B.llama3Rope().ropeFactors(64, 500_000);
+        assertEquals(32, factors.length);
+        assertEquals(1f, factors[0]);
+        assertEquals(32f, factors[31]);
+        for (int i = 1; i < factors.length; i++) {
+            assertTrue(factors[i] >= factors[i - 1], "factor " + i);
+        }
     }
 
     @Test
@@ -230,17 +297,74 @@ class ForwardPassTest {
         float[] q = randomVector(headDim, 20);
         float[] keys = randomVector(positions * kvDim, 21);
         float[] values = randomVector(positions * kvDim, 22);
-        float[] out = new float[headDim + 5];
-        ForwardPass.attendHead(q, 0, keys, values, headDim, kvDim, positions, headDim, new float[positions], out, 5);
         double[][] k = new double[positions][];
         double[][] v = new double[positions][];
         for (int t = 0; t < positions; t++) {
             k[t] = toDouble(keys, t * kvDim, kvDim);
             v[t] = toDouble(values, t * kvDim, kvDim);
         }
-        double[] expected = ScalarForward.attention(toDouble(q, 0, headDim), 0, k, v, headDim, positions, headDim);
-        for (int i = 0; i < headDim; i++) {
-            assertEquals(expected[i], out[5 + i], 1e-5, "element " + i);
+        float scale = 0.3f;
+        for (int from : new int[] {0, 29}) { // the whole context, and a window of the last 8 positions
+            float[] out = new float[headDim + 5];
+            ForwardPass.attendHead(q, 0, keys, values, headDim, kvDim, from, positions, positions, headDim, scale,
+                    new float[positions], out, 5);
+            double[] expected = ScalarForward.attention(toDouble(q, 0, headDim), 0, k, v, headDim, from, positions, headDim, scale);
+            for (int i = 0; i < headDim; i++) {
+                assertEquals(expected[i], out[5 + i], 1e-5, "from " + from + " element " + i);
+            }
+        }
+    }
+
+    @Test
+    void attentionOverARingSeesThePositionsAtTheirSlots() {
+        // a ring of 10 slots holding positions 20..29 (position t at slot t % 10); the window is 25..29
+        int headDim = 16;
+        int ring = 10;
+        float[] q = randomVector(headDim, 23);
+        float[] byPosition = randomVector(30 * headDim, 24);
+        float[] ringKeys = new float[ring * headDim];
+        for (int t = 20; t < 30; t++) {
+            System.arraycopy(byPosition, t * headDim, ringKeys, (t % ring) * headDim, headDim);
+        }
+        float[] fromRing = new float[headDim];
+        float[] fromFull = new float[headDim];
+        ForwardPass.attendHead(q, 0, ringKeys, ringKeys, 0, headDim, 25, 30, ring, headDim, 0.25f, new float[30], fromRing, 0);
+        ForwardPass.attendHead(q, 0, byPosition, byPosition, 0, headDim, 25, 30, 30, headDim, 0.25f, new float[30], fromFull, 0);
+        assertArrayEquals(fromFull, fromRing);
+    }
+
+    @Test
+    void gegluIsGgmlsTableGeluTimesUp() {
+        int n = 4001;
+        float[] gate = new float[n];
+        float[] up = new float[n];
+        for (int i = 0; i < n; i++) {
+            gate[i] = -12f + 24f * i / (n - 1); // both saturated ends and everything between
+            up[i] = 1f + (i % 7) / 7f;
+        }
+        float[] out = gate.clone();
+        ForwardPass.geglu(out, up, 0, n);
+        for (int i = 0; i < n; i++) {
+            double expected = ScalarForward.geluAsGgml(gate[i]) * up[i];
+            // the table's GELU is in float, the reference's in double, each rounded to fp16: one fp16 step apart at
+            // most, or (where float's 1 + tanh cancels, below about -5) both within 1e-6 of 0
+            double fp16Step = Math.ulp(Float.float16ToFloat(Float.floatToFloat16((float) Math.abs(expected)))) * 8192;
+            assertEquals(expected, out[i], fp16Step * up[i] + 1e-6, "gelu(" + gate[i] + ")");
+            // and the fp16 table stays within fp16 precision of GELU itself
+            assertEquals(ScalarForward.gelu(gate[i]) * up[i], out[i], 2e-3 * (Math.abs(gate[i]) + 1) * up[i], "gelu(" + gate[i] + ")");
+        }
+        assertEquals(0f, out[0], "gelu is 0 below -10");
+        assertEquals(12f * up[n - 1], out[n - 1], "gelu is the identity above 10");
+    }
+
+    @Test
+    void swigluMatchesTheReference() {
+        float[] gate = randomVector(100, 31);
+        float[] up = randomVector(100, 32);
+        float[] out = gate.clone();
+        ForwardPass.swiglu(out, up, 0, 100);
+        for (int i = 0; i < 100; i++) {
+            assertEquals(ScalarForward.silu(gate[i]) * up[i], out[i], 1e-6 * (1 + Math.abs(out[i])));
         }
     }
 

@@ -1,15 +1,19 @@
 package dev.tinyedge.reference;
 
+import dev.tinyedge.model.Features;
+import dev.tinyedge.model.Features.Activation;
+import dev.tinyedge.model.Features.RopeStyle;
 import dev.tinyedge.model.ModelConfig;
 import dev.tinyedge.model.ModelWeights;
 import dev.tinyedge.tensor.FloatTensor;
 import dev.tinyedge.tensor.GgmlType;
 
 /**
- * A deliberately plain Llama forward pass to check the fast one against: one token at a time, double
- * precision everywhere, every weight read with {@link FloatTensor#getFloat}, no vectors, no threads, no
- * buffers shared between steps. It follows the textbook definitions (llama.cpp's GGUF llama graph), not
- * the engine's code.
+ * A deliberately plain forward pass to check the fast one against: one token at a time, double precision
+ * everywhere, every weight read with {@link FloatTensor#getFloat}, no vectors, no threads, no buffers shared
+ * between steps, every position kept. It follows the textbook definitions of each family's block (llama.cpp's
+ * graphs in src/models/*.cpp), not the engine's code; where llama.cpp rounds on purpose (Q8_0 inputs of
+ * quantized products, GELU through an fp16 table) it rounds the same way.
  */
 public final class ScalarForward {
     private final ModelWeights model;
@@ -28,25 +32,38 @@ public final class ScalarForward {
     /** Evaluates {@code token} at {@code pos} (positions before it must have been evaluated) and returns the logits. */
     public float[] forward(int token, int pos) {
         int dim = c.dim();
+        int headDim = c.headDim();
+        Features f = c.features();
         double[] x = new double[dim];
         for (int i = 0; i < dim; i++) {
-            x[i] = model.tokenEmbedding().getFloat((long) token * dim + i);
+            x[i] = model.tokenEmbedding().getFloat((long) token * dim + i) * (f.scaledEmbedding() ? Math.sqrt(dim) : 1);
         }
         for (int l = 0; l < c.layers(); l++) {
             ModelWeights.Layer w = model.layers().get(l);
             double[] h = rmsNorm(x, w.attentionNorm(), c.rmsEps());
-            double[] q = rope(matVec(w.query(), h, dim), pos, c.headDim(), c.ropeBase());
-            keys[l][pos] = rope(matVec(w.key(), h, c.kvDim()), pos, c.headDim(), c.ropeBase());
-            values[l][pos] = matVec(w.value(), h, c.kvDim());
-            double[] attended = new double[dim];
+            double[] q = addBias(matVec(w.query(), h, c.qDim()), w.queryBias());
+            double[] k = addBias(matVec(w.key(), h, c.kvDim()), w.keyBias());
+            if (f.qkNorm()) {
+                q = headNorm(q, w.queryNorm(), headDim, c.rmsEps());
+                k = headNorm(k, w.keyNorm(), headDim, c.rmsEps());
+            }
+            double base = c.ropeBase(l);
+            double scale = c.ropeScale(l);
+            q = rope(q, pos, headDim, base, scale, model.ropeFactors(), f.rope());
+            keys[l][pos] = rope(k, pos, headDim, base, scale, model.ropeFactors(), f.rope());
+            values[l][pos] = addBias(matVec(w.value(), h, c.kvDim()), w.valueBias());
+            int from = c.isLocal(l) ? Math.max(0, pos - c.window().size() + 1) : 0;
+            double[] attended = new double[c.qDim()];
             int group = c.heads() / c.kvHeads();
             for (int head = 0; head < c.heads(); head++) {
-                double[] out = attention(q, head * c.headDim(), keys[l], values[l], (head / group) * c.headDim(),
-                        pos + 1, c.headDim());
-                System.arraycopy(out, 0, attended, head * c.headDim(), c.headDim());
+                double[] out = attention(q, head * headDim, keys[l], values[l], (head / group) * headDim, from,
+                        pos + 1, headDim, c.attentionScale());
+                System.arraycopy(out, 0, attended, head * headDim, headDim);
             }
-            add(x, matVec(w.attentionOutput(), attended, dim));
-            add(x, ffn(w, rmsNorm(x, w.ffnNorm(), c.rmsEps())));
+            double[] attentionOut = matVec(w.attentionOutput(), attended, dim);
+            add(x, f.postNorms() ? rmsNorm(attentionOut, w.postAttentionNorm(), c.rmsEps()) : attentionOut);
+            double[] ffnOut = ffn(w, rmsNorm(x, w.ffnNorm(), c.rmsEps()), f.activation());
+            add(x, f.postNorms() ? rmsNorm(ffnOut, w.postFfnNorm(), c.rmsEps()) : ffnOut);
         }
         double[] logits = matVec(model.output(), rmsNorm(x, model.outputNorm(), c.rmsEps()), c.vocabSize());
         float[] result = new float[logits.length];
@@ -87,40 +104,81 @@ public final class ScalarForward {
         return y;
     }
 
-    /** RoPE, normal mode: each head's pairs (2i, 2i+1) turn by pos · base^(-2i/headDim). Returns a new vector. */
-    public static double[] rope(double[] v, int pos, int headDim, double base) {
+    /** x + bias, or x itself without a bias. */
+    public static double[] addBias(double[] x, FloatTensor bias) {
+        if (bias == null) {
+            return x;
+        }
+        double[] y = x.clone();
+        for (int i = 0; i < y.length; i++) {
+            y[i] += bias.getFloat(i);
+        }
+        return y;
+    }
+
+    /** RMSNorm of each head of {@code headDim} on its own, with the same weight for every head. */
+    public static double[] headNorm(double[] x, FloatTensor weight, int headDim, double eps) {
+        double[] y = new double[x.length];
+        for (int at = 0; at < x.length; at += headDim) {
+            double[] head = rmsNorm(java.util.Arrays.copyOfRange(x, at, at + headDim), weight, eps);
+            System.arraycopy(head, 0, y, at, headDim);
+        }
+        return y;
+    }
+
+    /**
+     * RoPE: in each head, pair i turns by pos · base^(-2i/headDim) · scale / factor_i (factors null: 1). Pair i is
+     * elements (2i, 2i+1) with {@link RopeStyle#ADJACENT_PAIRS}, (i, i + headDim/2) with NEOX. Returns a new vector.
+     */
+    public static double[] rope(double[] v, int pos, int headDim, double base, double scale, FloatTensor factors,
+                                RopeStyle style) {
         double[] y = v.clone();
         for (int head = 0; head < v.length / headDim; head++) {
             for (int i = 0; i < headDim / 2; i++) {
-                double theta = pos * Math.pow(base, -2.0 * i / headDim);
-                int a = head * headDim + 2 * i;
-                y[a] = v[a] * Math.cos(theta) - v[a + 1] * Math.sin(theta);
-                y[a + 1] = v[a] * Math.sin(theta) + v[a + 1] * Math.cos(theta);
+                double theta = pos * Math.pow(base, -2.0 * i / headDim) * scale / (factors == null ? 1 : factors.getFloat(i));
+                int a = head * headDim + (style == RopeStyle.NEOX ? i : 2 * i);
+                int b = a + (style == RopeStyle.NEOX ? headDim / 2 : 1);
+                y[a] = v[a] * Math.cos(theta) - v[b] * Math.sin(theta);
+                y[b] = v[a] * Math.sin(theta) + v[b] * Math.cos(theta);
             }
         }
         return y;
     }
 
-    /** Scaled dot-product attention of q[qAt, qAt+headDim) over positions [0, positions) of one KV head. */
+    /** RoPE of the Llama-2 block: adjacent pairs, no factors, no scaling. */
+    public static double[] rope(double[] v, int pos, int headDim, double base) {
+        return rope(v, pos, headDim, base, 1, null, RopeStyle.ADJACENT_PAIRS);
+    }
+
+    /** Attention of the Llama-2 block: over positions [0, positions), scaled by 1/√headDim. */
     public static double[] attention(double[] q, int qAt, double[][] keys, double[][] values, int kvAt, int positions,
                                      int headDim) {
-        double[] weights = new double[positions];
+        return attention(q, qAt, keys, values, kvAt, 0, positions, headDim, 1 / Math.sqrt(headDim));
+    }
+
+    /**
+     * Attention of q[qAt, qAt+headDim) over the positions [from, to) of one KV head: softmax of scale · q·k_t, the
+     * weighted sum of v_t. A local layer's window starts {@code from} after 0.
+     */
+    public static double[] attention(double[] q, int qAt, double[][] keys, double[][] values, int kvAt, int from, int to,
+                                     int headDim, double scale) {
+        double[] weights = new double[to];
         double max = Double.NEGATIVE_INFINITY;
-        for (int t = 0; t < positions; t++) {
+        for (int t = from; t < to; t++) {
             double score = 0;
             for (int i = 0; i < headDim; i++) {
                 score += q[qAt + i] * keys[t][kvAt + i];
             }
-            weights[t] = score / Math.sqrt(headDim);
+            weights[t] = score * scale;
             max = Math.max(max, weights[t]);
         }
         double sum = 0;
-        for (int t = 0; t < positions; t++) {
+        for (int t = from; t < to; t++) {
             weights[t] = Math.exp(weights[t] - max);
             sum += weights[t];
         }
         double[] out = new double[headDim];
-        for (int t = 0; t < positions; t++) {
+        for (int t = from; t < to; t++) {
             for (int i = 0; i < headDim; i++) {
                 out[i] += weights[t] / sum * values[t][kvAt + i];
             }
@@ -128,16 +186,48 @@ public final class ScalarForward {
         return out;
     }
 
-    /** SwiGLU: down(silu(gate x) · up x). */
+    /** The feed-forward of the Llama-2 block: SwiGLU. */
     public static double[] ffn(ModelWeights.Layer w, double[] x) {
+        return ffn(w, x, Activation.SILU);
+    }
+
+    /** The gated feed-forward: down(act(gate x) · up x), with SiLU or GELU as the activation. */
+    public static double[] ffn(ModelWeights.Layer w, double[] x, Activation activation) {
         int hidden = (int) (w.gate().size() / x.length);
         double[] gate = matVec(w.gate(), x, hidden);
         double[] up = matVec(w.up(), x, hidden);
         double[] h = new double[hidden];
         for (int i = 0; i < hidden; i++) {
-            h[i] = gate[i] / (1 + Math.exp(-gate[i])) * up[i];
+            h[i] = (activation == Activation.SILU ? silu(gate[i]) : geluAsGgml(gate[i])) * up[i];
         }
         return matVec(w.down(), h, x.length);
+    }
+
+    public static double silu(double x) {
+        return x / (1 + Math.exp(-x));
+    }
+
+    /** GELU, tanh form: 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))). */
+    public static double gelu(double x) {
+        return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+    }
+
+    /**
+     * GELU as ggml's CPU backend computes it for f32 (GGML_GELU_FP16): 0 at or below -10, x at or above 10, and
+     * between them GELU of x rounded to fp16, itself rounded to fp16 (its lookup table).
+     */
+    public static double geluAsGgml(double x) {
+        if (x <= -10) {
+            return 0;
+        }
+        if (x >= 10) {
+            return x;
+        }
+        return toFp16(gelu(toFp16(x)));
+    }
+
+    private static double toFp16(double x) {
+        return Float.float16ToFloat(Float.floatToFloat16((float) x));
     }
 
     /**

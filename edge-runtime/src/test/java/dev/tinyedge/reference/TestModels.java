@@ -4,12 +4,11 @@ import dev.tinyedge.model.ModelConfig;
 import dev.tinyedge.model.SyntheticModel;
 import dev.tinyedge.tensor.GgmlType;
 import dev.tinyedge.gguf.GgufWriter;
-import dev.tinyedge.tokenizer.SynthVocabulary;
 
 import java.io.IOException;
 import java.nio.file.Path;
 
-/** Small synthetic Llama models for tests. */
+/** Small synthetic models for tests. */
 public final class TestModels {
     /**
      * Awkward on purpose: 6 heads of 16 over 2 KV heads (groups of 3), a hidden size of 5 blocks, and a
@@ -33,7 +32,7 @@ public final class TestModels {
     public static Path writeWithVocabulary(Path dir, SyntheticModel.Preset preset, GgmlType type, long seed) throws IOException {
         Path out = dir.resolve(preset.name() + "-" + type + "-" + seed + "-vocab.gguf");
         GgufWriter writer = SyntheticModel.writer(preset, type, seed);
-        SynthVocabulary.load().writeTo(writer);
+        SyntheticModel.writeVocabulary(preset, writer);
         writer.write(out);
         return out;
     }

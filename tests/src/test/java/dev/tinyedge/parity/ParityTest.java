@@ -1,7 +1,6 @@
 package dev.tinyedge.parity;
 
 import dev.tinyedge.engine.Engine;
-import dev.tinyedge.engine.EngineOptions;
 import dev.tinyedge.gguf.GgufFormatException;
 import dev.tinyedge.parity.LlamaCpp.Continuation;
 import dev.tinyedge.parity.LlamaCpp.NextTokens;
@@ -17,9 +16,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -56,7 +53,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class ParityTest {
 
-    private static final List<String> SENTENCES = List.of(
+    static final List<String> SENTENCES = List.of(
             "Hello world!",
             "",
             " ",
@@ -87,7 +84,7 @@ class ParityTest {
             "\u2581 literal lower one eighth block \u2581\u2581",
             "The quick brown fox jumps over the lazy dog. THE QUICK BROWN FOX! the_quick-brown.fox");
 
-    private static final List<String> PROMPTS = List.of(
+    static final List<String> PROMPTS = List.of(
             "Hello world",
             "The capital of France is",
             "Translate to Spanish: Where is the train station?\n",
@@ -95,11 +92,11 @@ class ParityTest {
             "こんにちは世界、元気ですか",
             "1, 2, 3, 4, 5,");
 
-    private static final int TOP = 10;
-    private static final int GREEDY_TOKENS = 32;
+    static final int TOP = 10;
+    static final int GREEDY_TOKENS = 32;
 
     private static LlamaCpp llamaCpp;
-    private static final Map<Path, Engine> engines = new HashMap<>();
+    private static final Engines engines = new Engines();
 
     @BeforeAll
     static void findLlamaCpp() {
@@ -108,16 +105,7 @@ class ParityTest {
 
     @AfterAll
     static void closeEngines() {
-        engines.values().forEach(Engine::close);
-    }
-
-    private static Engine engine(Path model) throws IOException, GgufFormatException {
-        Engine engine = engines.get(model);
-        if (engine == null) {
-            engine = Engine.load(model, new EngineOptions(0, 1, "cpu"));
-            engines.put(model, engine);
-        }
-        return engine;
+        engines.close();
     }
 
     private static Path model(String writer, String type) throws IOException {
@@ -132,8 +120,12 @@ class ParityTest {
     @CsvSource({"synth, false", "synth, true", "python, false", "python, true"})
     void tokenizationMatchesLlamaCpp(String writer, boolean parseSpecial) throws IOException, GgufFormatException {
         Path model = model(writer, "f32");
+        assertTokenizationMatches(llamaCpp, model, engines.of(model).tokenizer(), parseSpecial);
+    }
+
+    /** Every one of {@link #SENTENCES} tokenizes into llama.cpp's tokens. */
+    static void assertTokenizationMatches(LlamaCpp llamaCpp, Path model, Tokenizer tokenizer, boolean parseSpecial) throws IOException {
         int[][] expected = llamaCpp.tokenize(model, SENTENCES, parseSpecial);
-        Tokenizer tokenizer = engine(model).tokenizer();
         List<Executable> checks = new ArrayList<>();
         for (int i = 0; i < SENTENCES.size(); i++) {
             String text = SENTENCES.get(i);
@@ -154,7 +146,15 @@ class ParityTest {
             "python, q4_0, 1e-3"})
     void nextTokenLogitsMatchLlamaCpp(String writer, String type, double bound) throws IOException, GgufFormatException {
         Path model = model(writer, type);
-        Engine engine = engine(model);
+        assertNextTokensMatch(llamaCpp, model, engines.of(model), bound, writer + " " + type);
+    }
+
+    /**
+     * For each prompt, the differences of llama.cpp's top {@link #TOP} logits to its most likely one, within
+     * {@code bound}; and where llama.cpp's winner leads by more than the bound, tinyedge's argmax over the whole
+     * vocabulary. Prints the largest gap.
+     */
+    static void assertNextTokensMatch(LlamaCpp llamaCpp, Path model, Engine engine, double bound, String label) throws IOException {
         List<Executable> checks = new ArrayList<>();
         double largestGap = 0;
         List<NextTokens> llamaCppResults = llamaCpp.nextTokens(model, PROMPTS, TOP);
@@ -172,22 +172,24 @@ class ParityTest {
                 checks.add(() -> assertEquals(want, got, bound, () -> "logit(%d) - logit(%d) after %s"
                         .formatted(t.id(), best.id(), quoted(prompt))));
             }
-            // where llama.cpp's winner leads by more than the bound, tinyedge must pick it too, over the whole vocabulary
             double margin = best.lnp() - expected.top().get(1).lnp();
             if (margin > bound) {
                 checks.add(() -> assertEquals(best.id(), argmax(logits), () -> "most likely token after %s (llama.cpp's leads by %.3f)"
                         .formatted(quoted(prompt), margin)));
             }
         }
-        System.out.printf("parity %s %s: largest logit-difference gap to llama.cpp %.2e (bound %s)%n",
-                writer, type, largestGap, bound);
+        System.out.printf("parity %s: largest logit-difference gap to llama.cpp %.2e (bound %s)%n", label, largestGap, bound);
         assertAll(checks);
     }
 
     @Test
     void greedyContinuationsMatchLlamaCppOnF32() throws IOException, GgufFormatException {
         Path model = model("synth", "f32");
-        Engine engine = engine(model);
+        assertGreedyMatches(llamaCpp, model, engines.of(model));
+    }
+
+    /** tinyedge's greedy continuations of two prompts are llama.cpp's, token for token. */
+    static void assertGreedyMatches(LlamaCpp llamaCpp, Path model, Engine engine) throws IOException {
         List<Executable> checks = new ArrayList<>();
         for (String prompt : List.of(PROMPTS.get(1), PROMPTS.get(2))) {
             Continuation expected = llamaCpp.greedy(model, prompt, GREEDY_TOKENS);
@@ -198,7 +200,7 @@ class ParityTest {
     }
 
     /** Argmax decoding that, like llama.cpp's, does not stop at end-of-sequence. */
-    private static int[] greedy(Engine engine, int[] prompt, int n) {
+    static int[] greedy(Engine engine, int[] prompt, int n) {
         int[] out = new int[n];
         float[] logits = engine.forward(prompt, prompt.length, 0);
         for (int i = 0; i < n; i++) {
@@ -211,7 +213,7 @@ class ParityTest {
     }
 
     /** The first index of the largest value, as llama.cpp's greedy sampler picks it. */
-    private static int argmax(float[] values) {
+    static int argmax(float[] values) {
         int best = 0;
         for (int i = 1; i < values.length; i++) {
             if (values[i] > values[best]) {
@@ -221,7 +223,7 @@ class ParityTest {
         return best;
     }
 
-    private static String quoted(String text) {
+    static String quoted(String text) {
         StringBuilder sb = new StringBuilder("\"");
         text.codePoints().forEach(c -> sb.append(c < 0x20 ? "\\u%04x".formatted(c) : Character.toString(c)));
         return sb.append('"').toString();

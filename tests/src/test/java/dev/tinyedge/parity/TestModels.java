@@ -22,9 +22,31 @@ final class TestModels {
 
     /** {@code bin/tinyedge synth OUT --preset tiny --type TYPE}: Llama-2 vocabulary, random weights. */
     static synchronized Path synthTiny(String type) throws IOException {
+        return synth("tiny", type);
+    }
+
+    /** {@code bin/tinyedge synth OUT --preset PRESET --type TYPE}. */
+    static synchronized Path synth(String preset, String type) throws IOException {
         Path root = LlamaCpp.repositoryRoot();
-        return write("synth-tiny-" + type + ".gguf", out ->
-                List.of(root.resolve("bin/tinyedge").toString(), "synth", out.toString(), "--preset", "tiny", "--type", type));
+        return write("synth-" + preset + "-" + type + ".gguf", out ->
+                List.of(root.resolve("bin/tinyedge").toString(), "synth", out.toString(), "--preset", preset, "--type", type));
+    }
+
+    /**
+     * {@code tests/python/tiny_family.py OUT --family FAMILY --type TYPE [--vocab-size N]}: a tiny model of one family
+     * written by the reference {@code gguf} Python package, with a SentencePiece vocabulary (of N tokens; 0: 383).
+     */
+    static synchronized Path pythonFamily(String family, String type, int vocabSize) throws IOException {
+        Path root = LlamaCpp.repositoryRoot();
+        return write("python-" + family + "-" + type + (vocabSize > 0 ? "-" + vocabSize : "") + ".gguf", out ->
+                List.of(python(root), root.resolve("tests/python/tiny_family.py").toString(), out.toString(),
+                        "--family", family, "--type", type, "--vocab-size", Integer.toString(vocabSize)));
+    }
+
+    /** The repository's .venv Python when there is one (tests/run.sh makes it), else python3. */
+    private static String python(Path root) {
+        Path venvPython = root.resolve(".venv/bin/python");
+        return Files.isExecutable(venvPython) ? venvPython.toString() : "python3";
     }
 
     /**
@@ -33,10 +55,8 @@ final class TestModels {
      */
     static synchronized Path pythonTiny(String type) throws IOException {
         Path root = LlamaCpp.repositoryRoot();
-        Path venvPython = root.resolve(".venv/bin/python");
-        String python = Files.isExecutable(venvPython) ? venvPython.toString() : "python3";
         return write("python-tiny-" + type + ".gguf", out ->
-                List.of(python, root.resolve("tests/python/tiny_llama.py").toString(), out.toString(), "--type", type));
+                List.of(python(root), root.resolve("tests/python/tiny_llama.py").toString(), out.toString(), "--type", type));
     }
 
     /**
