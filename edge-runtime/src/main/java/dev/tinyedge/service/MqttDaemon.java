@@ -25,7 +25,9 @@ import java.util.OptionalDouble;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -58,11 +60,13 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
     private static final int BAD_USER_NAME_OR_PASSWORD = 0x86;
     private static final int NOT_AUTHORIZED = 0x87;
     private static final long PUBLISH_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
+    static final long MAX_PACKET_HEADROOM = 192 * 1024;
 
     private final ServeConfig config;
     private final String brokerUrl;
     private final String profile;
     private final RequestParser parser;
+    private final ClientRateLimit clientRates;
     /** Set by {@link #serve}; until then arriving requests wait. */
     private volatile Translator translator;
     private volatile BoardSignals board = BoardSignals.NONE;
@@ -84,8 +88,16 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
      * on that thread when a PUBACK arrives, so a reply published there (from the dedup window, busy, an error)
      * that waited for a slot would wait forever.
      */
-    private final ExecutorService arrivals = Executors.newSingleThreadExecutor(
+    private final LinkedBlockingQueue<Runnable> arrivalQueue = new LinkedBlockingQueue<>();
+    private final ExecutorService arrivals = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, arrivalQueue,
             Thread.ofPlatform().name("requests").daemon().factory());
+    /**
+     * QoS 0 requests have no flow control: a client publishing them faster than the daemon answers would fill
+     * the arrival queue without end. Beyond this many waiting messages they are dropped (QoS 0 may be lost);
+     * QoS 1 requests are always taken, the broker's in-flight window bounds them.
+     */
+    static final int MAX_WAITING_QOS0 = 1000;
+    private final AtomicLong droppedQos0 = new AtomicLong();
     private final ScheduledExecutorService statusTimer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("status").daemon().factory());
     private volatile String state = "loading";
@@ -106,6 +118,7 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         this.profile = profile;
         ServeConfig.Service limits = config.service;
         this.parser = new RequestParser(limits.maxPayloadBytes, limits.maxInputChars, limits.maxTokens);
+        this.clientRates = new ClientRateLimit(limits.clientRequestsPerS);
         String prefix = config.mqtt.topicPrefix;
         this.requestTopic = prefix + "/v1/translate";
         this.cancelTopic = prefix + "/v1/cancel";
@@ -131,7 +144,7 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         this.board = board;
         this.service = new TranslationService(translator, new TranslationService.Limits(limits.queueSize,
                 Duration.ofSeconds(limits.requestTimeoutS), Duration.ofSeconds(limits.dedupWindowS),
-                limits.dedupMaxEntries), config.node, this, board);
+                limits.dedupMaxEntries, limits.dedupMaxBytes), config.node, this, board);
         state = "online";
         serving.countDown();
         // only now: a node whose model never loads must not take a share of the requests into its session
@@ -224,6 +237,10 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         if (config.mqtt.receiveMaximum > 0) {
             options.setReceiveMaximum(config.mqtt.receiveMaximum);
         }
+        // the broker drops what the daemon would only answer too_long after reading it into memory: a request
+        // packet is its payload, its topic and its properties (a Response Topic and Correlation Data are up to
+        // 64 KiB each), so up to max_payload_bytes + 192 KiB comes through and gets its too_long reply
+        options.setMaximumPacketSize(config.service.maxPayloadBytes + MAX_PACKET_HEADROOM);
         MqttMessage will = new MqttMessage(statusJson("offline"), QOS, true, null);
         options.setWill(statusTopic, will);
         BrokerSecurity.apply(options, brokerUrl, config.mqtt);
@@ -285,6 +302,13 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
 
         @Override
         public void messageArrived(String topic, MqttMessage message) {
+            if (message.getQos() == 0 && arrivalQueue.size() >= MAX_WAITING_QOS0) {
+                if (droppedQos0.incrementAndGet() % MAX_WAITING_QOS0 == 1) {
+                    log.warn("dropping QoS 0 messages: {} wait already ({} dropped so far)", MAX_WAITING_QOS0,
+                            droppedQos0.get());
+                }
+                return;
+            }
             arrivals.execute(() -> {
                 try {
                     serving.await();
@@ -322,11 +346,16 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
                 ? responseTopic : parsed.replyTo();
         Delivery delivery = new Delivery(replyTopic, correlation, message.getId(), message.getQos(),
                 from.number(), message.isDuplicate());
+        long throttledMs;
         if (replyTopic == null) {
             service.countUnroutable();
             log.warn("request {} names no reply topic (no MQTT 5 Response Topic, no reply_to): dropped",
                     parsed.id());
             acknowledge(delivery);
+        } else if (!delivery.redelivered()
+                && (throttledMs = clientRates.acquire(replyTopic, System.nanoTime())) > 0) {
+            log.debug("request {} for {} is over the per-client rate", parsed.id(), replyTopic);
+            service.throttle(parsed.id(), delivery, throttledMs);
         } else if (parsed.error() != null) {
             log.info("request {} rejected: {} ({})", parsed.id(), parsed.error().code().wireName(),
                     parsed.error().getMessage());
@@ -452,6 +481,7 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         status.put("served", stats.served());
         status.put("errors", stats.errors());
         status.put("unroutable", stats.unroutable());
+        status.put("dropped_qos0", droppedQos0.get());
         status.put("decode_tok_s", Math.round(stats.decodeTokensPerSecond() * 10) / 10.0);
         status.put("uptime_s", (System.nanoTime() - startedNanos) / 1_000_000_000);
         OptionalDouble temperature = board.temperatureC();

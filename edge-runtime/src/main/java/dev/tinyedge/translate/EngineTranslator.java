@@ -25,6 +25,11 @@ public final class EngineTranslator implements Translator, AutoCloseable {
     /** The answer may be this many times longer than the text in tokens, plus {@link #BUDGET_SLACK}. */
     private static final int BUDGET_PER_INPUT_TOKEN = 2;
     private static final int BUDGET_SLACK = 16;
+    /**
+     * The prompt is prefilled this many tokens at a time, asking {@code stop} in between, so that a request's
+     * deadline or cancel also holds during a long prefill (ForwardPass batches up to 64 tokens anyway).
+     */
+    static final int PREFILL_CHUNK = 64;
 
     private final Engine engine;
     private final Tokenizer tokenizer;
@@ -106,10 +111,17 @@ public final class EngineTranslator implements Translator, AutoCloseable {
         long start = System.nanoTime();
         // at least the last prompt token is evaluated: its logits choose the first answer token
         int reused = reusePrefix ? commonPrefix(prompt, prompt.length - 1) : 0;
-        int[] fresh = Arrays.copyOfRange(prompt, reused, prompt.length);
         cachedLength = reused; // entries past the common prefix are overwritten now
-        float[] logits = engine.forward(fresh, fresh.length, reused);
-        remember(fresh, fresh.length);
+        float[] logits = null;
+        for (int from = reused; from < prompt.length; from += PREFILL_CHUNK) {
+            if (stop.getAsBoolean()) {
+                long now = System.nanoTime();
+                return new Translation("", prompt.length, from - reused, 0, (now - start) / 1_000_000, 0, true);
+            }
+            int[] chunk = Arrays.copyOfRange(prompt, from, Math.min(prompt.length, from + PREFILL_CHUNK));
+            logits = engine.forward(chunk, chunk.length, from);
+            remember(chunk, chunk.length);
+        }
         int next = Sampler.argmax(logits, logits.length);
         long firstToken = System.nanoTime();
 

@@ -106,7 +106,8 @@ class EngineTranslatorTest {
     @Test
     void stopsWhenAsked() {
         int[] polls = {0};
-        Translation translation = cached.translate("Hello world", EN, ES, 64, piece -> { }, () -> ++polls[0] > 3);
+        // asked once before the prefill's only chunk, then before each token
+        Translation translation = cached.translate("Hello world", EN, ES, 64, piece -> { }, () -> ++polls[0] > 4);
         assertTrue(translation.stopped());
         assertEquals(3, translation.generatedTokens());
     }
