@@ -76,8 +76,9 @@ for target in "${targets[@]}"; do
     say "fuzzing $target for $minutes min (log: $log)"
     status=0
     # JUnit fuzzes one test per JVM; libFuzzer takes the last of repeated flags, so these override the
-    # annotation's maxDuration
+    # annotation's maxDuration. Jackson is instrumented too: its JSON and TOML parsers decide what our code sees.
     JAZZER_FUZZ=1 mvn -B -ntp -pl edge-runtime -am test -Dtest="$target" -Dsurefire.failIfNoSpecifiedTests=false \
+        -Djazzer.instrumentation_includes='dev.tinyedge.**:com.fasterxml.jackson.**' \
         -Djazzer.internal.arg.0=fuzz -Djazzer.internal.arg.1=-max_total_time=$((minutes * 60)) \
         -Djazzer.internal.arg.2=-timeout=$INPUT_TIMEOUT_S > "$log" 2>&1 || status=$?
     runs=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)

@@ -43,6 +43,7 @@ class ConfigFuzzTest {
             return;
         }
         // what the daemon builds from a configuration that passed validate()
+        assertTrue(config.mqtt.sessionExpiryS <= 0xFFFF_FFFFL, "MQTT 5 sends the session expiry in four bytes");
         MqttConnectionOptions options = new MqttConnectionOptions();
         options.setSessionExpiryInterval(config.mqtt.sessionExpiryS);
         options.setKeepAliveInterval(config.mqtt.keepAliveS);

@@ -80,10 +80,19 @@ final class MicroModels {
 
     /** A one-layer model with every matrix in {@code type} and a vocabulary without byte tokens. */
     static GgufWriter model(GgmlType type, int dim, int heads, int kvHeads, int ffnDim, boolean outputHead) {
+        return model(type, dim, heads, kvHeads, ffnDim, outputHead, false);
+    }
+
+    /**
+     * {@code byteTokens} makes the vocabulary larger than the token embedding: the first finding, a file that
+     * loaded and then failed its first forward pass on a token id outside the embedding.
+     */
+    private static GgufWriter model(GgmlType type, int dim, int heads, int kvHeads, int ffnDim, boolean outputHead,
+                                    boolean byteTokens) {
         ModelConfig config = new ModelConfig(vocabularySize(false), dim, ffnDim, 1, heads, kvHeads, 32, 1e-5f, 10000f);
         GgufWriter w = SyntheticModel.writer(new SyntheticModel.Preset("micro", config, outputHead),
                 QuantMix.of(type), true, 11);
-        putVocabulary(w, false);
+        putVocabulary(w, byteTokens);
         return w;
     }
 
@@ -95,5 +104,6 @@ final class MicroModels {
         model(GgmlType.F16, 8, 2, 2, 12, true).write(dir.resolve("seed-f16-head.gguf"));
         model(GgmlType.Q8_0, 32, 4, 2, 32, false).write(dir.resolve("seed-q8_0.gguf"));
         model(GgmlType.Q4_0, 32, 2, 1, 64, true).write(dir.resolve("seed-q4_0-head.gguf"));
+        model(GgmlType.F32, 8, 2, 1, 16, false, true).write(dir.resolve("finding-vocabulary-beyond-embedding.gguf"));
     }
 }

@@ -53,9 +53,22 @@ class TokenizerFuzzTest {
                 return file;
             }));
 
-    /** Generous for a shared, instrumented JVM; a tokenizer that is quadratic in its input goes far past it. */
-    private static final long MAX_NANOS_PER_CHAR = 200_000;
-    private static final long MAX_NANOS_FIXED = 200_000_000;
+    /**
+     * Per character, generous for a shared machine and an instrumented JVM (the Llama-2 vocabulary takes about a
+     * microsecond); the fixed part absorbs a garbage collection. A tokenizer that is quadratic in its input goes
+     * far past it at the fuzzer's input lengths; an input that hangs is libFuzzer's timeout finding.
+     */
+    private static final long MAX_NANOS_PER_CHAR = 100_000;
+    private static final long MAX_NANOS_FIXED = 1_000_000_000;
+
+    static {
+        // the first calls load and compile the tokenizer's classes: not what the time bound is about
+        for (Vocabulary vocabulary : VOCABULARIES) {
+            for (int i = 0; i < 20; i++) {
+                vocabulary.tokenizer().encode("¿Dónde está la estación? 駅はどこ 🚉 <s> \u00ff " + i, true, false);
+            }
+        }
+    }
 
     @FuzzTest(maxDuration = FuzzDuration.DEFAULT)
     void encodesAnyTextAndDecodesItBack(byte[] input) {
