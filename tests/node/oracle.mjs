@@ -16,10 +16,13 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 const USAGE = `usage: node oracle.mjs COMMAND MODEL [options]
 
 commands:
-  tokenize MODEL --texts FILE.json [--special] [--no-bos]
+  tokenize MODEL --texts FILE.json [--special | --both] [--no-bos]
       FILE.json holds an array of strings; prints an array of token id arrays, tokenized as llama.cpp's
       llama_tokenize does (BOS first when the model asks for it, unless --no-bos; --special turns text
-      such as "</s>" into special tokens).
+      such as "</s>" into special tokens). --both prints {"plain":[..],"special":[..]}, both ways from one load.
+  tokenize-speed MODEL --text-file FILE [--warmup 300] [--repeat 1000]
+      times llama_tokenize (plain text, no BOS) on the text of FILE: prints {"tokens":n,"first_ms":x,
+      "median_ms":x,"p99_ms":x,"max_ms":x} for the first call and the calls after the warm-up.
   logits MODEL --prompt TEXT [--top K]
       evaluates BOS + prompt tokens; prints {"prompt_tokens":[..],"top":[{"id":n,"lnp":x},..]}, the K (10)
       most likely next tokens, most likely first, with natural-log probabilities.
@@ -48,7 +51,8 @@ const COMMON_OPTIONS = {
 };
 
 const COMMAND_OPTIONS = {
-    tokenize: { texts: { type: "string" }, special: { type: "boolean", default: false }, "no-bos": { type: "boolean", default: false } },
+    tokenize: { texts: { type: "string" }, special: { type: "boolean", default: false }, both: { type: "boolean", default: false }, "no-bos": { type: "boolean", default: false } },
+    "tokenize-speed": { "text-file": { type: "string" }, warmup: { type: "string", default: "300" }, repeat: { type: "string", default: "1000" } },
     logits: { prompt: { type: "string" }, prompts: { type: "string" }, top: { type: "string", default: "10" } },
     greedy: { prompt: { type: "string" }, n: { type: "string", short: "n", default: "32" } },
     bench: { "prompt-tokens": { type: "string", default: "128" }, "gen-tokens": { type: "string", default: "128" } },
@@ -198,7 +202,36 @@ function readStrings(path) {
 async function runTokenize(llama, opts) {
     const texts = readStrings(required(opts.values, "texts"));
     const model = await loadModel(llama, opts.model, { vocabOnly: true });
-    return texts.map(t => tokenize(model, t, { special: opts.values.special, addBos: !opts.values["no-bos"] }));
+    const all = special => texts.map(t => tokenize(model, t, { special, addBos: !opts.values["no-bos"] }));
+    return opts.values.both ? { plain: all(false), special: all(true) } : all(opts.values.special);
+}
+
+async function runTokenizeSpeed(llama, opts) {
+    const path = required(opts.values, "text-file");
+    let text;
+    try {
+        text = readFileSync(path, "utf8");
+    } catch (e) {
+        throw new Error(`${path}: ${e.code === "ENOENT" ? "no such file" : e.message}`);
+    }
+    const warmup = positiveInt("warmup", opts.values.warmup);
+    const repeat = positiveInt("repeat", opts.values.repeat);
+    const model = await loadModel(llama, opts.model, { vocabOnly: true });
+    const ms = start => Number(process.hrtime.bigint() - start) / 1e6;
+    const first = process.hrtime.bigint();
+    const tokens = model.tokenize(text, false).length;
+    const firstMs = ms(first);
+    for (let i = 0; i < warmup; i++)
+        model.tokenize(text, false);
+    const times = [];
+    for (let i = 0; i < repeat; i++) {
+        const t = process.hrtime.bigint();
+        model.tokenize(text, false);
+        times.push(ms(t));
+    }
+    times.sort((a, b) => a - b);
+    const at = q => times[Math.min(times.length - 1, Math.floor(q * times.length))];
+    return { tokens, first_ms: firstMs, median_ms: at(0.5), p99_ms: at(0.99), max_ms: times[times.length - 1] };
 }
 
 async function runLogits(llama, opts) {
@@ -297,6 +330,7 @@ async function main() {
     let result;
     switch (opts.command) {
         case "tokenize": result = await runTokenize(llama, opts); break;
+        case "tokenize-speed": result = await runTokenizeSpeed(llama, opts); break;
         case "logits": result = await runLogits(llama, opts); break;
         case "greedy": result = await runGreedy(llama, opts); break;
         case "bench": result = await runBench(llama, opts, () => state.cpuBackend); break;

@@ -6,11 +6,11 @@ import java.util.Arrays;
 
 /**
  * The generation loop shared by the CLI and the daemon: prefill the prompt in one batch, then sample and
- * evaluate one token at a time until end of sequence, the token limit, the context end, or the listener
- * says stop.
+ * evaluate one token at a time until an end-of-generation token ({@code Tokenizer.isEndOfGeneration}: EOS,
+ * {@code <|im_end|>}, {@code <end_of_turn>}, ...), the token limit, the context end, or the listener says stop.
  */
 public final class Generator {
-    /** Receives each generated token as soon as it is sampled (EOS is not reported). */
+    /** Receives each generated token as soon as it is sampled (an end-of-generation token is not reported). */
     @FunctionalInterface
     public interface TokenListener {
         /** Returns false to stop generating. */
@@ -20,7 +20,7 @@ public final class Generator {
     public enum StopReason { END_OF_SEQUENCE, MAX_TOKENS, CONTEXT_FULL, STOPPED }
 
     /**
-     * What came out: the generated tokens (without EOS), and the time spent evaluating the prompt (its
+     * What came out: the generated tokens (without the end-of-generation token), and the time spent evaluating the prompt (its
      * {@code prefilledTokens} not already cached) and the generated tokens ({@code decodedTokens} forward
      * passes).
      */
@@ -87,7 +87,7 @@ public final class Generator {
                 break;
             }
             int token = sampler.sample(logits);
-            if (token == engine.tokenizer().eos()) {
+            if (engine.tokenizer().isEndOfGeneration(token)) {
                 reason = StopReason.END_OF_SEQUENCE;
                 break;
             }

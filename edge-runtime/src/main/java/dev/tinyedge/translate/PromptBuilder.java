@@ -19,7 +19,8 @@ final class PromptBuilder {
     private static final String USER_SLOT = "{user}";
 
     /**
-     * @param sharedPrefix how many leading tokens are the same for every request (BOS and the instructions):
+     * @param sharedPrefix how many leading tokens are the same for every request (BOS when the vocabulary adds
+     *                     one, and the instructions):
      *                     their KV cache entries are computed once
      */
     record Prompt(int[] tokens, int sharedPrefix) {
@@ -56,7 +57,9 @@ final class PromptBuilder {
 
     Prompt build(String userMessage) {
         List<Integer> tokens = new ArrayList<>();
-        tokens.add(tokenizer.bos());
+        if (tokenizer.addsBos()) {
+            tokens.add(tokenizer.bos());
+        }
         StringBuilder text = new StringBuilder();
         int sharedPrefix = -1;
         String layout = format.layout();

@@ -81,6 +81,45 @@ class TokenizeCommandTest {
     }
 
     @Test
+    void brokenTokenizerMetadataIsOneLine() throws Exception {
+        String[] bytes = {"a", "b", "ab"};
+        GgufValue merges = GgufValue.strings(new String[] {"a b"});
+        assertOneLineError(bpe(bytes, GgufValue.strings(new String[] {"a zz"}), "qwen2"),
+                "tokenizer.ggml.merges entry 0 'a zz' names 'zz', which is not a token of the vocabulary at offset 0");
+        assertOneLineError(bpe(bytes, merges, "tekken"), "tokenizer.ggml.pre is 'tekken': tinyedge splits text as "
+                + "llama.cpp does for deepseek-r1-qwen, gpt-2, llama-bpe, llama-v3, llama3, qwen2, smollm only at offset 0");
+        assertOneLineError(bpe(bytes, merges, null), "metadata key 'tokenizer.ggml.pre' is missing: it names how "
+                + "llama.cpp splits text into words (tinyedge knows deepseek-r1-qwen, gpt-2, llama-bpe, llama-v3, llama3, "
+                + "qwen2, smollm) at offset 0");
+        assertOneLineError(bpe(bytes, null, "qwen2"), "metadata key 'tokenizer.ggml.merges' is missing: the file has "
+                + "no BPE merges at offset 0");
+        assertOneLineError(bpe(null, merges, "qwen2"), "metadata key 'tokenizer.ggml.tokens' is missing: the file has "
+                + "no vocabulary at offset 0");
+    }
+
+    private static Path bpe(String[] tokens, GgufValue merges, String pre) throws Exception {
+        GgufWriter writer = new GgufWriter().put("general.architecture", GgufValue.string("llama"))
+                .put("tokenizer.ggml.model", GgufValue.string("gpt2"));
+        if (tokens != null) {
+            writer.put("tokenizer.ggml.tokens", GgufValue.strings(tokens));
+        }
+        if (merges != null) {
+            writer.put("tokenizer.ggml.merges", merges);
+        }
+        if (pre != null) {
+            writer.put("tokenizer.ggml.pre", GgufValue.string(pre));
+        }
+        Path file = Files.createTempFile(dir, "broken", ".gguf");
+        writer.write(file);
+        return file;
+    }
+
+    private static void assertOneLineError(Path file, String message) {
+        assertEquals(new Result(1, "", "tinyedge: error: " + file + ": " + message + "\n"),
+                run("tokenize", "--model", file.toString(), "ab"));
+    }
+
+    @Test
     void missingTextIsAUsageError() {
         Result r = run("tokenize", "--model", model.toString());
         assertEquals(2, r.exitCode());

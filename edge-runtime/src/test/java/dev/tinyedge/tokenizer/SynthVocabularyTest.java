@@ -5,6 +5,8 @@ import dev.tinyedge.gguf.GgufValue;
 import dev.tinyedge.gguf.GgufWriter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -13,11 +15,12 @@ import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-/** What {@code synth} writes: TinyLlama's tokenizer metadata, and the stand-in vocabulary. */
+/** What {@code synth} writes: each family's real tokenizer metadata, and the stand-in vocabularies. */
 class SynthVocabularyTest {
     @TempDir
     Path dir;
@@ -118,5 +121,65 @@ class SynthVocabularyTest {
         assertTrue(Arrays.stream(english).allMatch(id -> id >= 259), "no byte fallback for ASCII letters");
         String mixed = "Grüße 🦙 中文\n\tdone";
         assertEquals(mixed, t.decode(t.encode(mixed, false, false)));
+    }
+
+    private Tokenizer load(SynthVocabulary vocabulary) throws Exception {
+        try (GgufFile file = GgufFile.open(write(vocabulary))) {
+            return Tokenizer.fromGguf(file);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "qwen3  | 151936 | 9707,1879,0",
+            "qwen2  | 151936 | 9707,1879,0",
+            "llama3 | 128256 | 128000,9906,1917,0",
+            "gemma3 | 262144 | 2,9259,1902,236888"})
+    void realFamiliesTokenizeAsTheirModels(String family, int size, String helloWorld) throws Exception {
+        LlamaVocabFixture.packageDir(); // sets tinyedge.home to the repository root
+        SynthVocabulary vocabulary = SynthVocabulary.forFamily(family, size);
+        assertTrue(vocabulary.description().startsWith(family + " (" + size + " tokens) from "), vocabulary.description());
+        Tokenizer t = load(vocabulary);
+        assertEquals(size, t.vocabSize());
+        // the ids llama.cpp gives for "Hello world!" with these tokenizers
+        int[] expected = Arrays.stream(helloWorld.split(",")).mapToInt(Integer::parseInt).toArray();
+        assertArrayEquals(expected, t.encode("Hello world!", true, false));
+        if (family.startsWith("qwen")) {
+            // Qwen's tokenizer has 151669 tokens: unused padding up to the model's size, as the converter pads
+            assertEquals("[PAD151935]", t.piece(size - 1));
+            assertFalse(t.isControl(size - 1) || t.isEndOfGeneration(size - 1));
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"qwen2, 151936, <|im_end|>", "qwen3, 151936, <|im_end|>", "llama3, 128256, <|eot_id|>", "gemma3, 262144, <end_of_turn>"})
+    void standInsAreOfTheFamilysKind(String family, int size, String endOfTurn) throws Exception {
+        String home = System.getProperty("tinyedge.home");
+        System.setProperty("tinyedge.home", dir.toString());
+        SynthVocabulary vocabulary;
+        try {
+            // surefire's working directory is the module folder, which has no tests/node
+            vocabulary = SynthVocabulary.forFamily(family, size);
+        } finally {
+            restore("tinyedge.home", home);
+        }
+        assertTrue(vocabulary.description().startsWith("generated"), vocabulary.description());
+        Tokenizer t = load(vocabulary);
+        assertEquals(size, t.vocabSize());
+        assertEquals(family.equals("gemma3"), t instanceof SpmTokenizer);
+        String mixed = "Grüße 🦙 中文\n\tdone, the quick brown fox";
+        assertEquals(mixed, t.decode(t.encode(mixed, false, false)));
+        int[] english = t.encode("hello world, this is a test", false, false);
+        assertTrue(english.length < 15, Arrays.toString(english));
+        int end = java.util.stream.IntStream.range(0, size).filter(id -> t.piece(id).equals(endOfTurn)).findFirst().orElseThrow();
+        assertTrue(t.isControl(end) && t.isEndOfGeneration(end), endOfTurn);
+        assertTrue(t.isEndOfGeneration(t.eos()));
+    }
+
+    @Test
+    void unknownFamiliesAndSizesAreRefused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SynthVocabulary.forFamily("phi3", 32000));
+        assertEquals("no tokenizer for the model family 'phi3' (known: llama, qwen2, qwen3, llama3, gemma3)", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> SynthVocabulary.forFamily("llama", 128256));
     }
 }

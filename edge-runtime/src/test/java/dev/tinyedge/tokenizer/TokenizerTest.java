@@ -280,9 +280,10 @@ class TokenizerTest {
     }
 
     @Test
-    void unpairedSurrogatesAreEncodedAsQuestionMarks() throws Exception {
-        TestVocab v = bare().chars("a?");
-        assertArrayEquals(v.ids("a", "?"), encode(v.load(dir), "a\uD800"));
+    void unpairedSurrogatesAreEncodedAsReplacementCharacters() throws Exception {
+        // what llama.cpp receives for them from a UTF-8 encoder that replaces them, and makes of invalid UTF-8
+        TestVocab v = bare().chars("a");
+        assertArrayEquals(v.ids("a", "<0xEF>", "<0xBF>", "<0xBD>", "a"), encode(v.load(dir), "a\uD800a"));
     }
 
     @Test
@@ -293,7 +294,8 @@ class TokenizerTest {
         assertFormatError(new TestVocab().set(Vocabulary.TOKEN_TYPE, GgufValue.i32s(new int[5])), "tokenizer.ggml.token_type has 5 entries");
         assertFormatError(new TestVocab().set(Vocabulary.BOS_ID, GgufValue.u32(259)), "tokenizer.ggml.bos_token_id is 259");
         assertFormatError(new TestVocab().set(Vocabulary.EOS_ID, GgufValue.string("2")), "tokenizer.ggml.eos_token_id");
-        assertFormatError(new TestVocab().set(Vocabulary.MODEL, GgufValue.string("gpt2")), "tokenizer.ggml.model is 'gpt2'");
+        assertFormatError(new TestVocab().set(Vocabulary.MODEL, GgufValue.string("bert")), "tokenizer.ggml.model is 'bert'");
+        assertFormatError(new TestVocab().set(Vocabulary.MODEL, GgufValue.u32(1)), "tokenizer.ggml.model is a UINT32");
         assertFormatError(new TestVocab().set(Vocabulary.MODEL, null), "tokenizer.ggml.model' is missing");
         assertFormatError(new TestVocab().set(Vocabulary.ADD_BOS, GgufValue.u32(1)), "tokenizer.ggml.add_bos_token");
         assertFormatError(new TestVocab().piece("<0xZZ>", 0, TokenType.BYTE), "'<0xZZ>' as a byte token");

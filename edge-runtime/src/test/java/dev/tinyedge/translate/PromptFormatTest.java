@@ -22,9 +22,23 @@ class PromptFormatTest {
                 "{{ bos_token + '[INST] ' + message['content'] + ' [/INST]' }}"));
         assertEquals(PromptFormat.LLAMA3, PromptFormat.detect(
                 "{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n' + message['content'] + '<|eot_id|>' }}"));
+        assertEquals(PromptFormat.GEMMA, PromptFormat.detect(
+                "{{ bos_token }}{% for m in messages %}{{ '<start_of_turn>' + m['role'] + '\n' + m['content'] | trim + '<end_of_turn>\n' }}{% endfor %}"));
+        assertEquals(PromptFormat.CHATML_NO_THINKING, PromptFormat.detect("{{- '<|im_start|>assistant\n' }}"
+                + "{%- if enable_thinking is defined and enable_thinking is false %}{{- '<think>\n\n</think>\n\n' }}{%- endif %}"));
         assertEquals(PromptFormat.PLAIN, PromptFormat.detect(null));
         assertEquals(PromptFormat.PLAIN, PromptFormat.detect(""));
         assertEquals(PromptFormat.PLAIN, PromptFormat.detect("{{ messages[0]['content'] }}"));
+    }
+
+    @Test
+    void salamandraTaIsKnownByName() {
+        String chatml = "{% for m in messages %}{{'<|im_start|>' + m['role'] + '\n' + m['content'] + '<|im_end|>\n'}}{% endfor %}";
+        assertEquals(PromptFormat.SALAMANDRA_TA, PromptFormat.detect(chatml, "salamandraTA-2B"));
+        assertEquals(PromptFormat.SALAMANDRA_TA, PromptFormat.detect(null, "SalamandraTA-2b.Q4_K_M"));
+        assertEquals(PromptFormat.CHATML, PromptFormat.detect(chatml, "salamandraTA-2b-instruct"));
+        assertEquals(PromptFormat.CHATML, PromptFormat.detect(chatml, "EuroLLM-1.7B-Instruct"));
+        assertEquals(PromptFormat.PLAIN, PromptFormat.detect(null, null));
     }
 
     @Test
@@ -35,6 +49,10 @@ class PromptFormatTest {
                 PromptFormat.ZEPHYR.userMessage("Hello", en, es));
         assertTrue(PromptFormat.ZEPHYR.userMessage("Hello", null, es).startsWith("Detect the language"));
         assertEquals("Text: Hello\nSpanish:", PromptFormat.PLAIN.userMessage("Hello", null, es));
+        // SalamandraTA-2B's prompt, as BSC-LT's demo writes it; without a source the line has no tag
+        assertEquals("[English] Hello \n[Spanish]", PromptFormat.SALAMANDRA_TA.userMessage("Hello", en, es));
+        assertEquals("Hello \n[Spanish]", PromptFormat.SALAMANDRA_TA.userMessage("Hello", null, es));
+        assertEquals("", PromptFormat.SALAMANDRA_TA.instructions());
     }
 
     @Test

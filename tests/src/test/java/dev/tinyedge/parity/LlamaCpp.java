@@ -83,6 +83,23 @@ public final class LlamaCpp {
         }
     }
 
+    /** Token ids for each text both without and with special tokens parsed, from one load of the model. */
+    public record BothWays(int[][] plain, int[][] special) {
+        public int[][] get(boolean parseSpecial) {
+            return parseSpecial ? special : plain;
+        }
+    }
+
+    public BothWays tokenizeBothWays(Path model, List<String> texts) throws IOException {
+        Path textsFile = jsonFile(texts);
+        try {
+            return JSON.readValue(run(List.of("tokenize", model.toString(), "--texts", textsFile.toString(), "--both")),
+                    BothWays.class);
+        } finally {
+            Files.deleteIfExists(textsFile);
+        }
+    }
+
     /** For each prompt, the {@code top} most likely tokens after BOS + prompt, with an F32 KV cache. */
     public List<NextTokens> nextTokens(Path model, List<String> prompts, int top) throws IOException {
         Path promptsFile = jsonFile(prompts);

@@ -3,6 +3,7 @@ package dev.tinyedge.parity;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,6 +37,25 @@ final class TestModels {
         String python = Files.isExecutable(venvPython) ? venvPython.toString() : "python3";
         return write("python-tiny-" + type + ".gguf", out ->
                 List.of(python, root.resolve("tests/python/tiny_llama.py").toString(), out.toString(), "--type", type));
+    }
+
+    /**
+     * {@code tests/python/tokenizer_gguf.py OUT --family FAMILY [--pre PRE]}: a real tokenizer (from the pinned npm
+     * packages, converted as llama.cpp's converter does) and no weights, which llama.cpp loads with vocab_only.
+     */
+    static synchronized Path tokenizer(String family, String pre) throws IOException {
+        Path root = LlamaCpp.repositoryRoot();
+        Path venvPython = root.resolve(".venv/bin/python");
+        String python = Files.isExecutable(venvPython) ? venvPython.toString() : "python3";
+        String name = "tokenizer-" + family + (pre == null ? "" : "-" + pre) + ".gguf";
+        return write(name, out -> {
+            List<String> command = new ArrayList<>(List.of(python, root.resolve("tests/python/tokenizer_gguf.py").toString(),
+                    out.toString(), "--family", family));
+            if (pre != null) {
+                command.addAll(List.of("--pre", pre));
+            }
+            return command;
+        });
     }
 
     /** Runs the command that {@code writer} gives for the output path, unless this run has written the file. */
