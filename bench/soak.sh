@@ -34,8 +34,11 @@ mvn -B -q -ntp -DskipTests package -pl deploy -am >&2
 mvn -B -q -ntp -pl tests -am test-compile dependency:build-classpath \
     -Dmdep.outputFile="$root/$work/classpath.txt" -Dmdep.includeScope=test >&2
 
-# the daemon's heap as a board would cap it, so that its RSS settles
-export TINYEDGE_HEAP=${TINYEDGE_HEAP:-256m}
+# the daemon's heap fixed and touched from the start, as a board with a planned memory budget would run it: its
+# RSS then shows what grows besides the heap (code, metaspace, threads, sockets, buffers), and the soak checks the
+# live heap itself after a full GC (jcmd); native memory tracking says in the log what grew besides
+export TINYEDGE_HEAP=${TINYEDGE_HEAP:-128m}
+export TINYEDGE_JAVA_OPTS="${TINYEDGE_JAVA_OPTS:-} -Xms$TINYEDGE_HEAP -XX:+AlwaysPreTouch -XX:NativeMemoryTracking=summary"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 status=0
@@ -51,7 +54,7 @@ section=$(mktemp)
     echo "Written by \`bench/soak.sh\` on $started. Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'),"
     echo "$(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, shared with other jobs; load average $load_before before,"
     echo "$(cut -d' ' -f1-3 /proc/loadavg) after. Mosquitto $(mosquitto -h 2>/dev/null | sed -n 's/^mosquitto version \([^ ]*\).*/\1/p'),"
-    echo "the tiny synthetic Q4_0 model, daemon heap $TINYEDGE_HEAP, 8 tokens per request."
+    echo "the tiny synthetic Q4_0 model, daemon heap $TINYEDGE_HEAP (-Xms = -Xmx, pre-touched), 8 tokens per request."
     echo
     cat "$work/table.md"
 } > "$section"

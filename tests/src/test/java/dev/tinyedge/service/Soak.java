@@ -48,11 +48,16 @@ public final class Soak {
     private static final int CANCELLED = 50;
     /** Completed requests at which each fault comes; the last one leaves the final stretch for the flatness check. */
     private static final List<Fault> SCHEDULE = List.of(
-            new Fault(60, "kill"), new Fault(100, "broker"), new Fault(140, "kill"), new Fault(170, "join"),
-            new Fault(230, "kill"), new Fault(270, "broker"), new Fault(310, "kill"), new Fault(340, "leave"),
-            new Fault(360, "broker"), new Fault(400, "kill"));
-    /** Requests completed after the last fault before the flatness samples start. */
-    private static final int WARM_UP = 120;
+            new Fault(30, "kill"), new Fault(60, "broker"), new Fault(90, "kill"), new Fault(110, "join"),
+            new Fault(130, "kill"), new Fault(160, "broker"), new Fault(190, "kill"), new Fault(210, "leave"),
+            new Fault(230, "broker"), new Fault(250, "kill"));
+    /** Requests served between two faults at least, so that they do not come back to back. */
+    private static final int BETWEEN_FAULTS = 20;
+    /**
+     * Requests completed after the last fault before the flatness samples start: the JVM's heap and code cache
+     * grow to their working size first (the JIT compiles the request path over the first few hundred).
+     */
+    private static final int WARM_UP = 350;
     private static final double FLAT = 0.05;
     private static final Duration RETRY_AFTER = Duration.ofSeconds(8);
     private static final Duration GIVE_UP = Duration.ofMinutes(5);
@@ -107,6 +112,9 @@ public final class Soak {
     private final List<String[]> monitored = new CopyOnWriteArrayList<>();
     private final long started = System.nanoTime();
     private volatile int flatFrom = Integer.MAX_VALUE;
+    /** The daemon's live heap when the flatness samples start, and after the last request. */
+    private volatile long liveHeapFirstKb = -1;
+    private volatile long liveHeapLastKb = -1;
 
     private Soak(Path dir) throws Exception {
         this.dir = dir;
@@ -155,6 +163,10 @@ public final class Soak {
             clients.shutdown();
             faults.join(TimeUnit.MINUTES.toMillis(2));
             Thread.sleep(2000); // late repeats reach the monitor
+            liveHeapLastKb = liveHeapKb(a.pid());
+            note("daemon a's live heap after a full GC: " + liveHeapLastKb / 1024 + " MB");
+            // what the JVM's own memory did since the baseline: where an RSS change comes from
+            System.err.println(run(jcmd(), Long.toString(a.pid()), "VM.native_memory", "summary.diff"));
         } finally {
             sampler.shutdownNow();
             faults.interrupt();
@@ -271,8 +283,9 @@ public final class Soak {
 
     private void faults() {
         try {
+            int previous = 0;
             for (Fault fault : SCHEDULE) {
-                while (completed.get() < fault.afterCompleted()) {
+                while (completed.get() < Math.max(fault.afterCompleted(), previous + BETWEEN_FAULTS)) {
                     Thread.sleep(50);
                 }
                 switch (fault.kind()) {
@@ -298,15 +311,50 @@ public final class Soak {
                     }
                     default -> throw new IllegalStateException(fault.kind());
                 }
+                previous = completed.get();
             }
             int from = completed.get() + WARM_UP;
-            flatFrom = from;
-            note("faults done; flatness samples from " + from + " completed requests on");
+            note("faults done; warm-up until " + from + " requests are completed");
+            while (completed.get() < from) {
+                Thread.sleep(50);
+            }
+            // measured first: jcmd's attach starts a thread and a socket in the daemon, which then stay
+            liveHeapFirstKb = liveHeapKb(a.pid());
+            run(jcmd(), Long.toString(a.pid()), "VM.native_memory", "baseline");
+            flatFrom = completed.get();
+            note("daemon a's live heap after a full GC: " + liveHeapFirstKb / 1024 + " MB; flatness samples from here");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (IOException e) {
             note("fault failed: " + e.getMessage());
         }
+    }
+
+    /**
+     * The daemon's live heap: what is left after a full collection ({@code jcmd PID GC.run}, then the used
+     * bytes of the young and old generations, the unindented lines of {@code GC.heap_info}). A heap that leaks
+     * grows here, whatever the JVM's sizing does to the RSS.
+     */
+    private static long liveHeapKb(long pid) throws IOException, InterruptedException {
+        run(jcmd(), Long.toString(pid), "GC.run");
+        long used = 0;
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^\\S[^\\n]*? total \\d+K, used (\\d+)K")
+                .matcher(run(jcmd(), Long.toString(pid), "GC.heap_info"));
+        while (m.find()) {
+            used += Long.parseLong(m.group(1));
+        }
+        return used;
+    }
+
+    private static String jcmd() {
+        return Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("jcmd").toString();
+    }
+
+    private static String run(String... command) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        process.waitFor();
+        return out;
     }
 
     private void note(String what) {
@@ -376,6 +424,17 @@ public final class Soak {
                     + spread("threads", flat.stream().mapToLong(Sample::threads).toArray(), failures) + ", "
                     + spread("fds", flat.stream().mapToLong(Sample::fds).toArray(), failures);
         }
+        if (liveHeapFirstKb <= 0 || liveHeapLastKb <= 0) {
+            failures.add("the daemon's live heap was not measured");
+        } else {
+            double growth = (double) (liveHeapLastKb - liveHeapFirstKb) / liveHeapFirstKb;
+            flatness += ", live heap %d-%d MB (%+.1f%%)".formatted(liveHeapFirstKb / 1024, liveHeapLastKb / 1024,
+                    growth * 100);
+            if (growth > FLAT) {
+                failures.add("live heap grew %.1f%% after warm-up (at most %.0f%%)".formatted(growth * 100, FLAT * 100));
+            }
+        }
+        long wrong = outcomes.stream().filter(o -> !o.passed()).count() + REQUESTS - Math.min(REQUESTS, outcomes.size());
         long ok = outcomes.stream().filter(o -> o.result().equals("ok")).count();
         long cancelled = outcomes.stream().filter(o -> o.result().equals("cancelled")).count();
         long malformedRight = outcomes.stream().filter(o -> o.planned().kind() == Kind.MALFORMED && o.passed()).count();
@@ -383,7 +442,7 @@ public final class Soak {
         String summary = "soak: %s: %d requests, %d clients, %.0f s: %d ok, %d cancelled, %d/%d malformed answered "
                 + "with their code, %d unanswered or wrong, %d misrouted, %d repeats dropped by id; %s";
         String line = summary.formatted(failures.isEmpty() ? "PASS" : "FAIL", outcomes.size(), CLIENTS, seconds, ok,
-                cancelled, malformedRight, MALFORMED, failures.size() - misrouted, misrouted, repeats, flatness);
+                cancelled, malformedRight, MALFORMED, wrong, misrouted, repeats, flatness);
         System.out.println(line);
         failures.stream().limit(30).forEach(f -> System.err.println("soak: " + f));
         Files.writeString(table, table(line, flat, failures));
@@ -436,8 +495,15 @@ public final class Soak {
             out.append(row("open file descriptors", first.fds(), last.fds(),
                     flat.stream().mapToLong(Sample::fds).min().orElse(0),
                     flat.stream().mapToLong(Sample::fds).max().orElse(0)));
-            out.append("\n%d samples, every 0.5 s, from request %d (%d s) to %d (%d s).\n".formatted(flat.size(),
-                    first.completed(), first.seconds(), last.completed(), last.seconds()));
+            out.append("| live heap after a full GC (MB) | %d | %d | | |\n".formatted(liveHeapFirstKb / 1024,
+                    liveHeapLastKb / 1024));
+            out.append("\n%d samples, every 0.5 s, from request %d (%d s) to %d (%d s). RSS along the way (MB):".formatted(
+                    flat.size(), first.completed(), first.seconds(), last.completed(), last.seconds()));
+            for (int i = 0; i <= 8; i++) {
+                Sample at = flat.get(i * (flat.size() - 1) / 8);
+                out.append(" %d at %d".formatted(at.rssKb() / 1024, at.completed()));
+                out.append(i < 8 ? "," : ".\n");
+            }
         }
         if (!failures.isEmpty()) {
             out.append("\nFailures:\n\n");
