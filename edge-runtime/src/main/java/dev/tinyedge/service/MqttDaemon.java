@@ -346,14 +346,15 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
                 ? responseTopic : parsed.replyTo();
         Delivery delivery = new Delivery(replyTopic, correlation, message.getId(), message.getQos(),
                 from.number(), message.isDuplicate());
-        long throttledMs;
+        // redeliveries are requests taken before, never new load
+        long throttledMs = replyTopic == null || delivery.redelivered() ? 0
+                : clientRates.acquire(replyTopic, System.nanoTime());
         if (replyTopic == null) {
             service.countUnroutable();
             log.warn("request {} names no reply topic (no MQTT 5 Response Topic, no reply_to): dropped",
                     parsed.id());
             acknowledge(delivery);
-        } else if (!delivery.redelivered()
-                && (throttledMs = clientRates.acquire(replyTopic, System.nanoTime())) > 0) {
+        } else if (throttledMs > 0) {
             log.debug("request {} for {} is over the per-client rate", parsed.id(), replyTopic);
             service.throttle(parsed.id(), delivery, throttledMs);
         } else if (parsed.error() != null) {
