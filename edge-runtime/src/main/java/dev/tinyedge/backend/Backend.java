@@ -3,6 +3,7 @@ package dev.tinyedge.backend;
 import dev.tinyedge.model.ModelWeights;
 
 import java.io.IOException;
+import java.util.Optional;
 import java.util.ServiceLoader;
 
 /**
@@ -32,6 +33,18 @@ public interface Backend extends AutoCloseable {
      * throttles. Backends that do not compute on the CPU have nothing to limit.
      */
     default void limitThreads(int threads) {
+    }
+
+    /**
+     * For {@code bench}: the bytes of weights one decode step reads, and the bandwidth of the memory they are read
+     * from, measured now by a copy. Empty where the backend does not measure it.
+     */
+    default Optional<MemoryTraffic> memoryTraffic() {
+        return Optional.empty();
+    }
+
+    /** Bytes of weights a decode step reads; bytes a copy moved per second (read plus written). */
+    record MemoryTraffic(long weightBytesPerToken, double copyBytesPerSecond, String copyMethod) {
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.tinyedge.cli;
 
+import dev.tinyedge.backend.Backend;
 import dev.tinyedge.engine.Engine;
 import dev.tinyedge.gguf.GgufFile;
 import dev.tinyedge.gguf.GgufFormatException;
@@ -17,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 
@@ -57,6 +59,7 @@ final class BenchCommand implements Callable<Integer> {
         // so that both hold KV caches of the same length
         int context = Math.min(config.contextLength(), (promptTokens + genTokens + 255) / 256 * 256);
         try (Engine engine = engineArguments.load(context)) {
+            Optional<Backend.MemoryTraffic> traffic = engine.memoryTraffic();
             int[] prompt = new int[promptTokens];
             prompt[0] = engine.tokenizer().bos();
             SplittableRandom random = new SplittableRandom(0);
@@ -75,7 +78,9 @@ final class BenchCommand implements Callable<Integer> {
             }
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("prefill_tok_s", Json.rate(promptTokens * repeat / prefillSeconds));
-            doc.put("decode_tok_s", Json.rate(genTokens * repeat / decodeSeconds));
+            double decodeRate = genTokens * repeat / decodeSeconds;
+            doc.put("decode_tok_s", Json.rate(decodeRate));
+            traffic.ifPresent(t -> putBandwidth(doc, t, decodeRate));
             doc.put("peak_rss_mb", peakRssMegabytes());
             doc.put("threads", engineArguments.options().resolvedThreads());
             doc.put("backend", engine.backendName());
@@ -88,6 +93,21 @@ final class BenchCommand implements Callable<Integer> {
             Json.print(doc);
         }
         return 0;
+    }
+
+    /**
+     * Decode's weight traffic against the copy bandwidth the backend measured before the runs: how close decode
+     * comes to the memory's limit (it reads every weight once per token).
+     */
+    private static void putBandwidth(Map<String, Object> doc, Backend.MemoryTraffic traffic, double decodeTokensPerSecond) {
+        double decode = traffic.weightBytesPerToken() * decodeTokensPerSecond / 1e9;
+        double copy = traffic.copyBytesPerSecond() / 1e9;
+        double percent = 100 * decode / copy;
+        log.info("decode reads {} GB/s of weights: {}% of the {} GB/s that {} moved", Json.rate(decode),
+                Json.rate(percent), Json.rate(copy), traffic.copyMethod());
+        doc.put("decode_gb_s", Json.rate(decode));
+        doc.put("copy_gb_s", Json.rate(copy));
+        doc.put("decode_bandwidth_pct", Json.rate(percent));
     }
 
     /** Prefills {@code count} prompt tokens, then decodes {@code gen} greedy tokens; returns both times in seconds. */

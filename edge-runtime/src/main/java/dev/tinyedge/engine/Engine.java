@@ -9,6 +9,7 @@ import dev.tinyedge.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * A loaded model ready to run: the mapped GGUF file, its tokenizer and a backend with its KV cache.
@@ -76,6 +77,11 @@ public final class Engine implements AutoCloseable {
 
     public String backendDescription() {
         return backend.description();
+    }
+
+    /** See {@link Backend#memoryTraffic()}: measures the backend's copy bandwidth now. */
+    public Optional<Backend.MemoryTraffic> memoryTraffic() {
+        return backend.memoryTraffic();
     }
 
     public int contextLength() {

@@ -76,6 +76,16 @@ public final class ClContext implements AutoCloseable {
         return buffer;
     }
 
+    /** A device buffer the caller releases (clReleaseMemObject) as soon as it is done with it. */
+    long temporaryBuffer(long bytes) {
+        try (MemoryStack stack = MemoryStack.stackPush()) {
+            IntBuffer status = stack.mallocInt(1);
+            long buffer = clCreateBuffer(context, CL_MEM_READ_WRITE, Math.max(bytes, 4), status);
+            ClException.check(status.get(0), "clCreateBuffer(" + bytes + " bytes)");
+            return buffer;
+        }
+    }
+
     private long createBuffer(long flags, long bytes) {
         try (MemoryStack stack = MemoryStack.stackPush()) {
             IntBuffer status = stack.mallocInt(1);
@@ -94,6 +104,12 @@ public final class ClContext implements AutoCloseable {
 
     public void read(long buffer, long offsetBytes, float[] values) {
         ClException.check(clEnqueueReadBuffer(queue, buffer, true, offsetBytes, values, null, null),
+                "clEnqueueReadBuffer");
+    }
+
+    /** Reads target's remaining bytes (a direct buffer) from offsetBytes on. */
+    public void read(long buffer, long offsetBytes, ByteBuffer target) {
+        ClException.check(clEnqueueReadBuffer(queue, buffer, true, offsetBytes, target, null, null),
                 "clEnqueueReadBuffer");
     }
 

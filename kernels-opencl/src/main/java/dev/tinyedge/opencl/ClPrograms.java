@@ -26,15 +26,17 @@ import java.util.Map;
 import static org.lwjgl.opencl.CL10.*;
 
 /**
- * Builds the kernel programs: one per {@code .cl} file under {@code dev/tinyedge/opencl/} on the class
- * path, each with {@code common.cl} in front. Compiling is slow on small boards and on PoCL (seconds per
- * file), so built binaries are kept in a cache folder, keyed by a hash of the source, the build options
- * and the platform, device and driver versions; a binary the driver refuses is rebuilt from source.
+ * Builds the kernel programs: one kernel per {@code .cl} file under {@code dev/tinyedge/opencl/} on the class
+ * path, named as its file, with {@code common.cl} and {@code blocks.cl} in front. Compiling is slow on small
+ * boards (seconds per file), so built binaries are kept in a cache folder, keyed by a hash of the source, the
+ * build options and the platform, device and driver versions; a binary the driver refuses is rebuilt from
+ * source.
  */
 public final class ClPrograms implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClPrograms.class);
     private static final String RESOURCES = "/dev/tinyedge/opencl/";
-    private static final String BUILD_OPTIONS = "-cl-std=CL1.2";
+    /** For the programs that need no tuning: OpenCL C 1.2, which every device takes. */
+    static final String BASE_OPTIONS = "-cl-std=CL1.2";
 
     private final ClContext cl;
     private final Path cacheDir;
@@ -64,9 +66,14 @@ public final class ClPrograms implements AutoCloseable {
         return base.resolve("tinyedge").resolve("opencl");
     }
 
-    /** The kernel {@code name} of program {@code file}, building the program on first use. */
-    public long kernel(String file, String name) {
-        long program = programs.computeIfAbsent(file, this::build);
+    /** The kernel {@code name} of {@code name.cl} built with {@link #BASE_OPTIONS}. */
+    public long kernel(String name) {
+        return kernel(name, BASE_OPTIONS);
+    }
+
+    /** The kernel {@code name} of {@code name.cl}, building that program with these options on first use. */
+    public long kernel(String name, String options) {
+        long program = programs.computeIfAbsent(name + ".cl\n" + options, key -> build(name + ".cl", options));
         try (MemoryStack stack = MemoryStack.stackPush()) {
             IntBuffer status = stack.mallocInt(1);
             long kernel = clCreateKernel(program, name, status);
@@ -76,11 +83,12 @@ public final class ClPrograms implements AutoCloseable {
         }
     }
 
-    private long build(String file) {
-        String source = source("common.cl") + "\n" + source(file);
-        Path cached = cacheDir == null ? null : cacheDir.resolve(file.replace(".cl", "") + "-" + cacheKey(source) + ".bin");
+    private long build(String file, String options) {
+        String source = source("common.cl") + "\n" + source("blocks.cl") + "\n" + source(file);
+        Path cached = cacheDir == null ? null
+                : cacheDir.resolve(file.replace(".cl", "") + "-" + cacheKey(source, options) + ".bin");
         if (cached != null && Files.isRegularFile(cached)) {
-            Long program = fromBinary(file, cached);
+            Long program = fromBinary(file, cached, options);
             if (program != null) {
                 return program;
             }
@@ -92,13 +100,13 @@ public final class ClPrograms implements AutoCloseable {
             program = clCreateProgramWithSource(cl.context(), source, status);
             ClException.check(status.get(0), "clCreateProgramWithSource(" + file + ")");
         }
-        int built = clBuildProgram(program, cl.device().id(), BUILD_OPTIONS, null, 0);
+        int built = clBuildProgram(program, cl.device().id(), options, null, 0);
         if (built != CL_SUCCESS) {
             String buildLog = buildLog(program);
             clReleaseProgram(program);
             throw new ClBuildException(file, cl.device().name(), built, buildLog);
         }
-        log.info("OpenCL: compiled {} in {} ms", file, (System.nanoTime() - started) / 1_000_000);
+        log.info("OpenCL: compiled {} ({}) in {} ms", file, options, (System.nanoTime() - started) / 1_000_000);
         if (cached != null) {
             save(program, cached);
         }
@@ -121,10 +129,10 @@ public final class ClPrograms implements AutoCloseable {
         }
     }
 
-    private String cacheKey(String source) {
+    private String cacheKey(String source, String options) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            sha.update((cl.device().cacheIdentity() + "\n" + BUILD_OPTIONS + "\n" + source).getBytes(StandardCharsets.UTF_8));
+            sha.update((cl.device().cacheIdentity() + "\n" + options + "\n" + source).getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(sha.digest(), 0, 12);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
@@ -132,7 +140,7 @@ public final class ClPrograms implements AutoCloseable {
     }
 
     /** The program from a cached binary, or null (and the file removed) if the driver will not take it. */
-    private Long fromBinary(String file, Path cached) {
+    private Long fromBinary(String file, Path cached, String options) {
         ByteBuffer binary = null;
         try (MemoryStack stack = MemoryStack.stackPush()) {
             byte[] bytes = Files.readAllBytes(cached);
@@ -142,7 +150,7 @@ public final class ClPrograms implements AutoCloseable {
             long program = clCreateProgramWithBinary(cl.context(), stack.pointers(cl.device().id()), binary,
                     binaryStatus, status);
             if (status.get(0) == CL_SUCCESS && binaryStatus.get(0) == CL_SUCCESS
-                    && clBuildProgram(program, cl.device().id(), BUILD_OPTIONS, null, 0) == CL_SUCCESS) {
+                    && clBuildProgram(program, cl.device().id(), options, null, 0) == CL_SUCCESS) {
                 log.debug("OpenCL: {} from cache {}", file, cached);
                 return program;
             }

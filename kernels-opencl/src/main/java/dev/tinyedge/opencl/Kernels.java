@@ -2,134 +2,224 @@ package dev.tinyedge.opencl;
 
 import dev.tinyedge.tensor.GgmlType;
 import org.lwjgl.PointerBuffer;
+import org.lwjgl.opencl.CL21;
+import org.lwjgl.opencl.KHRSubgroups;
 import org.lwjgl.system.MemoryStack;
 
+import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 
 import static org.lwjgl.opencl.CL10.*;
 import static org.lwjgl.opencl.CL11.CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE;
 
 /**
- * Every kernel of the forward pass with a typed launch method. Buffers are cl_mem handles; shapes are
- * row-major with the token index outermost. RMSNorm and softmax run one work-group per row with a
- * power-of-two local size and reduce in local memory, and so do the one-token matrix products on GPUs
- * (see {@link MatVecSplit}); the other kernels run on padded global sizes with a fixed local size along the
+ * Every kernel of the forward pass with a typed launch method, shaped for the device by a {@link DeviceTuning}.
+ * Buffers are cl_mem handles; shapes are row-major with the token index outermost. The one-token matrix products
+ * split rows over work-items as the tuning says (common.cl); RMSNorm and softmax run one work-group per row with
+ * a power-of-two local size; the other kernels run on padded global sizes with a fixed local size along the
  * first dimension and ignore the work-items past the end.
  */
 public final class Kernels {
-    /** Tokens a matrix-matrix work-group takes at once: the TILE of the mul_mm kernels. */
+    /** Tokens a matrix-matrix work-item takes at once: the TILE of the mul_mm kernels. */
     static final int TILE = 8;
     private static final int PREFERRED_GROUP_SIZE = 64;
 
-    /** How a one-token (decode) matrix product spreads a matrix over work-items. */
-    public enum MatVecSplit {
-        /** One work-item per output row, no local memory, no barriers: the fast split on CPU devices (PoCL). */
-        ROW_PER_ITEM,
-        /**
-         * One work-group per output row, its work-items striding along the row so that neighbouring work-items
-         * read neighbouring memory (coalesced loads), partial sums added in local memory: the split for GPUs.
-         */
-        ROW_PER_GROUP;
+    /** How a product's input is rounded before it, as llama.cpp's vec_dot_type for the weights' type. */
+    enum Rounding {
+        /** Float weights take the input as it is. */
+        NONE,
+        /** Q4_0, Q8_0: blocks of 32, fp16 scale amax / 127. */
+        Q8_0,
+        /** K-quants: blocks of 256, float scale max / -127, sums of 16. */
+        Q8_K;
 
-        /** {@code -Dtinyedge.opencl.matvec=item|group}, else ROW_PER_GROUP on GPUs and ROW_PER_ITEM on other devices. */
-        static MatVecSplit forDevice(ClDevice device) {
-            String configured = System.getProperty("tinyedge.opencl.matvec");
-            if (configured == null) {
-                return device.gpu() ? ROW_PER_GROUP : ROW_PER_ITEM;
-            }
-            return switch (configured) {
-                case "item" -> ROW_PER_ITEM;
-                case "group" -> ROW_PER_GROUP;
-                default -> throw new IllegalArgumentException(
-                        "-Dtinyedge.opencl.matvec must be item or group, not " + configured);
+        static Rounding of(GgmlType type) {
+            return switch (type) {
+                case F32, F16 -> NONE;
+                case Q4_0, Q8_0 -> Q8_0;
+                case Q4_K, Q5_K, Q6_K -> Q8_K;
+                default -> throw new IllegalArgumentException("no OpenCL matmul for " + type);
             };
         }
     }
 
     private final ClContext cl;
-    private final MatVecSplit matVecSplit;
+    private final DeviceTuning tuning;
     private final Map<Long, Integer> groupSizes = new HashMap<>();
-    private final long mulMvF32, mulMmF32, mulMvF16, mulMmF16, mulMvQ8, mulMmQ8, mulMvQ4, mulMmQ4;
-    private final long rmsNorm, rope, softmax, attentionScores, attentionValues, swiglu, add, roundQ8;
-    /** Where a Q4_0/Q8_0 product's input is rounded to Q8_0; grown to the largest input seen. */
-    private long rounded;
-    private long roundedBytes;
+    private final Map<GgmlType, Long> mulMv = new EnumMap<>(GgmlType.class);
+    private final Map<GgmlType, Long> mulMm = new EnumMap<>(GgmlType.class);
+    private final long quantizeQ8_0, quantizeQ8_K;
+    private final long rmsNorm, rope, softmax, attentionScores, attentionValues, storeKv, swiglu, add, copy;
+    /** Where inputs are rounded, one set per rounding, grown to the largest input seen. */
+    private final Map<Rounding, Rounded> rounded = new EnumMap<>(Rounding.class);
+    /** Counts {@link #input} calls: an Input is valid until the next one. */
+    private long inputs;
 
-    public Kernels(ClContext cl, ClPrograms programs) {
-        this(cl, programs, MatVecSplit.forDevice(cl.device()));
+    /** Buffers of a rounded input: quants (int8), scales (float), sums of 16 quants (short; Q8_K only). */
+    record Rounded(long quants, long scales, long sums, long capacity) {
     }
 
-    Kernels(ClContext cl, ClPrograms programs, MatVecSplit matVecSplit) {
+    /**
+     * Builds every kernel. {@code kvHalf}: the KV caches given to {@link #storeKv} and {@link #attention} hold fp16.
+     * A driver that rejects a kernel throws {@link ClBuildException}; one whose subgroups do not match the tuning's
+     * lanes throws {@link OpenClUnavailableException}.
+     */
+    public Kernels(ClContext cl, ClPrograms programs, DeviceTuning tuning, boolean kvHalf) {
         this.cl = cl;
-        this.matVecSplit = matVecSplit;
-        String mv = matVecSplit == MatVecSplit.ROW_PER_GROUP ? "_group" : "";
-        mulMvF32 = programs.kernel("matmul_f32.cl", "mul_mv_f32" + mv);
-        mulMmF32 = programs.kernel("matmul_f32.cl", "mul_mm_f32");
-        mulMvF16 = programs.kernel("matmul_f16.cl", "mul_mv_f16" + mv);
-        mulMmF16 = programs.kernel("matmul_f16.cl", "mul_mm_f16");
-        mulMvQ8 = programs.kernel("matmul_q8_0.cl", "mul_mv_q8_0" + mv);
-        mulMmQ8 = programs.kernel("matmul_q8_0.cl", "mul_mm_q8_0");
-        mulMvQ4 = programs.kernel("matmul_q4_0.cl", "mul_mv_q4_0" + mv);
-        mulMmQ4 = programs.kernel("matmul_q4_0.cl", "mul_mm_q4_0");
-        rmsNorm = programs.kernel("rms_norm.cl", "rms_norm");
-        rope = programs.kernel("rope.cl", "rope");
-        softmax = programs.kernel("softmax.cl", "softmax");
-        attentionScores = programs.kernel("attention.cl", "attention_scores");
-        attentionValues = programs.kernel("attention.cl", "attention_values");
-        swiglu = programs.kernel("swiglu.cl", "swiglu");
-        add = programs.kernel("add.cl", "add");
-        roundQ8 = programs.kernel("round_q8_0.cl", "round_q8_0");
+        this.tuning = tuning;
+        String tuned = tuning.buildOptions();
+        for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_0,
+                GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K}) {
+            String name = type.name().toLowerCase(Locale.ROOT);
+            mulMv.put(type, programs.kernel("mul_mv_" + name, tuned));
+            mulMm.put(type, programs.kernel("mul_mm_" + name, tuned));
+        }
+        if (tuning.rowSum() == DeviceTuning.RowSum.SUBGROUPS) {
+            mulMv.values().forEach(this::checkSubgroups);
+        }
+        quantizeQ8_0 = programs.kernel("quantize_q8_0");
+        quantizeQ8_K = programs.kernel("quantize_q8_k");
+        String kv = ClPrograms.BASE_OPTIONS + (kvHalf ? " -DKV_HALF" : "");
+        attentionScores = programs.kernel("attention_scores", kv);
+        attentionValues = programs.kernel("attention_values", kv);
+        storeKv = programs.kernel("store_kv", kv);
+        rmsNorm = programs.kernel("rms_norm");
+        rope = programs.kernel("rope");
+        softmax = programs.kernel("softmax");
+        swiglu = programs.kernel("swiglu");
+        add = programs.kernel("add");
+        copy = programs.kernel("copy");
+    }
+
+    /**
+     * The device's SIMD width as its compiler reports it for a simple kernel (the preferred work-group size
+     * multiple: 32 on NVIDIA, 64 on AMD, the subgroup size on Mali and Adreno, the vector lanes on CPU devices).
+     */
+    public static int simdWidth(ClContext cl, ClPrograms programs) {
+        long kernel = programs.kernel("add");
+        try (MemoryStack stack = MemoryStack.stackPush()) {
+            PointerBuffer multiple = stack.mallocPointer(1);
+            ClException.check(clGetKernelWorkGroupInfo(kernel, cl.device().id(),
+                    CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE, multiple, null), "clGetKernelWorkGroupInfo");
+            return (int) multiple.get(0);
+        }
+    }
+
+    public DeviceTuning tuning() {
+        return tuning;
     }
 
     /** Types {@link #matmul} takes. */
     public static boolean supports(GgmlType type) {
-        return type == GgmlType.F32 || type == GgmlType.F16 || type == GgmlType.Q8_0 || type == GgmlType.Q4_0;
+        return switch (type) {
+            case F32, F16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K -> true;
+            default -> false;
+        };
     }
 
     /**
-     * y[t] = W x[t] for t < tokens; x [tokens][w.cols], y [tokens][w.rows]. Q4_0 and Q8_0 weights take x rounded
-     * to Q8_0, as the CPU backend and llama.cpp do.
+     * The input of matrix products: {@code tokens} vectors of {@code cols} floats in {@code x}, rounded for each kind
+     * of weights the first time a product needs it. Several products of one input (the query, key and value
+     * projections) then share one rounding. Valid until the next {@link #input} call, while x is unchanged.
      */
-    public void matmul(DeviceMatrix w, long x, long y, int tokens) {
-        boolean decode = tokens == 1;
-        long kernel = switch (w.type()) {
-            case F32 -> decode ? mulMvF32 : mulMmF32;
-            case F16 -> decode ? mulMvF16 : mulMmF16;
-            case Q8_0 -> decode ? mulMvQ8 : mulMmQ8;
-            case Q4_0 -> decode ? mulMvQ4 : mulMmQ4;
-            default -> throw new IllegalArgumentException("no OpenCL matmul for " + w.type());
-        };
-        Args args = new Args(kernel).mem(w.values());
-        if (w.type().isQuantized()) {
-            args.mem(w.scales());
-            x = roundedToQ8_0(x, w.cols() * tokens);
+    public final class Input {
+        private final long x;
+        private final int cols;
+        private final int tokens;
+        private final long generation;
+        private boolean q8_0, q8_k;
+
+        private Input(long x, int cols, int tokens, long generation) {
+            this.x = x;
+            this.cols = cols;
+            this.tokens = tokens;
+            this.generation = generation;
         }
-        args.mem(x).mem(y).i(w.cols()).i(w.rows());
-        if (decode && matVecSplit == MatVecSplit.ROW_PER_GROUP) {
-            int group = groupSize(kernel);
-            args.local(group * Float.BYTES);
-            run(kernel, new long[] {(long) w.rows() * group}, new long[] {group});
-        } else if (decode) {
-            runPadded(kernel, w.rows());
-        } else {
-            args.i(tokens);
-            runPadded(kernel, w.rows(), (tokens + TILE - 1) / TILE);
+
+        /** The buffers x is read from for weights of this rounding, rounding it now if that is not done yet. */
+        Rounded as(Rounding rounding) {
+            if (generation != inputs) {
+                throw new IllegalStateException("a matrix product's input used after the next input was made");
+            }
+            if (rounding == Rounding.Q8_0 && !q8_0) {
+                Rounded r = scratch(rounding, (long) tokens * cols);
+                int blocks = tokens * cols / 32;
+                new Args(quantizeQ8_0).mem(x).mem(r.quants()).mem(r.scales()).i(blocks);
+                runPadded(quantizeQ8_0, 8L * blocks);
+                q8_0 = true;
+                return r;
+            }
+            if (rounding == Rounding.Q8_K && !q8_k) {
+                Rounded r = scratch(rounding, (long) tokens * cols);
+                int blocks = tokens * cols / 256;
+                new Args(quantizeQ8_K).mem(x).mem(r.quants()).mem(r.scales()).mem(r.sums()).i(blocks);
+                runPadded(quantizeQ8_K, 16L * blocks);
+                q8_k = true;
+                return r;
+            }
+            return rounded.get(rounding);
         }
     }
 
-    /** x[0, n) rounded to Q8_0 (n a multiple of 32) into a scratch buffer, which is returned. */
-    long roundedToQ8_0(long x, int n) {
-        long bytes = (long) n * Float.BYTES;
-        if (bytes > roundedBytes) {
-            rounded = cl.buffer(bytes); // the context releases the smaller one with the rest
-            roundedBytes = bytes;
+    public Input input(long x, int cols, int tokens) {
+        return new Input(x, cols, tokens, ++inputs);
+    }
+
+    /** The rounding buffers for {@code values} values, grown if they are smaller (the context frees the old). */
+    private Rounded scratch(Rounding rounding, long values) {
+        Rounded r = rounded.get(rounding);
+        if (r == null || r.capacity() < values) {
+            r = new Rounded(cl.buffer(values), cl.buffer(values / 32 * Float.BYTES),
+                    rounding == Rounding.Q8_K ? cl.buffer(values / 16 * Short.BYTES) : 0, values);
+            rounded.put(rounding, r);
         }
-        int blocks = n / 32;
-        new Args(roundQ8).mem(x).mem(rounded).i(blocks);
-        runPadded(roundQ8, blocks);
-        return rounded;
+        return r;
+    }
+
+    /** y[t] = W x[t] for t < tokens; x [tokens][w.cols], y [tokens][w.rows]. */
+    public void matmul(DeviceMatrix w, long x, long y, int tokens) {
+        matmul(w, input(x, w.cols(), tokens), y);
+    }
+
+    /**
+     * y[t] = W x[t] for every vector of the input; y [tokens][w.rows]. Quantized weights take the input rounded as
+     * llama.cpp rounds it for them (Q8_0 for Q4_0/Q8_0, Q8_K for K-quants), as the CPU backend does.
+     */
+    public void matmul(DeviceMatrix w, Input in, long y) {
+        if (in.cols != w.cols()) {
+            throw new IllegalArgumentException("input of " + in.cols + " for a matrix of " + w.cols() + " columns");
+        }
+        boolean decode = in.tokens == 1;
+        Long kernel = (decode ? mulMv : mulMm).get(w.type());
+        if (kernel == null) {
+            throw new IllegalArgumentException("no OpenCL matmul for " + w.type());
+        }
+        Args args = new Args(kernel).mem(w.values());
+        if (w.scales() != 0) {
+            args.mem(w.scales());
+        }
+        Rounding rounding = Rounding.of(w.type());
+        if (rounding == Rounding.NONE) {
+            args.mem(in.x);
+        } else {
+            Rounded r = in.as(rounding);
+            args.mem(r.quants()).mem(r.scales());
+            if (rounding == Rounding.Q8_K && w.type() != GgmlType.Q6_K) {
+                args.mem(r.sums()); // the mins of Q4_K and Q5_K; Q6_K has none
+            }
+        }
+        args.mem(y).i(w.cols()).i(w.rows());
+        if (decode) {
+            long groups = (w.rows() + tuning.rows() - 1) / tuning.rows();
+            run(kernel, new long[] {groups * tuning.groupSize()}, new long[] {tuning.groupSize()});
+        } else {
+            args.i(in.tokens);
+            runPadded(kernel, w.rows(), (in.tokens + TILE - 1) / TILE);
+        }
     }
 
     /** out[t] = x[t] / sqrt(mean(x[t]^2) + eps) * w; x, out [tokens][dim]; w [dim]. */
@@ -152,10 +242,16 @@ public final class Kernels {
         run(softmax, new long[] {(long) rows * group}, new long[] {group});
     }
 
+    /** cache[offset + i] = x[i] for i < n, in the cache's type (fp16 rounded to nearest even, or f32). */
+    public void storeKv(long x, long cache, long offset, int n) {
+        new Args(storeKv).mem(x).mem(cache).i(Math.toIntExact(offset)).i(n);
+        runPadded(storeKv, n);
+    }
+
     /**
-     * Causal grouped-query attention of q [tokens][heads][headDim] (positions startPos..) over one
-     * layer's caches k, v [context][kvHeads][headDim], which already hold these tokens; scores is scratch
-     * of [tokens][heads][context] floats; out [tokens][heads][headDim].
+     * Causal grouped-query attention of q [tokens][heads][headDim] (positions startPos..) over one layer's caches
+     * k, v [context][kvHeads][headDim], which already hold these tokens; scores is scratch of
+     * [tokens][heads][context] floats; out [tokens][heads][headDim].
      */
     public void attention(long q, long k, long v, long scores, long out, int tokens, int heads, int kvHeads,
                           int headDim, int context, int startPos) {
@@ -178,6 +274,13 @@ public final class Kernels {
     public void add(long x, long y, int n) {
         new Args(add).mem(x).mem(y).i(n);
         runPadded(add, n);
+    }
+
+    /** dst = src for {@code bytes} bytes, a multiple of 16, through the copy kernel (not the driver's copy). */
+    public void copy(long src, long dst, long bytes) {
+        int vectors = Math.toIntExact(bytes / 16);
+        new Args(copy).mem(src).mem(dst).i(vectors);
+        runPadded(copy, vectors);
     }
 
     /**
@@ -206,7 +309,7 @@ public final class Kernels {
     /**
      * The largest power of two up to 64 (or up to the kernel's preferred multiple, the device's SIMD width, where
      * that is wider) that the device allows for this kernel. 64 fills two NVIDIA warps, one AMD wavefront, and
-     * several Mali/Adreno subgroups; the per-group sums of the matrix products need no more.
+     * several Mali/Adreno subgroups.
      */
     private int groupSize(long kernel) {
         return groupSizes.computeIfAbsent(kernel, this::queryGroupSize);
@@ -222,6 +325,41 @@ public final class Kernels {
                     CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE, multiple, null), "clGetKernelWorkGroupInfo");
             long wanted = Math.max(PREFERRED_GROUP_SIZE, multiple.get(0));
             return Integer.highestOneBit((int) Math.min(wanted, max.get(0)));
+        }
+    }
+
+    /**
+     * The subgroup kernels take subgroup i of a work-group as its row i and the subgroup's work-items as the row's
+     * lanes, so a work-group of the tuning's size must split into exactly {@code rows} subgroups of {@code lanes}.
+     * The driver says how it splits one (OpenCL 2.1's query, or cl_khr_subgroups' before it).
+     */
+    private void checkSubgroups(long kernel) {
+        long size;
+        long count;
+        try (MemoryStack stack = MemoryStack.stackPush()) {
+            ByteBuffer local = stack.malloc(8).putLong(0, tuning.groupSize());
+            PointerBuffer value = stack.mallocPointer(1);
+            boolean core = cl.device().version().matches("OpenCL (2\\.[1-9]|[3-9]).*");
+            int status = core
+                    ? CL21.clGetKernelSubGroupInfo(kernel, cl.device().id(), CL21.CL_KERNEL_MAX_SUB_GROUP_SIZE_FOR_NDRANGE,
+                    local, value, null)
+                    : KHRSubgroups.clGetKernelSubGroupInfoKHR(kernel, cl.device().id(),
+                    KHRSubgroups.CL_KERNEL_MAX_SUB_GROUP_SIZE_FOR_NDRANGE_KHR, local, value, null);
+            ClException.check(status, "clGetKernelSubGroupInfo");
+            size = value.get(0);
+            status = core
+                    ? CL21.clGetKernelSubGroupInfo(kernel, cl.device().id(), CL21.CL_KERNEL_SUB_GROUP_COUNT_FOR_NDRANGE,
+                    local, value, null)
+                    : KHRSubgroups.clGetKernelSubGroupInfoKHR(kernel, cl.device().id(),
+                    KHRSubgroups.CL_KERNEL_SUB_GROUP_COUNT_FOR_NDRANGE_KHR, local, value, null);
+            ClException.check(status, "clGetKernelSubGroupInfo");
+            count = value.get(0);
+        } catch (NullPointerException e) { // LWJGL found no such function in the driver
+            throw new OpenClUnavailableException("the driver offers no subgroup query");
+        }
+        if (size != tuning.lanes() || count != tuning.rows()) {
+            throw new OpenClUnavailableException("a work-group of " + tuning.groupSize() + " splits into " + count
+                    + " subgroups of " + size + ", not " + tuning.rows() + " of " + tuning.lanes());
         }
     }
 

@@ -10,11 +10,14 @@ import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 import static org.lwjgl.opencl.CL10.*;
 import static org.lwjgl.opencl.CL11.CL_DEVICE_HOST_UNIFIED_MEMORY;
+import static org.lwjgl.opencl.CL11.CL_DEVICE_OPENCL_C_VERSION;
 
 /**
  * The OpenCL library (the ICD loader, libOpenCL) and the devices it offers.
@@ -120,14 +123,26 @@ public final class OpenCl {
         return String.join(", ", devices.stream().map(d -> d.index() + ": " + d.name()).toList());
     }
 
+    private static final int CL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV = 0x4000;
+    private static final int CL_DEVICE_COMPUTE_CAPABILITY_MINOR_NV = 0x4001;
+
     private static ClDevice describe(int index, long platform, long device) {
+        Set<String> extensions = Set.copyOf(Arrays.asList(deviceString(device, CL_DEVICE_EXTENSIONS).split("\\s+")));
+        int nvidia = extensions.contains("cl_nv_device_attribute_query")
+                ? 10 * optionalDeviceInt(device, CL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV)
+                + optionalDeviceInt(device, CL_DEVICE_COMPUTE_CAPABILITY_MINOR_NV)
+                : 0;
         return new ClDevice(index, platform, device,
                 platformString(platform, CL_PLATFORM_NAME), platformString(platform, CL_PLATFORM_VERSION),
                 deviceString(device, CL_DEVICE_NAME), deviceString(device, CL_DEVICE_VERSION),
                 deviceString(device, CL_DRIVER_VERSION),
                 (deviceLong(device, CL_DEVICE_TYPE) & CL_DEVICE_TYPE_GPU) != 0,
                 deviceInt(device, CL_DEVICE_HOST_UNIFIED_MEMORY) != 0,
-                deviceLong(device, CL_DEVICE_GLOBAL_MEM_SIZE), devicePointer(device, CL_DEVICE_MAX_WORK_GROUP_SIZE));
+                deviceLong(device, CL_DEVICE_GLOBAL_MEM_SIZE), deviceLong(device, CL_DEVICE_MAX_MEM_ALLOC_SIZE),
+                devicePointer(device, CL_DEVICE_MAX_WORK_GROUP_SIZE),
+                deviceInt(device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT),
+                deviceString(device, CL_DEVICE_OPENCL_C_VERSION),
+                extensions, nvidia);
     }
 
     private static String platformString(long platform, int param) {
@@ -163,6 +178,14 @@ public final class OpenCl {
             IntBuffer value = stack.mallocInt(1);
             ClException.check(clGetDeviceInfo(device, param, value, null), "clGetDeviceInfo");
             return value.get(0);
+        }
+    }
+
+    /** A vendor's query, 0 where the driver does not answer it: it only tunes the kernels. */
+    private static int optionalDeviceInt(long device, int param) {
+        try (MemoryStack stack = MemoryStack.stackPush()) {
+            IntBuffer value = stack.mallocInt(1);
+            return clGetDeviceInfo(device, param, value, null) == CL_SUCCESS ? value.get(0) : 0;
         }
     }
 

@@ -6,22 +6,27 @@ import dev.tinyedge.model.ModelWeights;
 import dev.tinyedge.tensor.FloatTensor;
 import dev.tinyedge.tensor.GgmlType;
 import org.lwjgl.system.MemoryUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The Llama forward pass on an OpenCL device. Weights are uploaded once (see {@link WeightLoader}); the
- * KV cache (f32, [context][kvDim] per layer) and every activation stay on the device. Per batch the host
- * only writes the token embeddings (rows looked up in the mapping) and reads the last token's logits.
- * Prompts longer than {@link #MAX_BATCH} tokens are evaluated in batches, which bounds the attention
- * scratch at MAX_BATCH x heads x context floats.
+ * KV cache ([context][kvDim] per layer, fp16 unless {@code -Dtinyedge.opencl.kv=f32}) and every activation stay
+ * on the device. Per batch the host only writes the token embeddings (rows looked up in the mapping) and reads
+ * the last token's logits. Prompts longer than {@link #MAX_BATCH} tokens are evaluated in batches, which bounds
+ * the attention scratch at MAX_BATCH x heads x context floats.
  */
 public final class OpenClBackend implements Backend {
     public static final String NAME = "opencl";
     static final int MAX_BATCH = 64;
+    static final String KV_PROPERTY = "tinyedge.opencl.kv";
+    private static final Logger log = LoggerFactory.getLogger(OpenClBackend.class);
 
     private final ModelConfig config;
     private final FloatTensor tokenEmbedding;
@@ -29,6 +34,7 @@ public final class OpenClBackend implements Backend {
     private final ClContext cl;
     private final ClPrograms programs;
     private final Kernels kernels;
+    private final boolean kvHalf;
     private final Layer[] layers;
     private final long outputNorm;
     private final DeviceMatrix output;
@@ -42,16 +48,18 @@ public final class OpenClBackend implements Backend {
                          DeviceMatrix down, long keyCache, long valueCache) {
     }
 
-    private OpenClBackend(ModelWeights model, int contextLength, ClContext cl, ClPrograms programs) {
+    private OpenClBackend(ModelWeights model, int contextLength, ClContext cl, ClPrograms programs, Kernels kernels,
+                          boolean kvHalf) {
         this.config = model.config();
         this.tokenEmbedding = model.tokenEmbedding();
         this.contextLength = contextLength;
         this.cl = cl;
         this.programs = programs;
-        this.kernels = new Kernels(cl, programs);
+        this.kernels = kernels;
+        this.kvHalf = kvHalf;
         ModelConfig c = config;
         WeightLoader loader = new WeightLoader(cl);
-        long cacheBytes = (long) contextLength * c.kvDim() * Float.BYTES;
+        long cacheBytes = (long) contextLength * c.kvDim() * (kvHalf ? 2 : Float.BYTES);
         layers = new Layer[c.layers()];
         for (int i = 0; i < layers.length; i++) {
             ModelWeights.Layer l = model.layers().get(i);
@@ -86,14 +94,39 @@ public final class OpenClBackend implements Backend {
 
     /**
      * Opens the device that {@code selector} names (null: the first GPU, else the first device; see
-     * {@link OpenCl#select}), builds the kernels and uploads the weights.
+     * {@link OpenCl#select}), builds the kernels as {@link DeviceTuning} shapes them for it and uploads the weights.
      */
     public static OpenClBackend open(ModelWeights model, int contextLength, String selector) {
         checkTypes(model);
-        ClContext cl = new ClContext(OpenCl.select(OpenCl.devices(), selector));
+        return open(model, contextLength, OpenCl.select(OpenCl.devices(), selector), null);
+    }
+
+    /**
+     * Opens {@code device} with kernels of this tuning (null: the device's own). Kernels that use optional
+     * extensions and do not build here (or whose subgroups do not fit) give way to the portable ones, with a warning.
+     */
+    static OpenClBackend open(ModelWeights model, int contextLength, ClDevice device, DeviceTuning tuning) {
+        boolean kvHalf = kvHalf();
+        ClContext cl = new ClContext(device);
         ClPrograms programs = new ClPrograms(cl, ClPrograms.defaultCacheDir(), kernelOverrides());
         try {
-            return new OpenClBackend(model, contextLength, cl, programs);
+            if (tuning == null) {
+                tuning = DeviceTuning.forDevice(device, Kernels.simdWidth(cl, programs));
+            }
+            Kernels kernels;
+            try {
+                kernels = new Kernels(cl, programs, tuning, kvHalf);
+            } catch (ClException | OpenClUnavailableException e) {
+                if (!tuning.usesExtensions()) {
+                    throw e;
+                }
+                log.warn("OpenCL: kernels with {} unusable here ({}); using the portable ones", tuning.describe(),
+                        e.getMessage().replaceAll("\\s*\\R\\s*", "; "));
+                tuning = tuning.portable();
+                kernels = new Kernels(cl, programs, tuning, kvHalf);
+            }
+            log.info("OpenCL kernels: {}; KV cache {}", tuning.describe(), kvHalf ? "f16" : "f32");
+            return new OpenClBackend(model, contextLength, cl, programs, kernels, kvHalf);
         } catch (RuntimeException e) {
             programs.close();
             cl.close();
@@ -101,9 +134,19 @@ public final class OpenClBackend implements Backend {
         }
     }
 
+    /** -Dtinyedge.opencl.kv=f16 (the default: half the memory, as llama.cpp's default cache) or f32. */
+    static boolean kvHalf() {
+        String kv = System.getProperty(KV_PROPERTY, "f16");
+        return switch (kv) {
+            case "f16" -> true;
+            case "f32" -> false;
+            default -> throw new IllegalArgumentException("-D" + KV_PROPERTY + " must be f16 or f32, not " + kv);
+        };
+    }
+
     /**
-     * Fails before any device work if a matrix has a type without kernels (e.g. a K-quant) or a norm
-     * weight is not F32 (as llama.cpp's converters write them).
+     * Fails before any device work if a matrix has a type without kernels or a norm weight is not F32 (as
+     * llama.cpp's converters write them).
      */
     private static void checkTypes(ModelWeights model) {
         List<FloatTensor> matrices = new ArrayList<>(List.of(model.output()));
@@ -115,7 +158,7 @@ public final class OpenClBackend implements Backend {
         for (FloatTensor matrix : matrices) {
             if (!Kernels.supports(matrix.type())) {
                 throw new OpenClUnavailableException("the model has " + matrix.type()
-                        + " tensors; the OpenCL kernels cover F32, F16, Q8_0 and Q4_0");
+                        + " tensors; the OpenCL kernels cover F32, F16, Q8_0, Q4_0, Q4_K, Q5_K and Q6_K");
             }
         }
         for (FloatTensor norm : norms) {
@@ -184,28 +227,86 @@ public final class OpenClBackend implements Backend {
             embeddings.put(embeddingRow);
         }
         cl.write(x, 0, embeddings.flip());
-        long kvBytes = (long) n * c.kvDim() * Float.BYTES;
-        long kvOffset = (long) pos * c.kvDim() * Float.BYTES;
+        long kvOffset = (long) pos * c.kvDim();
         for (Layer l : layers) {
             kernels.rmsNorm(x, l.attentionNorm(), normed, n, dim, c.rmsEps());
-            kernels.matmul(l.query(), normed, q, n);
-            kernels.matmul(l.key(), normed, k, n);
-            kernels.matmul(l.value(), normed, v, n);
+            Kernels.Input h = kernels.input(normed, dim, n);
+            kernels.matmul(l.query(), h, q);
+            kernels.matmul(l.key(), h, k);
+            kernels.matmul(l.value(), h, v);
             kernels.rope(q, n, c.heads(), c.headDim(), c.headDim(), pos, c.ropeBase());
             kernels.rope(k, n, c.kvHeads(), c.headDim(), c.headDim(), pos, c.ropeBase());
-            cl.copy(k, 0, l.keyCache(), kvOffset, kvBytes);
-            cl.copy(v, 0, l.valueCache(), kvOffset, kvBytes);
+            kernels.storeKv(k, l.keyCache(), kvOffset, n * c.kvDim());
+            kernels.storeKv(v, l.valueCache(), kvOffset, n * c.kvDim());
             kernels.attention(q, l.keyCache(), l.valueCache(), scores, attention, n, c.heads(), c.kvHeads(),
                     c.headDim(), contextLength, pos);
             kernels.matmul(l.attentionOutput(), attention, normed, n);
             kernels.add(x, normed, n * dim);
             kernels.rmsNorm(x, l.ffnNorm(), normed, n, dim, c.rmsEps());
-            kernels.matmul(l.gate(), normed, gate, n);
-            kernels.matmul(l.up(), normed, up, n);
+            Kernels.Input f = kernels.input(normed, dim, n);
+            kernels.matmul(l.gate(), f, gate);
+            kernels.matmul(l.up(), f, up);
             kernels.swiglu(gate, up, n * c.ffnDim());
             kernels.matmul(l.down(), gate, normed, n);
             kernels.add(x, normed, n * dim);
         }
+    }
+
+    /** Bytes of weights one decode step reads: every matrix once (the embedding row is looked up on the host). */
+    long weightBytesPerToken() {
+        long bytes = output.bytes();
+        for (Layer l : layers) {
+            for (DeviceMatrix m : List.of(l.query(), l.key(), l.value(), l.attentionOutput(), l.gate(), l.up(), l.down())) {
+                bytes += m.bytes();
+            }
+        }
+        return bytes;
+    }
+
+    /** Measures the copy kernel's bandwidth now (see {@link CopyBandwidth}). */
+    @Override
+    public Optional<MemoryTraffic> memoryTraffic() {
+        return Optional.of(new MemoryTraffic(weightBytesPerToken(), CopyBandwidth.measure(cl, kernels),
+                "the copy kernel"));
+    }
+
+    /**
+     * Seconds that the matrix products of {@code steps} decode steps take, on the device's current activations:
+     * each layer's products and the output head, with the inputs rounded as a forward pass rounds them, and
+     * nothing else (no norms, attention or host round trip). For {@link DeviceBench}.
+     */
+    double timeDecodeProducts(int steps) {
+        int dim = config.dim();
+        cl.finish();
+        long started = System.nanoTime();
+        for (int s = 0; s < steps; s++) {
+            for (Layer l : layers) {
+                Kernels.Input h = kernels.input(normed, dim, 1);
+                kernels.matmul(l.query(), h, q);
+                kernels.matmul(l.key(), h, k);
+                kernels.matmul(l.value(), h, v);
+                kernels.matmul(l.attentionOutput(), attention, x, 1);
+                Kernels.Input f = kernels.input(normed, dim, 1);
+                kernels.matmul(l.gate(), f, gate);
+                kernels.matmul(l.up(), f, up);
+                kernels.matmul(l.down(), gate, x, 1);
+            }
+            kernels.matmul(output, normed, logitsOnDevice, 1);
+        }
+        cl.finish();
+        return (System.nanoTime() - started) / 1e9;
+    }
+
+    Kernels kernels() {
+        return kernels;
+    }
+
+    ClContext cl() {
+        return cl;
+    }
+
+    boolean kvCacheIsHalf() {
+        return kvHalf;
     }
 
     @Override

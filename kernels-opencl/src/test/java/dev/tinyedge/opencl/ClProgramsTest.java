@@ -20,8 +20,8 @@ class ClProgramsTest {
     @Test
     void cachedBinaryIsWhatTheNextBuildLoads(@TempDir Path cache) throws IOException {
         try (ClPrograms programs = new ClPrograms(cl, cache, null)) {
-            programs.kernel("add.cl", "add");
-            programs.kernel("swiglu.cl", "swiglu");
+            programs.kernel("add");
+            programs.kernel("swiglu");
         }
         Path add = single(cache, "add-");
         Path swiglu = single(cache, "swiglu-");
@@ -29,7 +29,7 @@ class ClProgramsTest {
         Files.copy(add, swiglu, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
 
         try (ClPrograms programs = new ClPrograms(cl, cache, null)) {
-            ClException e = assertThrows(ClException.class, () -> programs.kernel("swiglu.cl", "swiglu"));
+            ClException e = assertThrows(ClException.class, () -> programs.kernel("swiglu"));
             assertEquals("CL_INVALID_KERNEL_NAME", ClException.name(e.code()));
         }
     }
@@ -37,13 +37,13 @@ class ClProgramsTest {
     @Test
     void corruptCachedBinaryIsRebuiltFromSource(@TempDir Path cache) throws IOException {
         try (ClPrograms programs = new ClPrograms(cl, cache, null)) {
-            programs.kernel("add.cl", "add");
+            programs.kernel("add");
         }
         Path add = single(cache, "add-");
         Files.write(add, new byte[] {1, 2, 3, 4, 5});
 
         try (ClPrograms programs = new ClPrograms(cl, cache, null)) {
-            programs.kernel("add.cl", "add");
+            programs.kernel("add");
         }
         assertTrue(Files.size(single(cache, "add-")) > 5, "the rejected binary was replaced by a fresh one");
     }
@@ -53,7 +53,7 @@ class ClProgramsTest {
         Files.writeString(overrides.resolve("add.cl"), "kernel void add(global float* x) { x[0] = undeclared_name; }\n");
 
         try (ClPrograms programs = new ClPrograms(cl, null, overrides)) {
-            ClBuildException e = assertThrows(ClBuildException.class, () -> programs.kernel("add.cl", "add"));
+            ClBuildException e = assertThrows(ClBuildException.class, () -> programs.kernel("add"));
             assertTrue(e.getMessage().startsWith("add.cl: build failed on " + cl.device().name()), e.getMessage());
             assertTrue(e.getMessage().contains("undeclared_name"), "the build log names the error: " + e.getMessage());
             assertEquals("CL_BUILD_PROGRAM_FAILURE", ClException.name(e.code()));

@@ -95,6 +95,7 @@ class CliParityTest {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                 "--sun-misc-unsafe-memory-access=allow", "-Dorg.lwjgl.opencl.libname=libOpenCL.so.1",
+                "-D" + OpenClBackend.KV_PROPERTY + "=f32", // the CPU backend's cache is f32
                 "-Dtinyedge.cache.dir=" + System.getProperty("tinyedge.cache.dir"),
                 "-cp", System.getProperty("java.class.path"), "dev.tinyedge.cli.Main"));
         command.addAll(args);

@@ -5,17 +5,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.util.Arrays;
 import java.util.Random;
 
 import static dev.tinyedge.opencl.TestDevice.randomFloats;
 import static dev.tinyedge.opencl.TestDevice.relativeError;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Every kernel against {@link Reference} on random inputs. Sizes are chosen awkward on purpose: row
  * counts and lengths that are not multiples of the work-group size (64) or of the matrix-matrix tile
- * (8 tokens), fewer rows than one work-group, and single-block rows. Bound: relative error 1e-5, a few float32
+ * (8 tokens), fewer rows than one work-group, single-block rows, K-quant rows of one and of 17 super-blocks. Bound: relative error 1e-5, a few float32
  * roundings over sums of up to ~4000 terms against a double-precision reference.
  */
 class KernelsTest {
@@ -29,6 +31,9 @@ class KernelsTest {
             "F16, 37, 100, 1", "F16, 70, 1000, 11", "F16, 5, 7, 3",
             "Q8_0, 37, 224, 1", "Q8_0, 70, 4192, 1", "Q8_0, 45, 4192, 13", "Q8_0, 3, 32, 9",
             "Q4_0, 37, 224, 1", "Q4_0, 70, 4192, 1", "Q4_0, 45, 4192, 13", "Q4_0, 3, 32, 9",
+            "Q4_K, 37, 256, 1", "Q4_K, 70, 4352, 1", "Q4_K, 45, 768, 13", "Q4_K, 3, 256, 9",
+            "Q5_K, 37, 256, 1", "Q5_K, 70, 4352, 1", "Q5_K, 45, 768, 13", "Q5_K, 3, 256, 9",
+            "Q6_K, 37, 256, 1", "Q6_K, 70, 4352, 1", "Q6_K, 45, 768, 13", "Q6_K, 3, 256, 9",
     })
     void matmulMatchesScalarReference(GgmlType type, int rows, int cols, int tokens) {
         byte[] w = TestDevice.randomTensor(random, type, rows, cols);
@@ -43,55 +48,116 @@ class KernelsTest {
     }
 
     /**
-     * The one-token products with a work-group per row (the GPU split): rows of fewer blocks or 4-element
-     * groups than the work-group has work-items, rows of more (several strides, the last one partial), F32/F16
-     * rows with 1-3 elements past the last group of 4, and a single-block row.
+     * The one-token products with a GPU's split, several work-items per row: rows of fewer work units (blocks,
+     * 16-byte runs of K-quant nibbles, vectors of floats) than the row has lanes, rows of more (several strides,
+     * the last one partial), F32/F16 rows with elements past the last whole vector, single-block rows, and row
+     * counts that leave the last work-group part empty.
      */
-    @ParameterizedTest(name = "{0} [{1}][{2}], a work-group per row")
+    @ParameterizedTest(name = "{0} [{1}][{2}], {3} lanes per row")
     @CsvSource({
-            "F32, 37, 100", "F32, 70, 1001", "F32, 5, 7",
-            "F16, 37, 102", "F16, 70, 1003", "F16, 5, 3",
-            "Q8_0, 37, 224", "Q8_0, 70, 4192", "Q8_0, 3, 32",
-            "Q4_0, 37, 224", "Q4_0, 70, 4192", "Q4_0, 3, 32",
+            "F32, 37, 100, 8", "F32, 70, 1001, 32", "F32, 5, 7, 4",
+            "F16, 37, 102, 8", "F16, 70, 1003, 32", "F16, 5, 3, 4",
+            "Q8_0, 37, 224, 8", "Q8_0, 70, 4192, 32", "Q8_0, 3, 32, 4",
+            "Q4_0, 37, 224, 8", "Q4_0, 70, 4192, 32", "Q4_0, 3, 32, 4",
+            "Q4_K, 37, 256, 32", "Q4_K, 70, 4352, 8", "Q4_K, 3, 768, 4",
+            "Q5_K, 37, 256, 32", "Q5_K, 70, 4352, 8", "Q5_K, 3, 768, 4",
+            "Q6_K, 37, 256, 32", "Q6_K, 70, 4352, 8", "Q6_K, 3, 768, 4",
     })
-    void matVecWithAWorkGroupPerRowMatchesScalarReference(GgmlType type, int rows, int cols) {
+    void matVecSplitAcrossLanesMatchesScalarReference(GgmlType type, int rows, int cols, int lanes) {
         byte[] w = TestDevice.randomTensor(random, type, rows, cols);
         float[] x = randomFloats(random, cols, 1);
         DeviceMatrix matrix = device.uploadMatrix(type, w, rows, cols);
         long y = device.cl.buffer((long) rows * Float.BYTES);
 
-        device.rowPerGroupKernels.matmul(matrix, device.upload(x), y, 1);
+        device.withLanes(lanes).matmul(matrix, device.upload(x), y, 1);
 
         float[] expected = Reference.matmul(type, w, rows, cols, x, 1);
-        assertBelow(relativeError(device.download(y, rows), expected), type + " matmul, a work-group per row");
+        assertBelow(relativeError(device.download(y, rows), expected), type + " matmul, " + lanes + " lanes per row");
+    }
+
+    /** Products of one input with weights of both roundings share it, each rounding made once. */
+    @Test
+    void inputRoundedOnceServesProductsOfBothRoundings() {
+        int cols = 512;
+        float[] x = randomFloats(random, cols, 2);
+        Kernels.Input input = device.kernels.input(device.upload(x), cols, 1);
+        for (GgmlType type : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q6_K, GgmlType.Q8_0, GgmlType.Q4_K}) {
+            byte[] w = TestDevice.randomTensor(random, type, 9, cols);
+            long y = device.cl.buffer(9 * Float.BYTES);
+            device.kernels.matmul(device.uploadMatrix(type, w, 9, cols), input, y);
+            assertBelow(relativeError(device.download(y, 9), Reference.matmul(type, w, 9, cols, x, 1)), type + " matmul");
+        }
+        device.kernels.input(device.upload(x), cols, 1);
+        assertThrows(IllegalStateException.class, () -> input.as(Kernels.Rounding.Q8_0), "an input used after the next");
     }
 
     /**
      * Bit for bit what the CPU computes. Most values are put next to a rounding tie: x = (k + 1/2) / id, with id
      * the reciprocal of the block's scale as the CPU computes it, nudged by an ulp or not, so that a scale or
      * reciprocal one ulp off (a device's inexact division) sends some of them to the other integer. Blocks of
-     * magnitudes from 1e-4 to 1e4, and one block of zeros (scale 0).
+     * magnitudes from 1e-4 to 1e4, and one block of zeros (scale 0). Two tokens' worth.
      */
     @Test
     void roundingToQ8_0IsBitExact() {
-        float[] x = new float[256 * 32];
-        for (int block = 1; block < 256; block++) {
+        float[] x = new float[2 * 128 * 32];
+        for (int block = 1; block < x.length / 32; block++) {
             float amax = (1 + random.nextFloat()) * (float) Math.pow(10, random.nextInt(9) - 4);
             float id = 1 / (amax / 127);
-            x[block * 32] = amax;
-            for (int j = 1; j < 32; j++) {
-                float nearTie = (random.nextInt(253) - 126 + 0.5f) / id;
-                x[block * 32 + j] = switch (random.nextInt(3)) {
-                    case 0 -> Math.nextDown(nearTie);
-                    case 1 -> nearTie;
-                    default -> Math.nextUp(nearTie);
-                };
+            x[block * 32 + random.nextInt(32)] = random.nextBoolean() ? amax : -amax;
+            for (int j = 0; j < 32; j++) {
+                if (x[block * 32 + j] == 0) {
+                    x[block * 32 + j] = nearTie(random.nextInt(253) - 126, id);
+                }
             }
         }
 
-        long rounded = device.kernels.roundedToQ8_0(device.upload(x), x.length);
+        Kernels.Rounded rounded = device.kernels.input(device.upload(x), x.length / 2, 2).as(Kernels.Rounding.Q8_0);
 
-        assertArrayEquals(Reference.roundedToQ8_0(x), device.download(rounded, x.length));
+        Reference.Q8_0 expected = Reference.Q8_0.of(x);
+        assertArrayEquals(expected.quants(), device.downloadBytes(rounded.quants(), x.length));
+        assertArrayEquals(expected.scales(), device.download(rounded.scales(), x.length / 32));
+    }
+
+    /**
+     * Q8_K's rounding bit for bit as llama.cpp's, next to ties as above; blocks whose largest magnitude is
+     * negative, and blocks holding it with both signs (the first one sets the sign of the scale), and a block of
+     * zeros. Three tokens' worth.
+     */
+    @Test
+    void roundingToQ8_KIsBitExact() {
+        float[] x = new float[3 * 4 * 256];
+        for (int block = 1; block < x.length / 256; block++) {
+            float max = (1 + random.nextFloat()) * (float) Math.pow(10, random.nextInt(9) - 4);
+            float signed = random.nextBoolean() ? max : -max;
+            float iscale = -127f / signed;
+            int first = random.nextInt(200);
+            x[block * 256 + first] = signed;
+            if (block % 3 == 0) {
+                x[block * 256 + first + 1 + random.nextInt(55)] = -signed;
+            }
+            for (int j = 0; j < 256; j++) {
+                if (x[block * 256 + j] == 0) {
+                    x[block * 256 + j] = nearTie(random.nextInt(253) - 126, Math.abs(iscale));
+                }
+            }
+        }
+
+        Kernels.Rounded rounded = device.kernels.input(device.upload(x), x.length / 3, 3).as(Kernels.Rounding.Q8_K);
+
+        Reference.Q8_K expected = Reference.Q8_K.of(x);
+        assertArrayEquals(expected.quants(), device.downloadBytes(rounded.quants(), x.length));
+        assertArrayEquals(expected.scales(), device.download(rounded.scales(), x.length / 256));
+        assertArrayEquals(expected.sums(), device.downloadShorts(rounded.sums(), x.length / 16));
+    }
+
+    /** (k + 1/2) / scale, or the float just below or above it. */
+    private float nearTie(int k, float inverseScale) {
+        float tie = (k + 0.5f) / inverseScale;
+        return switch (random.nextInt(3)) {
+            case 0 -> Math.nextDown(tie);
+            case 1 -> tie;
+            default -> Math.nextUp(tie);
+        };
     }
 
     @ParameterizedTest(name = "{0} tokens of {1}")
@@ -146,19 +212,45 @@ class KernelsTest {
         }
     }
 
-    @ParameterizedTest(name = "{0} tokens at position {4}, {1} heads on {2} kv heads of {3}")
-    @CsvSource({"1, 4, 2, 64, 0", "1, 32, 4, 64, 37", "9, 6, 2, 16, 70", "5, 3, 3, 8, 0"})
-    void attentionMatchesReference(int tokens, int heads, int kvHeads, int headDim, int startPos) {
+    /**
+     * Keys and values stored into the cache by store_kv (f32, or fp16 rounded to nearest even as ggml's F16 cache
+     * holds them), then attention over it, against the reference over the same values rounded through fp16.
+     */
+    @ParameterizedTest(name = "{0} tokens at position {4}, {1} heads on {2} kv heads of {3}, fp16 cache {5}")
+    @CsvSource({"1, 4, 2, 64, 0, false", "1, 32, 4, 64, 37, false", "9, 6, 2, 16, 70, false", "5, 3, 3, 8, 0, false",
+            "1, 32, 4, 64, 37, true", "9, 6, 2, 16, 70, true", "5, 3, 3, 8, 0, true"})
+    void attentionOverTheStoredCacheMatchesReference(int tokens, int heads, int kvHeads, int headDim, int startPos,
+                                                    boolean half) {
         int context = startPos + tokens + 3;
+        int kvValues = context * kvHeads * headDim;
         float[] q = randomFloats(random, tokens * heads * headDim, 1);
-        float[] k = randomFloats(random, context * kvHeads * headDim, 1);
-        float[] v = randomFloats(random, context * kvHeads * headDim, 1);
+        float[] k = randomFloats(random, kvValues, 1);
+        float[] v = randomFloats(random, kvValues, 1);
+        Kernels kernels = half ? device.withHalfKv() : device.kernels;
+        long keyCache = device.cl.buffer((long) kvValues * (half ? 2 : 4));
+        long valueCache = device.cl.buffer((long) kvValues * (half ? 2 : 4));
+        int perToken = kvHeads * headDim;
+        // the positions before first, then the tokens at theirs, as the backend stores them
+        if (startPos > 0) {
+            kernels.storeKv(device.upload(Arrays.copyOf(k, startPos * perToken)), keyCache, 0, startPos * perToken);
+            kernels.storeKv(device.upload(Arrays.copyOf(v, startPos * perToken)), valueCache, 0, startPos * perToken);
+        }
+        int rest = kvValues - startPos * perToken;
+        kernels.storeKv(device.upload(Arrays.copyOfRange(k, startPos * perToken, kvValues)), keyCache,
+                (long) startPos * perToken, rest);
+        kernels.storeKv(device.upload(Arrays.copyOfRange(v, startPos * perToken, kvValues)), valueCache,
+                (long) startPos * perToken, rest);
         long scores = device.cl.buffer((long) tokens * heads * context * Float.BYTES);
         long out = device.cl.buffer((long) tokens * heads * headDim * Float.BYTES);
 
-        device.kernels.attention(device.upload(q), device.upload(k), device.upload(v), scores, out, tokens, heads,
-                kvHeads, headDim, context, startPos);
+        kernels.attention(device.upload(q), keyCache, valueCache, scores, out, tokens, heads, kvHeads, headDim, context,
+                startPos);
 
+        if (half) {
+            assertArrayEquals(Reference.toHalfBits(k), device.downloadShorts(keyCache, kvValues), "keys stored as fp16");
+            k = Reference.roundedToHalf(k);
+            v = Reference.roundedToHalf(v);
+        }
         float[] expected = Reference.attention(q, k, v, tokens, heads, kvHeads, headDim, startPos);
         assertBelow(relativeError(device.download(out, expected.length), expected), "attention");
     }
@@ -187,6 +279,16 @@ class KernelsTest {
             expected[i] = x[i] + y[i];
         }
         assertArrayEquals(expected, device.download(buffer, x.length));
+    }
+
+    @Test
+    void copyKernelCopies() {
+        float[] x = randomFloats(random, 4096 + 4, 1);
+        long dst = device.cl.buffer((long) x.length * Float.BYTES);
+
+        device.kernels.copy(device.upload(x), dst, (long) x.length * Float.BYTES);
+
+        assertArrayEquals(x, device.download(dst, x.length));
     }
 
     private static void assertBelow(double error, String what) {

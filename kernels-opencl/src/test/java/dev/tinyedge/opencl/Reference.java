@@ -12,29 +12,67 @@ final class Reference {
 
     /** Element {@code i} of a ggml tensor stored in {@code data}. */
     static double weight(GgmlType type, byte[] data, long i) {
+        int j = (int) (i % type.blockSize);
+        int block = (int) (i / type.blockSize) * type.typeSize;
         return switch (type) {
             case F32 -> Float.intBitsToFloat(int32(data, (int) (4 * i)));
-            case F16 -> Float.float16ToFloat((short) int16(data, (int) (2 * i)));
-            case Q8_0 -> {
-                int block = (int) (i / 32) * 34;
-                yield data[block + 2 + (int) (i % 32)] * (double) Float.float16ToFloat((short) int16(data, block));
-            }
+            case F16 -> half(data, (int) (2 * i));
+            case Q8_0 -> data[block + 2 + j] * half(data, block);
             case Q4_0 -> {
-                int block = (int) (i / 32) * 18;
-                int j = (int) (i % 32);
                 int packed = data[block + 2 + (j % 16)] & 0xFF;
                 int q = j < 16 ? packed & 15 : packed >> 4;
-                yield (q - 8) * (double) Float.float16ToFloat((short) int16(data, block));
+                yield (q - 8) * half(data, block);
+            }
+            case Q4_K, Q5_K -> {
+                // 64-weight runs: byte l of run c holds weight 64c + l (low nibble) and 64c + 32 + l (high)
+                int run = j / 64;
+                int l = j % 64;
+                int sub = 2 * run + l / 32;
+                int quants = type == GgmlType.Q4_K ? 16 : 48;
+                int packed = data[block + quants + run * 32 + l % 32] & 0xFF;
+                int q = l < 32 ? packed & 15 : packed >> 4;
+                if (type == GgmlType.Q5_K) {
+                    q |= ((data[block + 16 + l % 32] >> sub) & 1) << 4;
+                }
+                int[] scaleMin = scaleMin(data, block + 4, sub);
+                yield half(data, block) * scaleMin[0] * q - half(data, block + 2) * scaleMin[1];
+            }
+            case Q6_K -> {
+                // halves of 128: byte l of the first 32 holds weights l and 64 + l, of the next 32: 32 + l, 96 + l
+                int h = j / 128;
+                int quarter = j % 128 / 32;
+                int l = j % 32;
+                int nibbles = data[block + h * 64 + (quarter % 2) * 32 + l] & 0xFF;
+                int low = quarter < 2 ? nibbles & 15 : nibbles >> 4;
+                int high = ((data[block + 128 + h * 32 + l] & 0xFF) >> (2 * quarter)) & 3;
+                yield half(data, block + 208) * data[block + 192 + j / 16] * ((low | high << 4) - 32);
             }
             default -> throw new IllegalArgumentException(type.toString());
         };
     }
 
-    /** y[t][r] = sum_c W[r][c] x[t][c], with x rounded to Q8_0 first for Q4_0 and Q8_0 weights. */
-    static float[] matmul(GgmlType type, byte[] w, int rows, int cols, float[] x, int tokens) {
-        if (type == GgmlType.Q4_0 || type == GgmlType.Q8_0) {
-            x = roundedToQ8_0(x);
+    /** ggml's get_scale_min_k4: the 6-bit scale and min of sub-block j from a K-quant block's 12 bytes at {@code at}. */
+    private static int[] scaleMin(byte[] data, int at, int j) {
+        int[] s = new int[12];
+        for (int i = 0; i < 12; i++) {
+            s[i] = data[at + i] & 0xFF;
         }
+        if (j < 4) {
+            return new int[] {s[j] & 63, s[j + 4] & 63};
+        }
+        return new int[] {(s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4), (s[j + 4] >> 4) | ((s[j] >> 6) << 4)};
+    }
+
+    /**
+     * y[t][r] = sum_c W[r][c] x[t][c], with x first rounded as llama.cpp rounds the input for these weights: to
+     * Q8_0 for Q4_0 and Q8_0, to Q8_K for the K-quants.
+     */
+    static float[] matmul(GgmlType type, byte[] w, int rows, int cols, float[] x, int tokens) {
+        x = switch (type) {
+            case Q4_0, Q8_0 -> Q8_0.of(x).values();
+            case Q4_K, Q5_K, Q6_K -> Q8_K.of(x).values();
+            default -> x;
+        };
         float[] y = new float[tokens * rows];
         for (int t = 0; t < tokens; t++) {
             for (int r = 0; r < rows; r++) {
@@ -48,22 +86,96 @@ final class Reference {
         return y;
     }
 
-    /** Blocks of 32: scale amax/127 as fp16, each value rounded (half to even) to a multiple of it. */
-    static float[] roundedToQ8_0(float[] x) {
-        float[] out = new float[x.length];
-        for (int block = 0; block < x.length; block += 32) {
-            float amax = 0;
-            for (int j = 0; j < 32; j++) {
-                amax = Math.max(amax, Math.abs(x[block + j]));
+    /**
+     * x rounded to Q8_0 as llama.cpp's vectorized quantize_row_q8_0 (and the CPU backend): per block of 32, in
+     * float, d = amax / 127, q = round-half-even(x / d), scale fp16(d).
+     */
+    record Q8_0(byte[] quants, float[] scales) {
+        static Q8_0 of(float[] x) {
+            byte[] quants = new byte[x.length];
+            float[] scales = new float[x.length / 32];
+            for (int b = 0; b < scales.length; b++) {
+                float amax = 0;
+                for (int j = 0; j < 32; j++) {
+                    amax = Math.max(amax, Math.abs(x[b * 32 + j]));
+                }
+                float d = amax / 127;
+                float id = d == 0 ? 0 : 1 / d;
+                scales[b] = Float.float16ToFloat(Float.floatToFloat16(d));
+                for (int j = 0; j < 32; j++) {
+                    quants[b * 32 + j] = (byte) Math.rint(x[b * 32 + j] * id);
+                }
             }
-            float d = amax / 127;
-            float id = d == 0 ? 0 : 1 / d;
-            float scale = Float.float16ToFloat(Float.floatToFloat16(d));
-            for (int j = 0; j < 32; j++) {
-                out[block + j] = (float) Math.rint(x[block + j] * id) * scale;
-            }
+            return new Q8_0(quants, scales);
         }
-        return out;
+
+        float[] values() {
+            float[] values = new float[quants.length];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = quants[i] * scales[i / 32];
+            }
+            return values;
+        }
+    }
+
+    /**
+     * x rounded to Q8_K as llama.cpp's quantize_row_q8_K_ref: per block of 256, max = the first value of largest
+     * magnitude, iscale = -127 / max, q = min(127, round-half-even(iscale * x)), d = 1 / iscale; and the sums of
+     * every 16 quants (its bsums).
+     */
+    record Q8_K(byte[] quants, float[] scales, short[] sums) {
+        static Q8_K of(float[] x) {
+            byte[] quants = new byte[x.length];
+            float[] scales = new float[x.length / 256];
+            short[] sums = new short[x.length / 16];
+            for (int b = 0; b < scales.length; b++) {
+                float max = 0;
+                float amax = 0;
+                for (int j = 0; j < 256; j++) {
+                    float ax = Math.abs(x[b * 256 + j]);
+                    if (ax > amax) {
+                        amax = ax;
+                        max = x[b * 256 + j];
+                    }
+                }
+                if (amax == 0) {
+                    continue;
+                }
+                float iscale = -127f / max;
+                for (int j = 0; j < 256; j++) {
+                    int q = Math.min(127, (int) Math.rint(iscale * x[b * 256 + j]));
+                    quants[b * 256 + j] = (byte) q;
+                    sums[(b * 256 + j) / 16] += (short) q;
+                }
+                scales[b] = 1 / iscale;
+            }
+            return new Q8_K(quants, scales, sums);
+        }
+
+        float[] values() {
+            float[] values = new float[quants.length];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = quants[i] * scales[i / 256];
+            }
+            return values;
+        }
+    }
+
+    /** Each value rounded to fp16 (nearest, ties to even) and back. */
+    static float[] roundedToHalf(float[] x) {
+        float[] rounded = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            rounded[i] = Float.float16ToFloat(Float.floatToFloat16(x[i]));
+        }
+        return rounded;
+    }
+
+    static short[] toHalfBits(float[] x) {
+        short[] bits = new short[x.length];
+        for (int i = 0; i < x.length; i++) {
+            bits[i] = Float.floatToFloat16(x[i]);
+        }
+        return bits;
     }
 
     static float[] rmsNorm(float[] x, float[] w, int tokens, int dim, float eps) {
@@ -153,6 +265,10 @@ final class Reference {
             out[i] = (float) (g / (1 + Math.exp(-g)) * up[i]);
         }
         return out;
+    }
+
+    private static double half(byte[] data, int at) {
+        return Float.float16ToFloat((short) int16(data, at));
     }
 
     private static int int16(byte[] data, int at) {

@@ -7,6 +7,8 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Random;
 
 /**
@@ -19,15 +21,29 @@ final class TestDevice {
 
     final ClContext cl;
     final ClPrograms programs;
+    /** As the backend would shape them for this device (on PoCL: a work-item per row), f32 KV caches. */
     final Kernels kernels;
-    /** The GPU split of the one-token products, which a CPU device (PoCL) would not get by default. */
-    final Kernels rowPerGroupKernels;
+    private final Map<String, Kernels> shaped = new HashMap<>();
 
     private TestDevice() {
         cl = new ClContext(OpenCl.select(OpenCl.devices(), null));
         programs = new ClPrograms(cl, ClPrograms.defaultCacheDir(), null);
-        kernels = new Kernels(cl, programs);
-        rowPerGroupKernels = new Kernels(cl, programs, Kernels.MatVecSplit.ROW_PER_GROUP);
+        kernels = new Kernels(cl, programs, DeviceTuning.forDevice(cl.device(), Kernels.simdWidth(cl, programs)), false);
+    }
+
+    /**
+     * Kernels with a GPU's decode split, which a CPU device would not get by default: {@code lanes} work-items per
+     * row in work-groups of 128, portable arithmetic.
+     */
+    synchronized Kernels withLanes(int lanes) {
+        return shaped.computeIfAbsent("lanes " + lanes, key -> new Kernels(cl, programs,
+                new DeviceTuning(lanes, 128 / lanes, 4, DeviceTuning.RowSum.LOCAL_MEMORY,
+                        DeviceTuning.IntegerDot.PORTABLE, "CL1.2"), false));
+    }
+
+    /** The default kernels, with fp16 KV caches. */
+    synchronized Kernels withHalfKv() {
+        return shaped.computeIfAbsent("half kv", key -> new Kernels(cl, programs, kernels.tuning(), true));
     }
 
     static synchronized TestDevice get() {
@@ -52,6 +68,30 @@ final class TestDevice {
         float[] values = new float[length];
         cl.read(buffer, 0, values);
         return values;
+    }
+
+    byte[] downloadBytes(long buffer, int length) {
+        ByteBuffer staging = MemoryUtil.memAlloc(length);
+        try {
+            cl.read(buffer, 0, staging);
+            byte[] bytes = new byte[length];
+            staging.get(0, bytes);
+            return bytes;
+        } finally {
+            MemoryUtil.memFree(staging);
+        }
+    }
+
+    short[] downloadShorts(long buffer, int length) {
+        ByteBuffer staging = MemoryUtil.memAlloc(length * Short.BYTES);
+        try {
+            cl.read(buffer, 0, staging);
+            short[] values = new short[length];
+            staging.order(ByteOrder.nativeOrder()).asShortBuffer().get(values);
+            return values;
+        } finally {
+            MemoryUtil.memFree(staging);
+        }
     }
 
     DeviceMatrix uploadMatrix(GgmlType type, byte[] data, int rows, int cols) {
@@ -99,6 +139,26 @@ final class TestDevice {
                     for (int j = 0; j < 16; j++) {
                         data.put((byte) random.nextInt(256));
                     }
+                }
+            }
+            case Q4_K, Q5_K -> {
+                for (long b = 0; b < elements / 256; b++) {
+                    data.putShort(Float.floatToFloat16((0.5f + random.nextFloat()) / 512)); // d
+                    data.putShort(Float.floatToFloat16((0.5f + random.nextFloat()) / 256)); // dmin
+                    for (int j = 0; j < type.typeSize - 4; j++) { // scales and mins, (fifth bits,) nibbles
+                        data.put((byte) random.nextInt(256));
+                    }
+                }
+            }
+            case Q6_K -> {
+                for (long b = 0; b < elements / 256; b++) {
+                    for (int j = 0; j < 192; j++) { // low nibbles, high bits
+                        data.put((byte) random.nextInt(256));
+                    }
+                    for (int j = 0; j < 16; j++) {
+                        data.put((byte) (random.nextInt(256) - 128));
+                    }
+                    data.putShort(Float.floatToFloat16((0.5f + random.nextFloat()) / 4096)); // d
                 }
             }
             default -> throw new IllegalArgumentException(type.toString());
