@@ -77,7 +77,8 @@ for target in "${targets[@]}"; do
     status=0
     # JUnit fuzzes one test per JVM; libFuzzer takes the last of repeated flags, so these override the
     # annotation's maxDuration. Jackson is instrumented too: its JSON and TOML parsers decide what our code sees.
-    JAZZER_FUZZ=1 mvn -B -ntp -pl edge-runtime -am test -Dtest="$target" -Dsurefire.failIfNoSpecifiedTests=false \
+    JAZZER_FUZZ=1 mvn -B -ntp -pl edge-runtime -am test-compile surefire:test@fuzz-corpora \
+        -Dtinyedge.fuzzTargets="$target" -Dsurefire.failIfNoSpecifiedTests=false \
         -Djazzer.instrumentation_includes='dev.tinyedge.**:com.fasterxml.jackson.**' \
         -Djazzer.internal.arg.0=fuzz -Djazzer.internal.arg.1=-max_total_time=$((minutes * 60)) \
         -Djazzer.internal.arg.2=-timeout=$INPUT_TIMEOUT_S > "$log" 2>&1 || status=$?
