@@ -25,9 +25,7 @@ import java.util.OptionalDouble;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -88,16 +86,9 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
      * on that thread when a PUBACK arrives, so a reply published there (from the dedup window, busy, an error)
      * that waited for a slot would wait forever.
      */
-    private final LinkedBlockingQueue<Runnable> arrivalQueue = new LinkedBlockingQueue<>();
-    private final ExecutorService arrivals = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, arrivalQueue,
-            Thread.ofPlatform().name("requests").daemon().factory());
-    /**
-     * QoS 0 requests have no flow control: a client publishing them faster than the daemon answers would fill
-     * the arrival queue without end. Beyond this many waiting messages they are dropped (QoS 0 may be lost);
-     * QoS 1 requests are always taken, the broker's in-flight window bounds them.
-     */
+    private final Arrivals arrivals = new Arrivals(MAX_WAITING_QOS0);
+    /** QoS 0 messages waiting beyond this are dropped (see {@link Arrivals}). */
     static final int MAX_WAITING_QOS0 = 1000;
-    private final AtomicLong droppedQos0 = new AtomicLong();
     private final ScheduledExecutorService statusTimer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("status").daemon().factory());
     private volatile String state = "loading";
@@ -302,14 +293,7 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
 
         @Override
         public void messageArrived(String topic, MqttMessage message) {
-            if (message.getQos() == 0 && arrivalQueue.size() >= MAX_WAITING_QOS0) {
-                if (droppedQos0.incrementAndGet() % MAX_WAITING_QOS0 == 1) {
-                    log.warn("dropping QoS 0 messages: {} wait already ({} dropped so far)", MAX_WAITING_QOS0,
-                            droppedQos0.get());
-                }
-                return;
-            }
-            arrivals.execute(() -> {
+            boolean taken = arrivals.offer(message.getQos(), () -> {
                 try {
                     serving.await();
                 } catch (InterruptedException e) {
@@ -321,6 +305,10 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
                     onRequest(message, owner);
                 }
             });
+            if (!taken && arrivals.droppedQos0() % MAX_WAITING_QOS0 == 1) {
+                log.warn("dropping QoS 0 messages: {} wait already ({} dropped so far)", MAX_WAITING_QOS0,
+                        arrivals.droppedQos0());
+            }
         }
 
         @Override
@@ -482,7 +470,7 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         status.put("served", stats.served());
         status.put("errors", stats.errors());
         status.put("unroutable", stats.unroutable());
-        status.put("dropped_qos0", droppedQos0.get());
+        status.put("dropped_qos0", arrivals.droppedQos0());
         status.put("decode_tok_s", Math.round(stats.decodeTokensPerSecond() * 10) / 10.0);
         status.put("uptime_s", (System.nanoTime() - startedNanos) / 1_000_000_000);
         OptionalDouble temperature = board.temperatureC();

@@ -136,10 +136,8 @@ class LimitsTest {
     }
 
     @Test
-    void dropsQos0RequestsBeyondItsArrivalQueueAndKeepsServing() throws Exception {
+    void keepsServingAfterAFloodOfQos0Requests() throws Exception {
         startDaemon(new ScriptedTranslator(50), config -> config.service.clientRequestsPerS = 0);
-        TestClient status = client();
-        String statusTopic = prefix + "/v1/status/limits";
         MqttAsyncClient flooder = new MqttAsyncClient(mosquitto.url(), "flood-" + prefix, new MemoryPersistence());
         MqttConnectionOptions options = new MqttConnectionOptions();
         options.setMaxReconnectDelay(1000);
@@ -158,19 +156,40 @@ class LimitsTest {
         TestClient client = client();
         client.request(topic(), request("after-flood", 100), client.replyTopic, new byte[]{5});
         TestClient.Received answer = client.nextFinal(120);
-        assertArrayEquals(new byte[]{5}, answer.correlationData());
+        assertArrayEquals(new byte[]{5}, answer.correlationData(), "served after the flood");
+        // whether the daemon or Mosquitto (its max_queued_messages) dropped some depends on their speeds;
+        // the daemon's bound itself is tested without a broker below
+    }
 
-        daemon.publishStatus();
-        status.subscribe(statusTopic);
-        long dropped = 0;
-        for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); System.nanoTime() < deadline; ) {
-            TestClient.Received message = status.received.poll(1, TimeUnit.SECONDS);
-            if (message != null && message.topic().equals(statusTopic)) {
-                dropped = message.json().path("dropped_qos0").asLong();
-                break;
+    @Test
+    void dropsQos0ArrivalsBeyondItsBoundButNeverQos1() throws Exception {
+        Arrivals arrivals = new Arrivals(3);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        List<Integer> handled = new CopyOnWriteArrayList<>();
+        try {
+            assertTrue(arrivals.offer(1, () -> {
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }));
+            Thread.sleep(100); // the handling thread has taken the blocking task: three may wait now
+            for (int i = 0; i < 3; i++) {
+                int n = i;
+                assertTrue(arrivals.offer(0, () -> handled.add(n)), "QoS 0 message " + i + " waits");
             }
+            assertTrue(!arrivals.offer(0, () -> handled.add(99)), "a fourth QoS 0 message is dropped");
+            assertTrue(arrivals.offer(1, () -> handled.add(100)), "a QoS 1 message is always taken");
+            assertEquals(1, arrivals.droppedQos0());
+            release.countDown();
+            for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5); handled.size() < 4 && System.nanoTime() < end; ) {
+                Thread.sleep(10);
+            }
+            assertEquals(List.of(0, 1, 2, 100), handled, "in order");
+        } finally {
+            arrivals.shutdownNow();
         }
-        assertTrue(dropped > 0, "20000 QoS 0 requests faster than the daemon answers them: some were dropped");
     }
 
     @Test
