@@ -90,9 +90,10 @@ public final class ServeConfig {
         public int maxTokens = 256;
         /**
          * New requests one reply topic may bring per second (bursts of twice that), since Mosquitto does not limit
-         * a client's publish rate; beyond it the daemon answers {@code busy}. 0 turns the limit off.
+         * a client's publish rate; beyond it the daemon answers {@code busy}. 0 turns the limit off. High enough
+         * by default that a gateway's burst, and its requests delivered again around a broker restart, stay under it.
          */
-        public int clientRequestsPerS = 20;
+        public int clientRequestsPerS = 100;
         public int statusIntervalS = 30;
         /** How long a running request may take to finish on SIGTERM before it is released to the broker. */
         public int shutdownGraceS = 10;
