@@ -52,6 +52,15 @@ async function weightBytesPerToken(modelPath) {
     return tiedOutput ? total + embedding / embeddingRows : total - embedding + embedding / embeddingRows;
 }
 
+/** What computed the products: tinyedge's "native avx512-vnni" or "java 512-bit", llama.cpp's ggml CPU variant. */
+function kernelsOf(run) {
+    const tinyedge = /(native \S+|java \d+-bit)/.exec(run.backend_description ?? "");
+    if (tinyedge)
+        return tinyedge[1];
+    const variant = /libggml-cpu-(\S+)\.so/.exec(run.cpu_backend ?? "");
+    return variant ? variant[1] : "?";
+}
+
 function fixed(x, digits) {
     return Number.isFinite(x) ? x.toFixed(digits) : "–";
 }
@@ -81,18 +90,19 @@ async function main() {
         prefill: median(g.runs.map(r => r.prefill_tok_s)),
         decode: median(g.runs.map(r => r.decode_tok_s)),
         rss: median(g.runs.map(r => r.peak_rss_mb)),
+        kernels: [...new Set(g.runs.map(kernelsOf))].join(", "),
     }));
     const reference = (row) => rows.find(r => r.model === row.model && r.threads === row.threads && r.engine === LLAMA_NO_AMX);
 
     const lines = [
-        "| model | threads | engine | prefill tok/s | decode tok/s | prefill ÷ llama.cpp no-AMX | decode ÷ llama.cpp no-AMX | decode % of bandwidth limit | peak RSS MB | runs |",
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| model | threads | engine | kernels | prefill tok/s | decode tok/s | prefill ÷ llama.cpp no-AMX | decode ÷ llama.cpp no-AMX | decode % of bandwidth limit | peak RSS MB | runs |",
+        "| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ];
     for (const row of rows) {
         const model = models.find(m => m.name === row.model);
         const ref = reference(row);
         const limit = bandwidth.get(row.threads) / model.bytesPerToken;
-        lines.push(`| ${row.model} | ${row.threads} | ${row.engine} | ${fixed(row.prefill, 1)} | ${fixed(row.decode, 2)} | `
+        lines.push(`| ${row.model} | ${row.threads} | ${row.engine} | ${row.kernels} | ${fixed(row.prefill, 1)} | ${fixed(row.decode, 2)} | `
             + `${fixed(ref ? row.prefill / ref.prefill : NaN, 2)} | ${fixed(ref ? row.decode / ref.decode : NaN, 2)} | `
             + `${fixed(100 * row.decode / limit, 0)}% | ${fixed(row.rss, 0)} | ${row.runs.length} |`);
     }

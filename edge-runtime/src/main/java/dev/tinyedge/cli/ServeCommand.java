@@ -11,10 +11,14 @@ import dev.tinyedge.board.StatusLight;
 import dev.tinyedge.board.SystemdNotifier;
 import dev.tinyedge.board.ThermalGuard;
 import dev.tinyedge.broker.EmbeddedBroker;
+import dev.tinyedge.catalog.ModelCatalog;
+import dev.tinyedge.catalog.ModelsFolder;
 import dev.tinyedge.engine.EngineOptions;
 import dev.tinyedge.gguf.GgufFile;
 import dev.tinyedge.gguf.GgufFormatException;
 import dev.tinyedge.gguf.GgufWriter;
+import dev.tinyedge.metrics.DaemonMetrics;
+import dev.tinyedge.metrics.RequestObserver;
 import dev.tinyedge.model.SyntheticModel;
 import dev.tinyedge.quantize.QuantMix;
 import dev.tinyedge.service.BoardSignals;
@@ -47,8 +51,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "TOML configuration (see docs/MQTT.md)")
     Path configFile;
 
-    @Option(names = "--model", paramLabel = "MODEL", description = "GGUF model; overrides the config's model")
-    Path model;
+    @Option(names = "--model", paramLabel = "MODEL",
+            description = "GGUF model file, or a catalog name pulled with 'tinyedge pull'; overrides the config's model")
+    String model;
 
     @Option(names = "--broker", paramLabel = "URL|embedded",
             description = "broker URL (tcp://host:1883, ssl://host:8883) or 'embedded'; overrides the config")
@@ -61,7 +66,7 @@ public final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ServeConfig config = configFile == null ? new ServeConfig() : ServeConfig.read(configFile);
         if (model != null) {
-            config.model = model.toString();
+            config.model = model;
         }
         if (broker != null) {
             config.mqtt.broker = broker;
@@ -83,7 +88,9 @@ public final class ServeCommand implements Callable<Integer> {
         } catch (ProfileException e) {
             throw new Main.UsageException(e.getMessage());
         }
-        Path modelPath = config.model != null ? Path.of(config.model) : syntheticModel();
+        Path modelPath = config.model != null
+                ? ModelsFolder.resolve(config.model, ModelCatalog.load(), ModelsFolder.of(System.getenv()))
+                : syntheticModel();
         EmbeddedBroker embedded = null;
         String brokerUrl = config.mqtt.broker;
         if (EMBEDDED.equals(brokerUrl)) {
@@ -100,6 +107,12 @@ public final class ServeCommand implements Callable<Integer> {
             log.info("embedded MQTT 5 broker listening on {} (data in {})", brokerUrl, dataDir);
         }
 
+        int threads = config.threads > 0 ? config.threads : board.compute().threadsFor(facts.cpus());
+        ThermalGuard thermal = ThermalGuard.forThisMachine(board, threads);
+        DaemonMetrics metrics = config.metrics.listen == null ? null : DaemonMetrics.start(config.metrics.listen, thermal);
+        if (metrics != null) {
+            log.info("metrics on http://{}/metrics", config.metrics.listen);
+        }
         MqttDaemon daemon = new MqttDaemon(config, brokerUrl, board.name());
         StatusLight light = StatusLight.open(board.gpio(), () -> {
             if (daemon.cancelRunning()) {
@@ -127,24 +140,33 @@ public final class ServeCommand implements Callable<Integer> {
                 brokerToStop.close();
             }
             light.close();
+            if (metrics != null) {
+                metrics.state("offline");
+                metrics.close();
+            }
             systemd.close();
             stopped.countDown();
         }, "shutdown"));
 
         // connected first, so that the node's status says 'loading' while the model loads, or 'error' if it cannot
         daemon.connect();
-        int threads = config.threads > 0 ? config.threads : board.compute().threadsFor(facts.cpus());
         EngineTranslator translator;
         try {
             translator = load(config, catalog, board, facts, modelPath, threads);
         } catch (RuntimeException | IOException e) {
             daemon.fail(Main.describe(e));
             light.show(StatusLight.Signal.ERROR);
+            if (metrics != null) {
+                metrics.state("error");
+            }
             throw e;
         }
         loaded.set(translator);
-        daemon.serve(translator,
-                new BoardSignals(ThermalGuard.forThisMachine(board, threads), light, translator::limitThreads));
+        daemon.serve(translator, new BoardSignals(thermal, light, translator::limitThreads),
+                metrics != null ? metrics : RequestObserver.NONE);
+        if (metrics != null) {
+            metrics.state("online");
+        }
         light.show(StatusLight.Signal.READY);
         systemd.ready();
         systemd.status("serving " + translator.modelName() + " on " + translator.backendDescription());

@@ -1,8 +1,10 @@
 package dev.tinyedge.model;
 
 import dev.tinyedge.backend.WorkerPool;
+import dev.tinyedge.kernels.KernelProvider;
+import dev.tinyedge.kernels.MatrixKernel;
+import dev.tinyedge.kernels.ProductInput;
 import dev.tinyedge.tensor.FloatTensor;
-import dev.tinyedge.tensor.MatmulInput;
 import dev.tinyedge.tensor.Simd;
 
 import java.util.Arrays;
@@ -47,11 +49,13 @@ public final class ForwardPass {
     // The job on the pool, set by the caller before each pool.run (which publishes it to the workers):
     // up to three matrix products of the same input, run as one range of rows (one wait instead of three).
     private final FloatTensor[] productWeights = new FloatTensor[3];
+    private final MatrixKernel[] productKernels = new MatrixKernel[3];
     private final float[][] productOuts = new float[3][];
     private final int[] productOutOffsets = new int[3];
     private final int[] productRows = new int[3];
     private int products;
-    private final MatmulInput productInput;
+    private final KernelProvider kernels;
+    private final ProductInput productInput;
     private int attentionLayer;
     private int attentionStart;
     private int attentionBatch;
@@ -84,13 +88,19 @@ public final class ForwardPass {
         up = new float[maxBatch * c.ffnDim()];
         logits = new float[c.vocabSize()];
         ropeFrequencies = ropeFrequencies(c.headDim(), c.ropeBase());
-        productInput = new MatmulInput(maxBatch, Math.max(c.dim(), c.ffnDim()));
-        rowScratch = new float[pool.threads()][FloatTensor.matmulScratchSize(Math.max(c.dim(), c.ffnDim()))];
+        kernels = KernelProvider.get();
+        productInput = kernels.newInput(maxBatch, Math.max(c.dim(), c.ffnDim()));
+        rowScratch = new float[pool.threads()][kernels.scratchSize(Math.max(c.dim(), c.ffnDim()))];
         scores = new float[pool.threads()][contextLength];
     }
 
     public int contextLength() {
         return contextLength;
+    }
+
+    /** Who computes the matrix products. */
+    public KernelProvider kernels() {
+        return kernels;
     }
 
     /**
@@ -249,6 +259,7 @@ public final class ForwardPass {
     /** Sets product i of the next {@link #runProducts}: out[outOffset..] = weight · input, rows outputs per token. */
     private void product(int i, FloatTensor weight, float[] out, int outOffset, int rows) {
         productWeights[i] = weight;
+        productKernels[i] = kernels.kernel(weight.type());
         productOuts[i] = out;
         productOutOffsets[i] = outOffset;
         productRows[i] = rows;
@@ -257,7 +268,7 @@ public final class ForwardPass {
     /** Runs products [0, count) of the batch's input vectors in[b*cols..], their rows split across the pool. */
     private void runProducts(int count, float[] in, int batch, int cols) {
         products = count;
-        productInput.begin(in, batch, cols, productWeights, count);
+        productInput.begin(in, batch, cols, productKernels, count);
         if (batch > 1) {
             pool.run(productInput.chunks(), prepareTask);
         } else {
@@ -294,7 +305,7 @@ public final class ForwardPass {
     /**
      * Rows [start, end) of the products laid end to end, for a batch. The single vector's products are a task
      * of their own ({@link #vectorProductRows}), so that the JIT compiles each kernel family into its own
-     * method (see {@link FloatTensor#matmul}).
+     * method (see {@link dev.tinyedge.kernels.JavaKernels}).
      */
     private void batchProductRows(int start, int end, int worker) {
         int first = 0;
@@ -302,7 +313,7 @@ public final class ForwardPass {
             int from = Math.max(start, first) - first;
             int to = Math.min(end, first + productRows[i]) - first;
             if (from < to) {
-                productWeights[i].matmulBatch(productInput, productOuts[i], productOutOffsets[i],
+                productKernels[i].batchRows(productWeights[i], productInput, productOuts[i], productOutOffsets[i],
                         productRows[i], from, to, rowScratch[worker]);
             }
             first += productRows[i];
@@ -316,7 +327,7 @@ public final class ForwardPass {
             int from = Math.max(start, first) - first;
             int to = Math.min(end, first + productRows[i]) - first;
             if (from < to) {
-                productWeights[i].matvec(productInput, productOuts[i], productOutOffsets[i], from, to);
+                productKernels[i].vectorRows(productWeights[i], productInput, productOuts[i], productOutOffsets[i], from, to);
             }
             first += productRows[i];
         }

@@ -12,6 +12,11 @@ public record ModelConfig(int vocabSize, int dim, int ffnDim, int layers, int he
                           int contextLength, float rmsEps, float ropeBase) {
     public static final String ARCHITECTURE = "llama";
 
+    /** Whether this build runs {@code general.architecture}; the model catalog asks here rather than keep a list. */
+    public static boolean supports(String architecture) {
+        return ARCHITECTURE.equals(architecture);
+    }
+
     public ModelConfig {
         if (dim % heads != 0 || heads % kvHeads != 0 || (dim / heads) % 2 != 0) {
             throw new IllegalArgumentException("dim " + dim + ", heads " + heads + ", KV heads " + kvHeads

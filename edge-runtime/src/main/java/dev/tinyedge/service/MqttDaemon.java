@@ -3,6 +3,7 @@ package dev.tinyedge.service;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tinyedge.metrics.RequestObserver;
 import dev.tinyedge.translate.Translator;
 import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttActionListener;
@@ -130,12 +131,17 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
 
     /** Serves requests with {@code translator} from now on, and announces the node {@code online}. */
     public void serve(Translator translator, BoardSignals board) {
+        serve(translator, board, RequestObserver.NONE);
+    }
+
+    /** As {@link #serve(Translator, BoardSignals)}, telling {@code metrics} about every request. */
+    public void serve(Translator translator, BoardSignals board, RequestObserver metrics) {
         ServeConfig.Service limits = config.service;
         this.translator = translator;
         this.board = board;
         this.service = new TranslationService(translator, new TranslationService.Limits(limits.queueSize,
                 Duration.ofSeconds(limits.requestTimeoutS), Duration.ofSeconds(limits.dedupWindowS),
-                limits.dedupMaxEntries, limits.dedupMaxBytes), config.node, this, board);
+                limits.dedupMaxEntries, limits.dedupMaxBytes), config.node, this, board, metrics);
         state = "online";
         serving.countDown();
         // only now: a node whose model never loads must not take a share of the requests into its session

@@ -28,6 +28,9 @@ import java.nio.file.Path;
  * [service]
  * queue_size = 32
  * request_timeout_s = 120
+ *
+ * [metrics]
+ * listen = "127.0.0.1:9464"         # Prometheus /metrics; off when absent
  * </pre>
  * Fields are public and named like the keys: this class is the file's schema.
  */
@@ -43,6 +46,7 @@ public final class ServeConfig {
     public int context;
     public Mqtt mqtt = new Mqtt();
     public Service service = new Service();
+    public Metrics metrics = new Metrics();
 
     public static final class Mqtt {
         /** {@code embedded}, or a broker URL: tcp://host:1883, ssl://host:8883. */
@@ -101,6 +105,11 @@ public final class ServeConfig {
         public boolean prefixCache = true;
     }
 
+    public static final class Metrics {
+        /** {@code HOST:PORT} of the Prometheus endpoint ({@code /metrics}); null: no endpoint. */
+        public String listen;
+    }
+
     /**
      * Mosquitto 2.0.11 sends a client up to 20 unacknowledged messages when it names no Receive Maximum (its
      * max_inflight_messages); since a request is acknowledged only after its reply, a smaller queue would turn
@@ -153,6 +162,9 @@ public final class ServeConfig {
                 "mqtt.topic_prefix must be a topic name without wildcards");
         require(node != null && RequestParser.isTopicName(node) && !node.contains("/"),
                 "node must be a name without '/', '+' or '#'");
+        require(metrics.listen == null || metrics.listen.matches("(\\[[0-9a-fA-F:]+]|[A-Za-z0-9.-]+):\\d{1,5}")
+                        && Integer.parseInt(metrics.listen.substring(metrics.listen.lastIndexOf(':') + 1)) <= 65535,
+                "metrics.listen must be HOST:PORT, e.g. \"127.0.0.1:9464\"");
     }
 
     public String clientId() {

@@ -2,6 +2,7 @@ package dev.tinyedge.service;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tinyedge.board.StatusLight;
+import dev.tinyedge.metrics.RequestObserver;
 import dev.tinyedge.translate.InputTooLongException;
 import dev.tinyedge.translate.Translation;
 import dev.tinyedge.translate.Translator;
@@ -62,6 +63,7 @@ public final class TranslationService {
     private final String node;
     private final ReplyChannel replies;
     private final BoardSignals board;
+    private final RequestObserver metrics;
     private final DedupCache dedup;
     private final ArrayDeque<Job> queue = new ArrayDeque<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
@@ -77,8 +79,15 @@ public final class TranslationService {
 
     public TranslationService(Translator translator, Limits limits, String node, ReplyChannel replies,
                               BoardSignals board) {
+        this(translator, limits, node, replies, board, RequestObserver.NONE);
+    }
+
+    public TranslationService(Translator translator, Limits limits, String node, ReplyChannel replies,
+                              BoardSignals board, RequestObserver metrics) {
         this.translator = translator;
         this.board = board;
+        this.metrics = metrics;
+        metrics.watchQueue(() -> stats().queueDepth());
         this.limits = limits;
         this.node = node;
         this.replies = replies;
@@ -94,6 +103,7 @@ public final class TranslationService {
      */
     public void submit(Request request, Delivery delivery) {
         ObjectNode reply;
+        String outcome = "repeat";
         synchronized (this) {
             if (stopping) {
                 return; // not acknowledged: the broker delivers it again after the restart
@@ -113,12 +123,15 @@ public final class TranslationService {
                     job.timeout = timer.schedule(() -> expire(job), limits.requestTimeout().toMillis(),
                             TimeUnit.MILLISECONDS);
                     notifyAll();
+                    metrics.accepted();
                     return;
                 }
                 errors++;
+                outcome = ErrorCode.BUSY.wireName();
                 reply = Replies.busy(id, Math.round(averageJobMs * (queue.size() + 1)));
             }
         }
+        metrics.rejected(outcome);
         replies.complete(delivery, reply);
     }
 
@@ -127,6 +140,7 @@ public final class TranslationService {
         synchronized (this) {
             errors++;
         }
+        metrics.rejected(error.code().wireName());
         replies.complete(delivery, Replies.error(id, error.code(), error.getMessage()));
     }
 
@@ -141,6 +155,7 @@ public final class TranslationService {
     /** Counts a request that named no reply topic: nobody can be told about it. */
     public synchronized void countUnroutable() {
         unroutable++;
+        metrics.rejected("unroutable");
     }
 
     /** Cancels a queued or running request; returns false when no such request is here. */
@@ -287,6 +302,7 @@ public final class TranslationService {
                     () -> job.abort != null || job.released);
             long finished = System.nanoTime();
             recordSpeed(translation, (finished - started) / 1e6);
+            metrics.translated(translation, (started - job.arrivedNanos) / 1e9);
             if (job.abort == ErrorCode.CANCELLED) {
                 return Replies.error(request.id(), ErrorCode.CANCELLED, "cancelled by request");
             }
@@ -318,6 +334,8 @@ public final class TranslationService {
         synchronized (this) {
             deliveries = List.copyOf(job.deliveries);
         }
+        metrics.answered(reply.path("error").path("code").asText(reply.path("status").asText()),
+                (System.nanoTime() - job.arrivedNanos) / 1e9);
         for (Delivery delivery : deliveries) {
             replies.complete(delivery, reply);
         }

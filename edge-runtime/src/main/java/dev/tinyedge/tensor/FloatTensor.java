@@ -31,13 +31,13 @@ public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, BF16Tenso
             throw new IllegalArgumentException(type() + " tensor of " + size + " elements needs "
                     + type().byteSize(size) + " bytes, got " + data.byteSize());
         }
-        this.data = data;
+        this.data = data.asSlice(0, type().byteSize(size));
         this.size = size;
     }
 
     /** The bytes in ggml's layout, in place (for a GPU backend that uploads them). */
     public final MemorySegment data() {
-        return data.asSlice(0, type().byteSize(size));
+        return data;
     }
 
     /** Views {@code data} as {@code size} numbers of {@code type}. */
@@ -106,107 +106,6 @@ public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, BF16Tenso
 
     /** Decodes elements [offset, offset+n) into out[outOffset..]. */
     public abstract void dequantize(long offset, float[] out, int outOffset, int n);
-
-    /** Rows decoded together in a batched product: the batched kernel's eight rows. */
-    private static final int ROW_TILE = Simd.TILE_ROWS;
-
-    /** Length of the {@code rowScratch} that {@link #matmul} needs for rows of {@code cols}. */
-    public static int matmulScratchSize(int cols) {
-        return Simd.tileScratchSize(cols);
-    }
-
-    /**
-     * Rows [rowStart, rowEnd) of the product of this [cols, rows] matrix with the input's vectors:
-     * out[outOffset + b*rows + r] = row r · x_b. Q4_0 and Q8_0 weights take the input rounded to Q8_0 (see
-     * {@link MatmulInput}).
-     *
-     * <p>A single vector goes to {@link #matvec}, a batch to {@link #matmulBatch}. A forward pass calls those
-     * two from separate call sites: a method that inlines both kernels is more than C2 inlines into one
-     * compilation (NodeCountInliningCutoff), and the batched one then ran 2.5x slower on boxed vectors.
-     */
-    public final void matmul(MatmulInput in, float[] out, int outOffset, int rows, int rowStart, int rowEnd,
-                             float[] rowScratch) {
-        if (in.batch == 1) {
-            matvec(in, out, outOffset, rowStart, rowEnd);
-        } else {
-            matmulBatch(in, out, outOffset, rows, rowStart, rowEnd, rowScratch);
-        }
-    }
-
-    /**
-     * {@link #matmul} of a single vector: the fused decode-and-dot kernel, out[outOffset + r] = row r · x, with
-     * the integer kernels for types that take Q8_0 input.
-     */
-    public final void matvec(MatmulInput in, float[] out, int outOffset, int rowStart, int rowEnd) {
-        int cols = in.cols;
-        if (takesQ8_0Input() && readsRowPairs()) {
-            // rows paired from the two halves of the range: two streams through memory instead of one
-            int blocks = cols / MatmulInput.BLOCK;
-            int half = (rowEnd - rowStart + 1) / 2;
-            for (int a = rowStart, b = rowStart + half; b < rowEnd; a++, b++) {
-                dotQ8_0((long) a * blocks, (long) b * blocks, in, blocks, out, outOffset + a, outOffset + b);
-            }
-            if ((rowEnd - rowStart) % 2 == 1) {
-                int last = rowStart + half - 1;
-                out[outOffset + last] = dotQ8_0((long) last * blocks, in, blocks);
-            }
-        } else if (takesQ8_0Input()) {
-            int blocks = cols / MatmulInput.BLOCK;
-            for (int r = rowStart; r < rowEnd; r++) {
-                out[outOffset + r] = dotQ8_0((long) r * blocks, in, blocks);
-            }
-        } else {
-            for (int r = rowStart; r < rowEnd; r++) {
-                out[outOffset + r] = dot((long) r * cols, in.values, 0, cols);
-            }
-        }
-    }
-
-    /**
-     * {@link #matmul} of a batch: a tile of rows is decoded into {@code rowScratch} (see
-     * {@link #matmulScratchSize}) once and each decoded weight multiplied into a float vector of tokens of the
-     * transposed input ({@link Simd#tileTimesTransposed}), so the weights are read once per batch and no sum
-     * needs a horizontal reduction.
-     */
-    public final void matmulBatch(MatmulInput in, float[] out, int outOffset, int rows, int rowStart, int rowEnd,
-                                  float[] rowScratch) {
-        int cols = in.cols;
-        float[] transposed = in.transposed(takesQ8_0Input());
-        for (int tile = rowStart; tile < rowEnd; tile += ROW_TILE) {
-            int tileRows = Math.min(ROW_TILE, rowEnd - tile);
-            for (int i = 0; i < tileRows; i++) {
-                dequantize((long) (tile + i) * cols, rowScratch, i * cols, cols);
-            }
-            Simd.tileTimesTransposed(rowScratch, tileRows, cols, transposed, in.stride, in.batch,
-                    out, outOffset + tile, rows);
-        }
-    }
-
-    /** Whether products take the input rounded to Q8_0, as llama.cpp's do for this type. */
-    boolean takesQ8_0Input() {
-        return false;
-    }
-
-    /**
-     * Blocks [firstBlock, firstBlock+blocks) · a single input vector's Q8_0 quants (in {@link MatmulInput}'s
-     * order) and block scales, in integer arithmetic within each block; for types that {@link #takesQ8_0Input}.
-     */
-    float dotQ8_0(long firstBlock, MatmulInput in, int blocks) {
-        throw new UnsupportedOperationException(type() + " takes float input");
-    }
-
-    /** Whether a single vector's product takes two rows at a time (the two-row {@link #dotQ8_0}). */
-    boolean readsRowPairs() {
-        return false;
-    }
-
-    /**
-     * The rows starting at blocks {@code firstBlockA} and {@code firstBlockB} · the input vector, into
-     * out[outA] and out[outB], in one pass; for types that {@link #readsRowPairs}.
-     */
-    void dotQ8_0(long firstBlockA, long firstBlockB, MatmulInput in, int blocks, float[] out, int outA, int outB) {
-        throw new UnsupportedOperationException(type() + " reads one row at a time");
-    }
 
     static FloatVector broadcast(float value) {
         return FloatVector.broadcast(F, value);

@@ -25,14 +25,14 @@ import java.util.Arrays;
  * {@link #begin} is for one thread; {@link #prepare} of disjoint chunks for many; once prepared, it is read by many.
  */
 public final class MatmulInput {
-    static final int BLOCK = 32;
+    public static final int BLOCK = 32;
     /** The integer kernels' width: 256 bits where the CPU has it, else 128 (NEON). */
     static final VectorShape SHAPE = Simd.vectorBits() >= 256 ? VectorShape.S_256_BIT : VectorShape.S_128_BIT;
     static final VectorSpecies<Short> SHORTS = VectorSpecies.of(short.class, SHAPE);
     static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, SHAPE);
     static final VectorSpecies<Float> FLOATS = VectorSpecies.of(float.class, SHAPE);
     /** Whether a block's 32 quants are in their own order (256 bits) or interleaved as above (128 bits). */
-    static final boolean BLOCK_ORDER = SHORTS.length() == 16;
+    public static final boolean BLOCK_ORDER = SHORTS.length() == 16;
 
     /** A single vector's Q8_0 quants, in the integer kernels' order, and its block scales. */
     final short[] quants;
@@ -82,25 +82,12 @@ public final class MatmulInput {
     }
 
     /**
-     * Takes the vectors as {@link #set} does, for {@code weights[0..count)} only: they are rounded to Q8_0 if
-     * one of those weights takes them so, and a batch is transposed as given only if one takes them as they
-     * are (a Q4_0 model's products need no unrounded copy, an F32 model's no rounding). Their preparation
-     * follows in {@link #prepare}, chunk by chunk.
+     * Takes the vectors as {@link #set} does, preparing only the forms the products ahead read: their Q8_0
+     * rounding ({@code rounded}, for {@link Q8_0Products}; when cols is a multiple of 32) and a batch's
+     * transposed copy as given ({@code asGiven}, for weights that take float input): a Q4_0 model's products
+     * need no unrounded copy, an F32 model's no rounding. Their preparation follows in {@link #prepare}.
      */
-    public void begin(float[] x, int batch, int cols, FloatTensor[] weights, int count) {
-        boolean rounded = false;
-        boolean asGiven = false;
-        for (int i = 0; i < count; i++) {
-            if (weights[i].takesQ8_0Input() && cols % BLOCK == 0) {
-                rounded = true;
-            } else {
-                asGiven = true;
-            }
-        }
-        begin(x, batch, cols, rounded, asGiven);
-    }
-
-    private void begin(float[] x, int batch, int cols, boolean rounded, boolean asGiven) {
+    public void begin(float[] x, int batch, int cols, boolean rounded, boolean asGiven) {
         this.values = x;
         this.batch = batch;
         this.cols = cols;
@@ -172,8 +159,26 @@ public final class MatmulInput {
         }
     }
 
+    public int batch() {
+        return batch;
+    }
+
+    public int cols() {
+        return cols;
+    }
+
+    /** The vectors as given (a single one by reference). */
+    public float[] values() {
+        return values;
+    }
+
+    /** The transposed batch's row length: the batch rounded up to whole float vectors. */
+    public int stride() {
+        return stride;
+    }
+
     /** The batch transposed (see {@link #stride}), rounded to Q8_0 or as given. */
-    float[] transposed(boolean roundedToQ8_0) {
+    public float[] transposed(boolean roundedToQ8_0) {
         return roundedToQ8_0 && cols % BLOCK == 0 ? transposedRounded : transposedValues;
     }
 

@@ -16,7 +16,7 @@ import java.nio.ByteOrder;
  * ggml's block_q4_0: blocks of 32 weights stored as {@code {fp16 d; uint8 qs[16]}} (18 bytes). The low
  * nibble of qs[j] is weight j, the high nibble weight j+16; a weight is {@code (nibble - 8) * d}.
  */
-public final class Q4_0Tensor extends FloatTensor {
+public final class Q4_0Tensor extends FloatTensor implements Q8_0Products {
     static final int BLOCK = GgmlType.Q4_0.blockSize;
     static final int BLOCK_BYTES = GgmlType.Q4_0.typeSize;
     /** The quants follow the fp16 scale d. */
@@ -78,11 +78,6 @@ public final class Q4_0Tensor extends FloatTensor {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
-    @Override
-    boolean takesQ8_0Input() {
-        return true;
-    }
-
     /**
      * Per block: the 16 quant bytes widen to shorts whose nibbles (0..15, not yet minus 8) multiply the input's
      * quants as shorts; adding the input's {@link MatmulInput#q4Bias} (-8 times the quants each lane covers)
@@ -90,7 +85,7 @@ public final class Q4_0Tensor extends FloatTensor {
      * ints, converted to floats once and scaled by both blocks' scales.
      */
     @Override
-    float dotQ8_0(long firstBlock, MatmulInput in, int blocks) {
+    public float dotQ8_0(long firstBlock, MatmulInput in, int blocks) {
         FloatVector acc = FloatVector.zero(MatmulInput.FLOATS);
         for (int b = 0; b < blocks; b++) {
             long blockAt = (firstBlock + b) * BLOCK_BYTES;
@@ -104,19 +99,9 @@ public final class Q4_0Tensor extends FloatTensor {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
-    /**
-     * Two rows at a time at 256 and 512 bits (1.2x the speed of one at a time on TinyLlama's matrices here).
-     * At 128 bits two rows' code is more than C2 inlines into one method (NodeCountInliningCutoff) and ran
-     * three times slower, so there rows go one at a time.
-     */
-    @Override
-    boolean readsRowPairs() {
-        return MatmulInput.BLOCK_ORDER;
-    }
-
     /** Two rows in one pass: two streams through memory, and the input's vectors loaded once for both. */
     @Override
-    void dotQ8_0(long firstBlockA, long firstBlockB, MatmulInput in, int blocks, float[] out, int outA, int outB) {
+    public void dotQ8_0(long firstBlockA, long firstBlockB, MatmulInput in, int blocks, float[] out, int outA, int outB) {
         FloatVector accA = FloatVector.zero(MatmulInput.FLOATS);
         FloatVector accB = accA;
         for (int b = 0; b < blocks; b++) {

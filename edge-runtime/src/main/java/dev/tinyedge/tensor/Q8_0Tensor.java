@@ -17,7 +17,7 @@ import java.nio.ByteOrder;
  * ggml's block_q8_0: blocks of 32 weights stored as {@code {fp16 d; int8 qs[32]}} (34 bytes); weight j of a
  * block is {@code qs[j] * d}.
  */
-public final class Q8_0Tensor extends FloatTensor {
+public final class Q8_0Tensor extends FloatTensor implements Q8_0Products {
     static final int BLOCK = GgmlType.Q8_0.blockSize;
     static final int BLOCK_BYTES = GgmlType.Q8_0.typeSize;
     /** The quants follow the fp16 scale d. */
@@ -65,17 +65,12 @@ public final class Q8_0Tensor extends FloatTensor {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
-    @Override
-    boolean takesQ8_0Input() {
-        return true;
-    }
-
     /**
      * Per block: weights and input quants multiply as shorts (|product| <= 127 * 127, so sums of two fit),
      * adjacent products are added into ints, converted to floats once and scaled by both blocks' scales.
      */
     @Override
-    float dotQ8_0(long firstBlock, MatmulInput in, int blocks) {
+    public float dotQ8_0(long firstBlock, MatmulInput in, int blocks) {
         FloatVector acc = FloatVector.zero(MatmulInput.FLOATS);
         for (int b = 0; b < blocks; b++) {
             long blockAt = (firstBlock + b) * BLOCK_BYTES;
@@ -84,15 +79,9 @@ public final class Q8_0Tensor extends FloatTensor {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
-    /** Two rows at a time at 256 and 512 bits, as {@link Q4_0Tensor#readsRowPairs} explains. */
-    @Override
-    boolean readsRowPairs() {
-        return MatmulInput.BLOCK_ORDER;
-    }
-
     /** Two rows in one pass: two streams through memory, and the input's vectors loaded once for both. */
     @Override
-    void dotQ8_0(long firstBlockA, long firstBlockB, MatmulInput in, int blocks, float[] out, int outA, int outB) {
+    public void dotQ8_0(long firstBlockA, long firstBlockB, MatmulInput in, int blocks, float[] out, int outA, int outB) {
         FloatVector accA = FloatVector.zero(MatmulInput.FLOATS);
         FloatVector accB = accA;
         for (int b = 0; b < blocks; b++) {

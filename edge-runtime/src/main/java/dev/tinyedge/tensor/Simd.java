@@ -55,11 +55,11 @@ public final class Simd {
     }
 
     /** Weight rows per tile of the batched kernel: eight rows by two vectors of tokens fill 16 of 32 registers. */
-    static final int TILE_ROWS = 8;
+    public static final int TILE_ROWS = 8;
     private static final int TILE_RESULTS = TILE_ROWS * 2 * FLOATS.length();
 
     /** Floats a tile needs for {@link #tileTimesTransposed}: its rows, then room for one step's results. */
-    static int tileScratchSize(int cols) {
+    public static int tileScratchSize(int cols) {
         return TILE_ROWS * cols + TILE_RESULTS;
     }
 
@@ -72,7 +72,7 @@ public final class Simd {
      * not the loads, set the pace, and the sums need no horizontal reduction. The results go through
      * {@code tile}'s scratch space to {@code out}, which holds them token-major.
      */
-    static void tileTimesTransposed(float[] tile, int rows, int cols, float[] xt, int stride, int batch,
+    public static void tileTimesTransposed(float[] tile, int rows, int cols, float[] xt, int stride, int batch,
                                     float[] out, int outAt, int outStride) {
         int lanes = FLOATS.length();
         int results = TILE_ROWS * cols;

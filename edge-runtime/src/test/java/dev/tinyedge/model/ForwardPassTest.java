@@ -5,7 +5,8 @@ import dev.tinyedge.gguf.GgufFile;
 import dev.tinyedge.reference.ScalarForward;
 import dev.tinyedge.reference.TestModels;
 import dev.tinyedge.tensor.FloatTensor;
-import dev.tinyedge.tensor.MatmulInput;
+import dev.tinyedge.kernels.JavaKernels;
+import dev.tinyedge.kernels.Products;
 import dev.tinyedge.tensor.GgmlType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -253,14 +254,11 @@ class ForwardPassTest {
         float[] gate = new float[hidden];
         float[] up = new float[hidden];
         float[] out = new float[dim];
-        float[] scratch = new float[FloatTensor.matmulScratchSize(hidden)];
-        MatmulInput input = new MatmulInput(1, hidden);
-        input.set(x, 1, dim);
-        w.gate().matmul(input, gate, 0, hidden, 0, hidden, scratch);
-        w.up().matmul(input, up, 0, hidden, 0, hidden, scratch);
+        Products products = new Products(JavaKernels.INSTANCE, 1, hidden);
+        products.multiply(w.gate(), x, 1, dim, gate, 0, hidden);
+        products.multiply(w.up(), x, 1, dim, up, 0, hidden);
         ForwardPass.swiglu(gate, up, 0, hidden);
-        input.set(gate, 1, hidden);
-        w.down().matmul(input, out, 0, dim, 0, dim, scratch);
+        products.multiply(w.down(), gate, 1, hidden, out, 0, dim);
         double[] expected = ScalarForward.ffn(w, toDouble(x, 0, dim));
         for (int i = 0; i < dim; i++) {
             assertEquals(expected[i], out[i], 1e-5 * (1 + Math.abs(expected[i])), t + " element " + i);

@@ -1,5 +1,7 @@
 package dev.tinyedge.tensor;
 
+import dev.tinyedge.kernels.JavaKernels;
+import dev.tinyedge.kernels.Products;
 import dev.tinyedge.reference.ScalarForward;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -192,7 +194,7 @@ class FloatTensorTest {
     }
 
     /**
-     * Products through {@link MatmulInput}: Q4_0 and Q8_0 weights take the input rounded to Q8_0 (as
+     * Products of the Vector API kernels ({@link JavaKernels}): Q4_0 and Q8_0 weights take the input rounded to Q8_0 (as
      * llama.cpp does), single vectors with the integer kernels and batches with the transposed float kernel;
      * the reference rounds as llama.cpp's vectorized quantizer does and multiplies in double precision.
      * 21 rows split at 11, as two threads would split them, give whole tiles of eight rows and partial
@@ -207,14 +209,11 @@ class FloatTensorTest {
         int outOffset = 3;
         for (int cols : new int[] {32, 96, 160}) {
             FloatTensor w = encode(type, randomFloats(rows * cols, 40 + cols));
-            MatmulInput input = new MatmulInput(40, cols);
-            float[] scratch = new float[FloatTensor.matmulScratchSize(cols)];
+            Products products = new Products(JavaKernels.INSTANCE, 40, cols);
             for (int batch : new int[] {1, 2, 5, 40, 9, 1, 17}) {
                 float[] x = randomFloats(batch * cols, 50 + batch);
-                input.set(x, batch, cols);
                 float[] out = new float[outOffset + batch * rows];
-                w.matmul(input, out, outOffset, rows, 0, 11, scratch);
-                w.matmul(input, out, outOffset, rows, 11, rows, scratch);
+                products.multiply(w, x, batch, cols, out, outOffset, rows, 11);
                 for (int b = 0; b < batch; b++) {
                     double[] xb = new double[cols];
                     for (int i = 0; i < cols; i++) {

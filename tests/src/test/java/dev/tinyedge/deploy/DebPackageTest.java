@@ -53,10 +53,21 @@ class DebPackageTest {
             assertTrue(Files.isRegularFile(root.resolve("usr/share/tinyedge/profiles/" + profile + ".toml")), profile);
         }
 
+        for (String platform : List.of("linux-x86_64", "linux-aarch64")) {
+            Path library = root.resolve("usr/share/tinyedge/native/" + platform + "/libtinyedge-kernels.so");
+            assertTrue(Files.isRegularFile(library), "the package carries the native kernels for " + platform);
+        }
+
         // the installed launcher, through the /usr/bin symlink, on a model it synthesizes
         Path launcher = root.resolve("usr/bin/tinyedge");
         Path model = tmp.resolve("tiny.gguf");
         run(tmp, launcher.toString(), "synth", model.toString(), "--preset", "tiny", "--type", "q4_0");
+        // the native kernels load from the installed folder: nothing is copied out into the user's cache
+        Path home = Files.createDirectories(tmp.resolve("home"));
+        String bench = run(tmp, Map.of("HOME", home.toString(), "XDG_CACHE_HOME", ""), List.of(launcher.toString(),
+                "bench", "--model", model.toString(), "--prompt-tokens", "8", "--gen-tokens", "2"));
+        assertTrue(bench.contains(" native "), "the installed native kernels run: " + bench);
+        assertFalse(Files.exists(home.resolve(".cache/tinyedge/native")), "no copy of the library in ~/.cache");
         String inspect = run(tmp, Map.of(), List.of(launcher.toString(), "inspect", model.toString(), "--profile", "raspberry-pi-4-1gb"));
         assertTrue(inspect.contains("memory plan (profile raspberry-pi-4-1gb, backend cpu, context 256"), inspect);
 

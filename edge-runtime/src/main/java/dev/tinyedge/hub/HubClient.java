@@ -1,0 +1,205 @@
+package dev.tinyedge.hub;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpHeaders;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.channels.UnresolvedAddressException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The two calls of the Hugging Face Hub that a download needs, as huggingface_hub makes them:
+ * <ul>
+ *   <li>the file listing, {@code GET /api/models/REPO/tree/main?recursive=true}: a JSON array of
+ *       {@code {"type":"file","path":..,"size":..,"oid":..,"lfs":{"oid":SHA256,"size":..}}}, continued on
+ *       further pages named by a {@code Link: <URL>; rel="next"} header;</li>
+ *   <li>the file, {@code GET /REPO/resolve/main/PATH}: for an LFS file a redirect to a storage host (a signed
+ *       URL on another host), with {@code X-Linked-Etag} (the quoted SHA-256), {@code X-Linked-Size} and
+ *       {@code X-Repo-Commit} on the redirect itself. Redirects are followed here, not by the HTTP client,
+ *       so that {@code HF_TOKEN} goes to the hub's own host only.</li>
+ * </ul>
+ */
+public final class HubClient {
+    public static final String DEFAULT_ENDPOINT = "https://huggingface.co";
+    private static final int MAX_REDIRECTS = 8;
+    private static final Pattern NEXT_LINK = Pattern.compile("<([^>]+)>\\s*;\\s*rel=\"?next\"?");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final String endpoint;
+    private final String token;
+    private final HttpClient http;
+
+    /** A file's body from some offset, and the hub's headers about it (those of its first answer). */
+    public record Fetch(int status, HttpHeaders hubHeaders, HttpHeaders headers, InputStream body) {
+        /** The SHA-256 the hub names for the file's LFS object, if it names one. */
+        public Optional<String> linkedSha256() {
+            return hubHeaders.firstValue("X-Linked-Etag")
+                    .map(tag -> tag.replaceFirst("^W/", "").replace("\"", "").toLowerCase(java.util.Locale.ROOT))
+                    .filter(tag -> tag.matches("[0-9a-f]{64}"));
+        }
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    private record TreeEntry(String type, String path, long size, Lfs lfs) {
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    private record Lfs(String oid, long size) {
+    }
+
+    HubClient(String endpoint, String token, HttpClient http) {
+        this.endpoint = endpoint.replaceAll("/+$", "");
+        this.token = token;
+        this.http = http;
+    }
+
+    /** {@code HF_ENDPOINT}, {@code HF_TOKEN} and the proxy variables of {@code env}. */
+    public static HubClient fromEnvironment(Map<String, String> env) {
+        String endpoint = env.getOrDefault("HF_ENDPOINT", "");
+        String token = env.getOrDefault("HF_TOKEN", "").strip();
+        HttpClient.Builder builder = HttpClient.newBuilder()
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .connectTimeout(Duration.ofSeconds(20));
+        EnvironmentProxy.from(env).ifPresent(proxy -> {
+            builder.proxy(proxy);
+            proxy.authenticator().ifPresent(builder::authenticator);
+        });
+        return new HubClient(endpoint.isBlank() ? DEFAULT_ENDPOINT : endpoint.strip(), token.isEmpty() ? null : token,
+                builder.build());
+    }
+
+    public String endpoint() {
+        return endpoint;
+    }
+
+    /** Every file of the repository's main branch. */
+    public List<HubFile> listFiles(String repo) throws IOException {
+        List<HubFile> files = new ArrayList<>();
+        URI page = URI.create(endpoint + "/api/models/" + repo + "/tree/main?recursive=true");
+        while (page != null) {
+            HttpResponse<InputStream> response = send(page, -1, true);
+            try (InputStream body = response.body()) {
+                if (response.statusCode() != 200) {
+                    throw HubException.forStatus(response.statusCode(), response.headers(), endpoint, repo,
+                            "file listing", token != null);
+                }
+                for (TreeEntry entry : JSON.readValue(body, new TypeReference<List<TreeEntry>>() { })) {
+                    if ("file".equals(entry.type())) {
+                        String sha = entry.lfs() == null || entry.lfs().oid() == null ? null
+                                : entry.lfs().oid().toLowerCase(java.util.Locale.ROOT);
+                        files.add(new HubFile(entry.path(), entry.size(), sha));
+                    }
+                }
+            } catch (com.fasterxml.jackson.core.JacksonException e) {
+                throw new HubException(endpoint + " sent a file listing for " + repo + " that is not the hub's JSON: "
+                        + e.getOriginalMessage());
+            }
+            page = response.headers().allValues("Link").stream()
+                    .map(NEXT_LINK::matcher).filter(Matcher::find).map(m -> page(m.group(1)))
+                    .findFirst().orElse(null);
+        }
+        return files;
+    }
+
+    private URI page(String link) {
+        return URI.create(endpoint + "/").resolve(link);
+    }
+
+    /**
+     * Opens {@code resolve/main/PATH} from byte {@code offset} (0: the whole file), following the redirects to
+     * the storage host. The caller reads and closes the body; a status other than 200 or 206 is an error.
+     */
+    public Fetch open(String repo, String path, long offset) throws IOException {
+        URI uri = URI.create(endpoint + "/" + repo + "/resolve/main/" + encodePath(path));
+        HttpHeaders hubHeaders = null;
+        for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
+            boolean hub = sameHost(uri, URI.create(endpoint));
+            HttpResponse<InputStream> response = send(uri, offset, hub);
+            if (hubHeaders == null) {
+                hubHeaders = response.headers();
+            }
+            int status = response.statusCode();
+            Optional<String> location = response.headers().firstValue("Location");
+            if (status / 100 == 3 && location.isPresent()) {
+                response.body().close();
+                uri = uri.resolve(location.get());
+                continue;
+            }
+            if (status == 200 || status == 206 || status == 416) {
+                return new Fetch(status, hubHeaders, response.headers(), response.body());
+            }
+            response.body().close();
+            if (!hub && (status == 401 || status == 403)) {
+                throw new HubException("the storage host " + uri.getHost() + " refused " + path + " (" + status
+                        + "): its signed link may have expired; run pull again");
+            }
+            throw HubException.forStatus(status, response.headers(), endpoint, repo, "file " + path, token != null);
+        }
+        throw new HubException(endpoint + " redirected " + path + " more than " + MAX_REDIRECTS + " times");
+    }
+
+    private HttpResponse<InputStream> send(URI uri, long offset, boolean withToken) throws IOException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri).GET()
+                .header("User-Agent", "tinyedge/0.1.0")
+                .header("Accept-Encoding", "identity");
+        if (withToken && token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        if (offset > 0) {
+            request.header("Range", "bytes=" + offset + "-");
+        }
+        try {
+            return http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        } catch (ConnectException | HttpConnectTimeoutException | UnresolvedAddressException e) {
+            throw unreachable(uri, e);
+        } catch (IOException e) {
+            if (e.getCause() instanceof UnresolvedAddressException || e.getCause() instanceof ConnectException) {
+                throw unreachable(uri, e);
+            }
+            throw e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while talking to " + uri.getHost());
+        }
+    }
+
+    private static HubException unreachable(URI uri, Exception e) {
+        String why = e instanceof UnresolvedAddressException || e.getCause() instanceof UnresolvedAddressException
+                ? "the name does not resolve" : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return new HubException("cannot reach " + uri.getScheme() + "://" + uri.getAuthority() + " (" + why
+                + "): no network? a proxy is set with HTTPS_PROXY; another hub with HF_ENDPOINT", e);
+    }
+
+    private static boolean sameHost(URI a, URI b) {
+        return a.getHost() != null && a.getHost().equalsIgnoreCase(b.getHost()) && a.getPort() == b.getPort()
+                && a.getScheme().equalsIgnoreCase(b.getScheme());
+    }
+
+    private static String encodePath(String path) {
+        StringBuilder sb = new StringBuilder();
+        for (String part : path.split("/")) {
+            if (!sb.isEmpty()) {
+                sb.append('/');
+            }
+            sb.append(URLEncoder.encode(part, StandardCharsets.UTF_8).replace("+", "%20"));
+        }
+        return sb.toString();
+    }
+}
