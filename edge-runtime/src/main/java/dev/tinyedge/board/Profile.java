@@ -53,7 +53,11 @@ public record Profile(String name, String description, Match match, Memory memor
 
     public record ModelDefaults(Integer contextLength, KvCacheType kvCacheType) {}
 
-    public record Service(Integer queueLength) {}
+    /** {@code queueLength}: requests waiting for the model, the default of the daemon's {@code service.queue_size}. */
+    public record Service(Integer queueLength) {
+        /** The broker may have this many requests in flight to the daemon (see ServeConfig.MIN_QUEUE_SIZE). */
+        public static final int MIN_QUEUE_LENGTH = 20;
+    }
 
     /** {@code zone}: a thermal_zone*&#47;type such as "cpu-thermal", or "auto" for the hottest zone. */
     public record Thermal(String zone, Double softC, Double hardC) {}
@@ -113,7 +117,8 @@ public record Profile(String name, String description, Match match, Memory memor
         require(source, model.kvCacheType() != null, "model.kv_cache_type", "is missing (f32 or f16)");
         require(source, service != null, "[service]", "is missing");
         require(source, service.queueLength() != null, "service.queue_length", "is missing");
-        require(source, service.queueLength() >= 1, "service.queue_length", "must be at least 1");
+        require(source, service.queueLength() >= Service.MIN_QUEUE_LENGTH, "service.queue_length",
+                "must be at least " + Service.MIN_QUEUE_LENGTH + " (the broker may have that many requests in flight)");
         require(source, thermal != null, "[thermal]", "is missing");
         require(source, thermal.zone() != null && !thermal.zone().isBlank(), "thermal.zone", "is missing (\"auto\" for the hottest)");
         require(source, thermal.softC() != null, "thermal.soft_c", "is missing");

@@ -2,6 +2,8 @@ package dev.tinyedge.cli;
 
 import dev.tinyedge.backend.Backend;
 import dev.tinyedge.engine.Engine;
+import dev.tinyedge.engine.Generation;
+import dev.tinyedge.engine.Session;
 import dev.tinyedge.gguf.GgufFile;
 import dev.tinyedge.gguf.GgufFormatException;
 import dev.tinyedge.model.ModelConfig;
@@ -16,6 +18,7 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -58,7 +61,7 @@ final class BenchCommand implements Callable<Integer> {
         // the context the run needs, rounded up to 256 as llama.cpp's bench (tests/node/oracle.mjs) sizes it,
         // so that both hold KV caches of the same length
         int context = Math.min(config.contextLength(), (promptTokens + genTokens + 255) / 256 * 256);
-        try (Engine engine = engineArguments.load(context)) {
+        try (Engine engine = engineArguments.load(context); Session session = engine.openSession()) {
             Optional<Backend.MemoryTraffic> traffic = engine.memoryTraffic();
             int[] prompt = new int[promptTokens];
             prompt[0] = engine.tokenizer().bos();
@@ -66,19 +69,23 @@ final class BenchCommand implements Callable<Integer> {
             for (int i = 1; i < promptTokens; i++) {
                 prompt[i] = random.nextInt(3, engine.config().vocabSize());
             }
-            run(engine, prompt, Math.min(WARM_UP_TOKENS, promptTokens), Math.min(WARM_UP_TOKENS, genTokens));
-            double prefillSeconds = 0;
-            double decodeSeconds = 0;
+            run(session, Arrays.copyOf(prompt, Math.min(WARM_UP_TOKENS, promptTokens)), Math.min(WARM_UP_TOKENS, genTokens));
+            long prefilled = 0;
+            long prefillNanos = 0;
+            long decoded = 0;
+            long decodeNanos = 0;
             for (int r = 0; r < repeat; r++) {
-                double[] seconds = run(engine, prompt, promptTokens, genTokens);
-                log.info("run {}: prefill {} tok/s, decode {} tok/s", r + 1, Json.rate(promptTokens / seconds[0]),
-                        Json.rate(genTokens / seconds[1]));
-                prefillSeconds += seconds[0];
-                decodeSeconds += seconds[1];
+                Generation.Result result = run(session, prompt, genTokens);
+                log.info("run {}: prefill {} tok/s, decode {} tok/s", r + 1, Json.rate(result.prefillTokensPerSecond()),
+                        Json.rate(result.decodeTokensPerSecond()));
+                prefilled += result.prefilledTokens();
+                prefillNanos += result.prefillNanos();
+                decoded += result.decodedTokens();
+                decodeNanos += result.decodeNanos();
             }
             Map<String, Object> doc = new LinkedHashMap<>();
-            doc.put("prefill_tok_s", Json.rate(promptTokens * repeat / prefillSeconds));
-            double decodeRate = genTokens * repeat / decodeSeconds;
+            doc.put("prefill_tok_s", Json.rate(prefilled * 1e9 / prefillNanos));
+            double decodeRate = decoded * 1e9 / decodeNanos;
             doc.put("decode_tok_s", Json.rate(decodeRate));
             traffic.ifPresent(t -> putBandwidth(doc, t, decodeRate));
             doc.put("peak_rss_mb", peakRssMegabytes());
@@ -110,20 +117,17 @@ final class BenchCommand implements Callable<Integer> {
         doc.put("decode_bandwidth_pct", Json.rate(percent));
     }
 
-    /** Prefills {@code count} prompt tokens, then decodes {@code gen} greedy tokens; returns both times in seconds. */
-    private static double[] run(Engine engine, int[] prompt, int count, int gen) {
-        long start = System.nanoTime();
-        float[] logits = engine.forward(prompt, count, 0);
-        long prefilled = System.nanoTime();
-        int[] next = new int[1];
-        for (int i = 0; i < gen; i++) {
-            next[0] = Sampler.argmax(logits, logits.length);
-            logits = engine.forward(next, 1, count + i);
-        }
-        long decoded = System.nanoTime();
-        return new double[] {(prefilled - start) / 1e9, (decoded - prefilled) / 1e9};
+    /**
+     * Prefills the whole prompt from position 0, then decodes greedily through the generation loop, ending
+     * tokens included: {@code gen} single-token passes (one more token is sampled than evaluated), or one fewer
+     * when prompt and tokens fill the context exactly (the last token then has no position to be evaluated at).
+     * The rates count the passes made.
+     */
+    private static Generation.Result run(Session session, int[] prompt, int gen) {
+        session.clear();
+        return session.generate(prompt, new Generation.Settings(Sampler.greedy(), gen + 1, Generation.EndTokens.NONE),
+                text -> true);
     }
-
 
     /** The process's peak resident set (VmHWM), or null where /proc does not tell. */
     private static Long peakRssMegabytes() {

@@ -1,7 +1,8 @@
 package dev.tinyedge.cli;
 
 import dev.tinyedge.engine.Engine;
-import dev.tinyedge.engine.Generator;
+import dev.tinyedge.engine.Generation;
+import dev.tinyedge.engine.Session;
 import dev.tinyedge.sampling.Sampler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,17 +54,17 @@ final class GenerateCommand implements Callable<Integer> {
             throw new Main.UsageException("-n must be >= 0, --top-p in (0, 1] and --temp >= 0");
         }
         Sampler sampler = new Sampler(temperature, topK, topP, seed != null ? seed : System.nanoTime());
-        try (Engine engine = engineArguments.load()) {
+        try (Engine engine = engineArguments.load(); Session session = engine.openSession()) {
             int[] promptTokens = engine.tokenizer().encode(prompt, true, parseSpecial);
-            var decoder = engine.tokenizer().streamDecoder();
             PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
-            Generator.Result result = new Generator(engine).generate(promptTokens, maxTokens, sampler, token -> {
-                if (!json) {
-                    out.print(decoder.feed(token));
-                    out.flush();
-                }
-                return true;
-            });
+            Generation.Result result = session.generate(promptTokens,
+                    new Generation.Settings(sampler, maxTokens, Generation.EndTokens.END_OF_GENERATION), text -> {
+                        if (!json) {
+                            out.print(text);
+                            out.flush();
+                        }
+                        return true;
+                    });
             log.info("{}: prompt {} tokens at {} tok/s, generated {} tokens at {} tok/s ({})", engine.backendDescription(),
                     result.promptTokens(), Json.rate(result.prefillTokensPerSecond()), result.tokens().length,
                     Json.rate(result.decodeTokensPerSecond()), result.stopReason());
@@ -76,7 +77,7 @@ final class GenerateCommand implements Callable<Integer> {
                 doc.put("decode_tok_s", Json.rate(result.decodeTokensPerSecond()));
                 Json.print(doc);
             } else {
-                out.println(decoder.flush());
+                out.println();
                 out.flush();
             }
         }

@@ -47,6 +47,8 @@ public final class ServeCommand implements Callable<Integer> {
     private static final String EMBEDDED = "embedded";
     /** Where a user's own daemon keeps its state: the embedded broker's sessions, the synthesized model. */
     private static final Path STATE_DIR = Path.of(System.getProperty("user.home"), ".tinyedge");
+    /** The OpenCL backend picks its device by this property; a board profile's {@code compute.opencl_device} sets it. */
+    private static final String OPENCL_DEVICE = "tinyedge.opencl.device";
 
     @Option(names = "--config", paramLabel = "FILE", description = "TOML configuration (see docs/MQTT.md)")
     Path configFile;
@@ -87,6 +89,9 @@ public final class ServeCommand implements Callable<Integer> {
             board = catalog.select(config.profile, facts);
         } catch (ProfileException e) {
             throw new Main.UsageException(e.getMessage());
+        }
+        if (config.service.queueSize == 0) {
+            config.service.queueSize = board.service().queueLength();
         }
         Path modelPath = config.model != null
                 ? ModelsFolder.resolve(config.model, ModelCatalog.load(), ModelsFolder.of(System.getenv()))
@@ -190,6 +195,10 @@ public final class ServeCommand implements Callable<Integer> {
         plan.requireHeap(Runtime.getRuntime().maxMemory());
 
         String backend = config.backend != null ? config.backend : board.compute().backend();
+        String device = board.compute().openclDevice();
+        if (backend.equals("opencl") && !device.isBlank() && System.getProperty(OPENCL_DEVICE) == null) {
+            System.setProperty(OPENCL_DEVICE, device); // the OpenCL backend's device selector
+        }
         EngineTranslator translator;
         try {
             translator = EngineTranslator.load(modelPath, new EngineOptions(plan.contextLength(), threads, backend),

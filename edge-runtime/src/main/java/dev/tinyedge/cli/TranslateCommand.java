@@ -1,10 +1,10 @@
 package dev.tinyedge.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tinyedge.engine.EngineOptions;
 import dev.tinyedge.gguf.GgufFormatException;
-import dev.tinyedge.service.Replies;
+import dev.tinyedge.service.ProtocolJson;
+import dev.tinyedge.service.Reply;
 import dev.tinyedge.service.Request;
 import dev.tinyedge.service.ServeConfig;
 import dev.tinyedge.service.TranslationClient;
@@ -106,9 +106,10 @@ public final class TranslateCommand implements Callable<Integer> {
             long totalMs = (System.nanoTime() - start) / 1_000_000;
             if (json) {
                 Request request = new Request(null, text, target, source, false, maxTokens);
-                ObjectNode result = Replies.result(request, translation, translator.modelName(), "local", 0, totalMs);
+                ObjectNode result = ProtocolJson.tree(Reply.Result.of(request, translation, translator.modelName(),
+                        "local", 0, totalMs));
                 result.remove("id");
-                out.println(Replies.JSON.writeValueAsString(result));
+                out.println(result);
             } else {
                 out.println(stream ? "" : translation.text());
             }
@@ -120,37 +121,31 @@ public final class TranslateCommand implements Callable<Integer> {
         if (timeoutSeconds <= 0 || retryAfterSeconds <= 0) {
             throw new Main.UsageException("--timeout and --retry-after take a number of seconds above 0");
         }
-        ObjectNode request = Replies.JSON.createObjectNode();
-        if (id != null) {
-            request.put("id", id);
-        }
-        request.put("text", text);
-        request.put("target", target.code());
-        request.put("source", source == null ? Language.AUTO : source.code());
-        request.put("stream", stream);
-        request.put("max_tokens", maxTokens);
-        JsonNode reply;
+        Request request = new Request(id, text, target, source, stream, maxTokens);
+        Reply.Final reply;
         ServeConfig.Mqtt security = config == null ? new ServeConfig.Mqtt() : ServeConfig.read(config).mqtt;
         try (TranslationClient client = new TranslationClient(where.broker, topicPrefix, security)) {
             reply = client.translate(request, Duration.ofSeconds(retryAfterSeconds), Duration.ofSeconds(timeoutSeconds),
                     partial -> {
                         if (!json) {
-                            out.print(partial.path("delta").asText());
+                            out.print(partial.delta());
                         }
                     });
         }
-        boolean ok = reply.path("status").asText().equals("ok");
         if (json) {
-            out.println(Replies.JSON.writeValueAsString(reply));
-        } else if (ok) {
-            out.println(stream ? "" : reply.path("translation").asText());
+            out.println(new String(ProtocolJson.write(reply), StandardCharsets.UTF_8));
         }
-        if (!ok) {
-            JsonNode error = reply.path("error");
-            throw new IllegalStateException("the daemon answered " + error.path("code").asText() + ": "
-                    + error.path("message").asText());
-        }
-        return 0;
+        return switch (reply) {
+            case Reply.Result result -> {
+                if (!json) {
+                    out.println(stream ? "" : result.translation());
+                }
+                yield 0;
+            }
+            case Reply.Failure failure -> throw new IllegalStateException("the daemon answered "
+                    + failure.code().wireName() + ": " + failure.message());
+            case Reply.Busy busy -> throw new IllegalStateException("the daemon answered busy: " + busy.message());
+        };
     }
 
     private static Language language(String code, String option) {

@@ -12,8 +12,9 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * A loaded model ready to run: the mapped GGUF file, its tokenizer and a backend with its KV cache.
- * Not thread-safe: one forward pass (one generation) at a time.
+ * A loaded model ready to run: the mapped GGUF file, its tokenizer and a backend with its KV cache. Sequences
+ * run in {@link Session}s, each owning a slot of the KV cache; the backend has one slot today, so one session
+ * at a time. Not thread-safe: one forward pass at a time.
  */
 public final class Engine implements AutoCloseable {
     private final GgufFile file;
@@ -21,6 +22,8 @@ public final class Engine implements AutoCloseable {
     private final Tokenizer tokenizer;
     private final Backend backend;
     private final String modelName;
+    /** The session that owns the backend's KV cache, or null. */
+    private Session session;
 
     private Engine(GgufFile file, ModelConfig config, Tokenizer tokenizer, Backend backend, String modelName) {
         this.file = file;
@@ -89,11 +92,40 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
-     * Evaluates tokens[0..count) at positions startPos.. (KV cache entries at >= startPos are overwritten);
-     * returns the logits of the last token (a buffer reused by the next call). Positions below startPos
-     * keep their cached keys/values, so a shared prompt prefix is evaluated once.
+     * Opens a session on the KV cache.
+     *
+     * @throws IllegalStateException while another session holds it
+     */
+    public Session openSession() {
+        if (session != null) {
+            throw new IllegalStateException("the KV cache is held by another session: close it first");
+        }
+        session = new Session(this, 0);
+        return session;
+    }
+
+    void release(Session closing) {
+        if (session == closing) {
+            session = null;
+        }
+    }
+
+    /** Evaluates tokens for a session in its slot of the KV cache (see {@link #forward}). */
+    float[] evaluate(int slot, int[] tokens, int count, int startPos) {
+        return backend.forward(tokens, count, startPos);
+    }
+
+    /**
+     * Evaluates tokens[0..count) at positions startPos.. outside any session (logits of a prompt, parity
+     * checks): KV cache entries at >= startPos are overwritten, those below are kept. Returns the logits of the
+     * last token (a buffer reused by the next call).
+     *
+     * @throws IllegalStateException while a session holds the KV cache
      */
     public float[] forward(int[] tokens, int count, int startPos) {
+        if (session != null) {
+            throw new IllegalStateException("the KV cache is held by a session");
+        }
         return backend.forward(tokens, count, startPos);
     }
 

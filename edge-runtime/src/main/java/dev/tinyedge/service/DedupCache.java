@@ -1,10 +1,5 @@
 package dev.tinyedge.service;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -12,14 +7,22 @@ import java.util.Map;
 /**
  * Results by request id for the dedup window, so that a repeated id (a client's retry, a broker's redelivery)
  * is answered without translating again. Bounded in time, in entries and in bytes; the oldest go first.
- * Results are kept as the JSON they are published as, so the byte bound is the memory they take: each entry is
- * charged its JSON, its id and {@link #ENTRY_OVERHEAD_BYTES} for the map's bookkeeping.
+ *
+ * <p>The byte bound is a bound on the heap the results take: each entry is charged what its objects occupy on a
+ * 64-bit JVM ({@link #charge}). Not the size of the result's JSON: a string that holds one character beyond
+ * Latin-1 stores every character in two bytes, so mostly-ASCII text with one such character takes twice its
+ * UTF-8 size on the heap.
  */
 final class DedupCache {
-    /** A map entry, the record, the id's String and the array headers, rounded up (64-bit JVM). */
-    static final int ENTRY_OVERHEAD_BYTES = 160;
+    /**
+     * The fixed objects of an entry, rounded up: the map's entry (40) and its table slots (8), the entry record
+     * (24), the result record (48), its tokens (24) and timing (48) records.
+     */
+    private static final int ENTRY_OVERHEAD_BYTES = 200;
+    /** A String object (24) and its byte array's header (16). */
+    private static final int STRING_OVERHEAD_BYTES = 40;
 
-    private record Entry(byte[] json, long storedNanos, long charge) {
+    private record Entry(Reply.Result result, long storedNanos, long charge) {
     }
 
     private final long windowNanos;
@@ -34,37 +37,45 @@ final class DedupCache {
         this.maxBytes = maxBytes;
     }
 
-    ObjectNode get(String id) {
+    Reply.Result get(String id) {
         expire();
         Entry entry = entries.get(id);
-        if (entry == null) {
-            return null;
-        }
-        try {
-            return (ObjectNode) Replies.JSON.readTree(entry.json());
-        } catch (IOException e) {
-            throw new UncheckedIOException("a stored result no longer parses", e);
-        }
+        return entry == null ? null : entry.result();
     }
 
-    void put(String id, ObjectNode reply) {
-        byte[] json;
-        try {
-            json = Replies.JSON.writeValueAsBytes(reply);
-        } catch (JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
-        long charge = json.length + 2L * id.length() + ENTRY_OVERHEAD_BYTES;
+    void put(String id, Reply.Result result) {
+        long charge = charge(id, result);
         if (charge > maxBytes) {
             return; // larger than the whole store: a repeat is translated again
         }
         remove(id);
-        entries.put(id, new Entry(json, System.nanoTime(), charge));
+        entries.put(id, new Entry(result, System.nanoTime(), charge));
         bytes += charge;
         while (entries.size() > maxEntries || bytes > maxBytes) {
             remove(entries.firstEntry().getKey());
         }
         expire();
+    }
+
+    /**
+     * What an entry occupies on the heap, at most: its fixed objects and every string it refers to. The model,
+     * node and language strings are usually shared between results; charging them to each keeps this an upper
+     * bound.
+     */
+    private static long charge(String id, Reply.Result result) {
+        return ENTRY_OVERHEAD_BYTES + stringBytes(id) + stringBytes(result.id()) + stringBytes(result.translation())
+                + stringBytes(result.source()) + stringBytes(result.target()) + stringBytes(result.model())
+                + stringBytes(result.node());
+    }
+
+    /** A string's heap size: one byte per character while all are Latin-1 (compact strings), else two. */
+    private static long stringBytes(String s) {
+        if (s == null) {
+            return 0;
+        }
+        boolean latin1 = s.chars().allMatch(c -> c <= 0xFF);
+        long data = (long) s.length() * (latin1 ? 1 : 2);
+        return STRING_OVERHEAD_BYTES + (data + 7) / 8 * 8;
     }
 
     /** What the stored results take, as charged. */

@@ -1,9 +1,7 @@
 package dev.tinyedge.service;
 
 import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tinyedge.translate.Language;
 
 import java.nio.ByteBuffer;
@@ -18,9 +16,6 @@ import java.util.HexFormat;
  */
 public final class RequestParser {
     public static final int MAX_ID_LENGTH = 128;
-
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final int maxPayloadBytes;
     private final int maxInputChars;
@@ -57,7 +52,7 @@ public final class RequestParser {
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(payload)).toString();
-            root = JSON.readTree(json);
+            root = ProtocolJson.readTree(json);
         } catch (CharacterCodingException e) {
             return Parsed.failed(fallbackId, null, ErrorCode.BAD_REQUEST, "payload is not valid UTF-8");
         } catch (JacksonException e) {

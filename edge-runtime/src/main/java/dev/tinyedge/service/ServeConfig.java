@@ -79,15 +79,21 @@ public final class ServeConfig {
 
     public static final class Service {
         /**
-         * Requests waiting for the translator; at least {@link #MIN_QUEUE_SIZE}. Beyond it new requests are
-         * answered {@code busy}. Mosquitto 2.0.11 was measured with up to 34 unacknowledged requests in flight
-         * to one client under load, hence the margin.
+         * Requests waiting for the translator; at least {@link #MIN_QUEUE_SIZE}, 0 takes the board profile's
+         * {@code service.queue_length} (64 in the shipped profiles). Beyond it new requests are answered
+         * {@code busy}. Mosquitto 2.0.11 was measured with up to 34 unacknowledged requests in flight to one
+         * client under load, hence the margin.
          */
-        public int queueSize = 64;
+        public int queueSize;
+
+        /** {@link #queueSize}, or {@link #DEFAULT_QUEUE_SIZE} while no board profile has filled it in. */
+        public int queueSizeOrDefault() {
+            return queueSize > 0 ? queueSize : DEFAULT_QUEUE_SIZE;
+        }
         public int requestTimeoutS = 120;
         public int dedupWindowS = 600;
         public int dedupMaxEntries = 10_000;
-        /** What the stored results may take in memory, their JSON and bookkeeping counted (see DedupCache). */
+        /** The heap the stored results may take, their strings and objects counted (see DedupCache). */
         public long dedupMaxBytes = 16L << 20;
         public int maxInputChars = 4096;
         public int maxPayloadBytes = 64 * 1024;
@@ -115,7 +121,10 @@ public final class ServeConfig {
      * max_inflight_messages); since a request is acknowledged only after its reply, a smaller queue would turn
      * requests away that the broker considers delivered.
      */
-    public static final int MIN_QUEUE_SIZE = 20;
+    public static final int MIN_QUEUE_SIZE = dev.tinyedge.board.Profile.Service.MIN_QUEUE_LENGTH;
+
+    /** The queue of a configuration made in code, without a board profile: the shipped profiles' size. */
+    public static final int DEFAULT_QUEUE_SIZE = 64;
     /** MQTT 5's four-byte session expiry interval. */
     private static final long MAX_U32 = 0xFFFF_FFFFL;
 
@@ -136,8 +145,9 @@ public final class ServeConfig {
     public void validate() {
         require(backend == null || backend.equals("cpu") || backend.equals("opencl"),
                 "backend must be \"cpu\" or \"opencl\"");
-        require(service.queueSize >= MIN_QUEUE_SIZE, "service.queue_size must be at least " + MIN_QUEUE_SIZE
-                + " (the broker may have that many requests in flight to the daemon)");
+        require(service.queueSize == 0 || service.queueSize >= MIN_QUEUE_SIZE, "service.queue_size must be at least "
+                + MIN_QUEUE_SIZE + " (the broker may have that many requests in flight to the daemon), or 0 for the "
+                + "board profile's");
         require(service.requestTimeoutS > 0, "service.request_timeout_s must be positive");
         require(service.dedupWindowS >= 0, "service.dedup_window_s must not be negative");
         require(service.dedupMaxEntries > 0, "service.dedup_max_entries must be positive");

@@ -1,14 +1,8 @@
 package dev.tinyedge.service;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
-import org.eclipse.paho.mqttv5.client.MqttClientException;
-import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
-import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.MqttSubscription;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 
 import java.io.IOException;
@@ -35,19 +29,10 @@ public final class TranslationClient implements AutoCloseable {
     private static final long PUBLISH_WAIT_MS = 10_000;
 
     /** Replies arriving for one request, by the hex of its correlation data. */
-    private final Map<String, BlockingQueue<JsonNode>> pending = new ConcurrentHashMap<>();
-    private final String brokerUrl;
-    private final ServeConfig.Mqtt security;
-    private final String clientId;
+    private final Map<String, BlockingQueue<Reply>> pending = new ConcurrentHashMap<>();
     private final String requestTopic;
     private final String replyTopic;
-    /**
-     * The connection of the moment. Like the daemon, the client opens each connection with a new Paho client
-     * (see {@link MqttDaemon}): Paho's own reconnect would resend requests with a stale topic alias, and with
-     * a clean start it would not subscribe to the replies again.
-     */
-    private volatile MqttAsyncClient client;
-    private volatile boolean closed;
+    private final BrokerConnection broker;
 
     public TranslationClient(String brokerUrl, String topicPrefix) throws IOException {
         this(brokerUrl, topicPrefix, new ServeConfig.Mqtt());
@@ -59,92 +44,35 @@ public final class TranslationClient implements AutoCloseable {
      * {@code PREFIX/v1/reply/USER/CLIENT}, the topics the sample ACL lets that user read.
      */
     public TranslationClient(String brokerUrl, String topicPrefix, ServeConfig.Mqtt security) throws IOException {
-        PahoLog.silence();
-        this.brokerUrl = brokerUrl;
-        this.security = security;
-        this.clientId = "tinyedge-client-" + UUID.randomUUID();
+        String clientId = "tinyedge-client-" + UUID.randomUUID();
         this.requestTopic = topicPrefix + "/v1/translate";
         this.replyTopic = security.username != null ? topicPrefix + "/v1/reply/" + security.username + "/" + clientId
                 : topicPrefix + "/v1/replies/" + clientId;
+        this.broker = new BrokerConnection(BrokerConnection.Settings.cleanSession(brokerUrl, clientId, security),
+                (topic, message, connection) -> deliver(message));
+        broker.connect();
         try {
-            connect();
+            int[] codes = broker.subscribe(new MqttSubscription(replyTopic, 1));
+            if (codes.length > 0 && codes[0] >= 0x80) {
+                throw new IOException("the broker at " + brokerUrl + " refused the subscription to the replies on "
+                        + replyTopic + " (reason code " + codes[0] + ")");
+            }
         } catch (MqttException e) {
-            throw new IOException("cannot connect to the broker at " + brokerUrl + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** Opens a connection with a new Paho client and subscribes to the replies. */
-    private void connect() throws MqttException {
-        MqttAsyncClient next = new MqttAsyncClient(brokerUrl, clientId, new MemoryPersistence());
-        next.setCallback(new MessageHandler() {
-            private volatile boolean established; // one that never came up is retried by reconnect()
-
-            @Override
-            public void messageArrived(String topic, MqttMessage message) {
-                deliver(message);
-            }
-
-            @Override
-            public void connectComplete(boolean reconnect, String serverURI) {
-                established = true;
-            }
-
-            @Override
-            public void disconnected(MqttDisconnectResponse response) {
-                if (established && !closed) {
-                    Thread.ofPlatform().name("reconnect").daemon().start(() -> reconnect(next));
-                }
-            }
-        });
-        MqttConnectionOptions options = new MqttConnectionOptions();
-        options.setCleanStart(true);
-        try {
-            BrokerSecurity.apply(options, brokerUrl, security);
+            broker.close();
+            throw new IOException("cannot subscribe to the replies at " + brokerUrl + ": " + e.getMessage(), e);
         } catch (IOException e) {
-            next.close(true);
-            throw new MqttException(e);
-        }
-        client = next;
-        try {
-            next.connect(options).waitForCompletion(10_000);
-            next.subscribe(replyTopic, 1).waitForCompletion(10_000);
-        } catch (MqttException e) {
-            next.close(true);
+            broker.close();
             throw e;
-        }
-    }
-
-    /** After a lost connection: new clients until one connects; tries made meanwhile fail and are made again. */
-    private void reconnect(MqttAsyncClient lost) {
-        try {
-            lost.close(true);
-        } catch (MqttException e) {
-            // gone either way
-        }
-        long delayMs = 500;
-        while (!closed) {
-            try {
-                connect();
-                return;
-            } catch (MqttException e) {
-                try {
-                    Thread.sleep(delayMs);
-                } catch (InterruptedException interrupted) {
-                    return;
-                }
-                delayMs = Math.min(delayMs * 2, 5000);
-            }
         }
     }
 
     /** Hands a reply to the request waiting for it, found by its correlation data. */
     private void deliver(MqttMessage message) {
         byte[] correlation = message.getProperties() == null ? null : message.getProperties().getCorrelationData();
-        BlockingQueue<JsonNode> replies = correlation == null ? null
-                : pending.get(HexFormat.of().formatHex(correlation));
+        BlockingQueue<Reply> replies = correlation == null ? null : pending.get(HexFormat.of().formatHex(correlation));
         if (replies != null) {
             try {
-                replies.add(Replies.JSON.readTree(message.getPayload()));
+                replies.add(ProtocolJson.readReply(message.getPayload()));
             } catch (IOException e) {
                 // not a protocol reply: nothing to hand on
             }
@@ -152,94 +80,86 @@ public final class TranslationClient implements AutoCloseable {
     }
 
     /**
-     * Sends {@code request} (an id is added when it has none) and returns the final reply: a result or an error.
-     * Streamed partials go to {@code onPartial} in order, each once. The request is sent again with the same id
-     * after {@code retryAfter} without a reply (partials count as replies), after a {@code busy} reply, and after
-     * a publish that failed (the connection down); Paho's full in-flight window is waited out. Each pause is
-     * jittered, so clients that lost their replies together do not retry in step: with a shared subscription
-     * the broker splits requests between daemons by count, and retries in step can keep landing on a dead
-     * daemon's session. Tries go on until {@code timeout} has passed in all.
+     * Sends {@code request} (under a new id when it has none) and returns the final reply: a result, a failure,
+     * or the last {@code busy}. Streamed partials go to {@code onPartial} in order, each once. The request is
+     * sent again with the same id after {@code retryAfter} without a reply (partials count as replies), after a
+     * {@code busy} reply, and after a publish that failed (the connection down); Paho's full in-flight window is
+     * waited out. Each pause is jittered, so clients that lost their replies together do not retry in step:
+     * with a shared subscription the broker splits requests between daemons by count, and retries in step can
+     * keep landing on a dead daemon's session. Tries go on until {@code timeout} has passed in all.
      *
      * @throws NoReplyException when no try got a final reply within {@code timeout}
      */
-    public JsonNode translate(ObjectNode request, Duration retryAfter, Duration timeout, Consumer<JsonNode> onPartial)
+    public Reply.Final translate(Request request, Duration retryAfter, Duration timeout, Consumer<Reply.Partial> onPartial)
             throws InterruptedException, NoReplyException {
-        if (!request.hasNonNull("id")) {
-            request.put("id", UUID.randomUUID().toString());
-        }
+        Request named = request.id() == null ? request.withId(UUID.randomUUID().toString()) : request;
         byte[] correlation = new byte[16];
         RANDOM.nextBytes(correlation);
         String key = HexFormat.of().formatHex(correlation);
-        BlockingQueue<JsonNode> replies = new LinkedBlockingQueue<>();
+        BlockingQueue<Reply> replies = new LinkedBlockingQueue<>();
         pending.put(key, replies);
         try {
-            byte[] payload = Replies.JSON.writeValueAsBytes(request);
+            byte[] payload = ProtocolJson.write(named);
             long end = System.nanoTime() + timeout.toNanos();
             int nextSeq = 0;
             int tries = 0;
-            JsonNode lastBusy = null;
+            Reply.Busy lastBusy = null;
             MqttException lastFailure = null;
             while (System.nanoTime() < end) {
                 tries++;
                 lastFailure = publish(payload, correlation, end);
-                // after a failed publish, try again soon: the client reconnects by itself
+                // after a failed publish, try again soon: the connection comes back by itself
                 long silence = lastFailure == null ? jittered(retryAfter.toNanos()) : jittered(PUBLISH_RETRY_NANOS);
                 long tryEnd = Math.min(end, System.nanoTime() + silence);
+                waiting:
                 while (true) {
-                    JsonNode reply = replies.poll(Math.max(0, tryEnd - System.nanoTime()), TimeUnit.NANOSECONDS);
-                    if (reply == null) {
-                        break; // silence: try again with the same id
-                    }
-                    String status = reply.path("status").asText();
-                    if (status.equals("partial")) {
-                        if (reply.path("seq").asInt(-1) == nextSeq) {
-                            nextSeq++;
-                            onPartial.accept(reply);
+                    Reply reply = replies.poll(Math.max(0, tryEnd - System.nanoTime()), TimeUnit.NANOSECONDS);
+                    switch (reply) {
+                        case null -> {
+                            break waiting; // silence: try again with the same id
                         }
-                        tryEnd = Math.min(end, System.nanoTime() + silence);
-                    } else if (status.equals("error") && reply.path("error").path("code").asText().equals("busy")) {
-                        lastBusy = reply;
-                        long pause = jittered(TimeUnit.MILLISECONDS.toNanos(reply.path("retry_after_ms").asLong(1000)));
-                        TimeUnit.NANOSECONDS.sleep(Math.max(0, Math.min(pause, end - System.nanoTime())));
-                        break;
-                    } else {
-                        return reply;
+                        case Reply.Partial partial -> {
+                            if (partial.seq() == nextSeq) {
+                                nextSeq++;
+                                onPartial.accept(partial);
+                            }
+                            tryEnd = Math.min(end, System.nanoTime() + silence);
+                        }
+                        case Reply.Busy busy -> {
+                            lastBusy = busy;
+                            long pause = jittered(TimeUnit.MILLISECONDS.toNanos(busy.retryAfterMs()));
+                            TimeUnit.NANOSECONDS.sleep(Math.max(0, Math.min(pause, end - System.nanoTime())));
+                            break waiting;
+                        }
+                        case Reply.Final last -> {
+                            return last;
+                        }
                     }
                 }
             }
             if (lastBusy != null) {
                 return lastBusy;
             }
-            throw new NoReplyException("no reply to request " + request.get("id").asText() + " within "
-                    + timeout.toSeconds() + " s (" + tries + " tries)" + (lastFailure == null
+            throw new NoReplyException("no reply to request " + named.id() + " within " + timeout.toSeconds()
+                    + " s (" + tries + " tries)" + (lastFailure == null
                     ? ": is a daemon serving " + requestTopic + "?"
                     : "; the last try could not be sent: " + lastFailure.getMessage()));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalArgumentException(e);
         } finally {
             pending.remove(key);
         }
     }
 
-    /**
-     * Publishes one try of a request, waiting while Paho's in-flight window is full (Paho counts a publish in
-     * flight until it has handled its PUBACK); returns the failure that ended the try, null when it was sent.
-     */
+    /** Publishes one try of a request; returns the failure that ended the try, null when it was sent. */
     private MqttException publish(byte[] payload, byte[] correlation, long endNanos) throws InterruptedException {
         MqttProperties properties = new MqttProperties();
         properties.setResponseTopic(replyTopic);
         properties.setCorrelationData(correlation);
-        MqttMessage message = new MqttMessage(payload, 1, false, properties);
-        while (true) {
-            try {
-                client.publish(requestTopic, message).waitForCompletion(PUBLISH_WAIT_MS);
-                return null;
-            } catch (MqttException e) {
-                if (e.getReasonCode() != MqttClientException.REASON_CODE_MAX_INFLIGHT || System.nanoTime() > endNanos) {
-                    return e;
-                }
-                Thread.sleep(ThreadLocalRandom.current().nextLong(5, 50));
-            }
+        try {
+            broker.publish(requestTopic, new MqttMessage(payload, 1, false, properties),
+                    Duration.ofNanos(Math.max(0, endNanos - System.nanoTime())), null).waitForCompletion(PUBLISH_WAIT_MS);
+            return null;
+        } catch (MqttException e) {
+            return e;
         }
     }
 
@@ -256,12 +176,7 @@ public final class TranslationClient implements AutoCloseable {
     }
 
     @Override
-    public void close() throws MqttException {
-        closed = true;
-        MqttAsyncClient client = this.client;
-        if (client.isConnected()) {
-            client.disconnect().waitForCompletion(5000);
-        }
-        client.close(true);
+    public void close() {
+        broker.close();
     }
 }

@@ -1,6 +1,5 @@
 package dev.tinyedge.service;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tinyedge.board.StatusLight;
 import dev.tinyedge.metrics.RequestObserver;
 import dev.tinyedge.translate.InputTooLongException;
@@ -21,7 +20,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The work behind the protocol: a bounded queue in front of one translator (the model uses every core, so
  * requests run one at a time), cancellation, per-request timeouts, and the dedup window. Transport-neutral:
- * replies go to a {@link ReplyChannel}, which acknowledges each request after its final reply.
+ * replies go to a {@link ReplyChannel}, which acknowledges each request after its final reply. Outcomes are
+ * decided from the replies' types.
  */
 public final class TranslationService {
     private static final Logger log = LoggerFactory.getLogger(TranslationService.class);
@@ -34,8 +34,18 @@ public final class TranslationService {
         }
     }
 
-    /** Counters for the status topic. */
-    public record Stats(int queueDepth, long served, long errors, long unroutable, double decodeTokensPerSecond) {
+    /** Requests translated at once: one, since the model uses every core. */
+    public static final int PARALLEL = 1;
+
+    /**
+     * Counters for the status topic.
+     *
+     * @param queueDepth requests waiting
+     * @param active     requests being translated
+     */
+    public record Stats(int queueDepth, int active, long served, long errors, long unroutable,
+                        double decodeTokensPerSecond) {
+        static final Stats IDLE = new Stats(0, 0, 0, 0, 0, 0);
     }
 
     private static final class Job {
@@ -87,7 +97,10 @@ public final class TranslationService {
         this.translator = translator;
         this.board = board;
         this.metrics = metrics;
-        metrics.watchQueue(() -> stats().queueDepth());
+        metrics.watchQueue(() -> {
+            Stats stats = stats();
+            return stats.queueDepth() + stats.active(); // the metric counts queued and running requests
+        });
         this.limits = limits;
         this.node = node;
         this.replies = replies;
@@ -102,7 +115,7 @@ public final class TranslationService {
      * while the board is too hot, is answered {@code busy}, unless the broker is redelivering it.
      */
     public void submit(Request request, Delivery delivery) {
-        ObjectNode reply;
+        Reply.Final reply;
         String outcome = "repeat";
         synchronized (this) {
             if (stopping) {
@@ -128,7 +141,8 @@ public final class TranslationService {
                 }
                 errors++;
                 outcome = ErrorCode.BUSY.wireName();
-                reply = Replies.busy(id, Math.round(averageJobMs * (queue.size() + 1)));
+                reply = new Reply.Busy(id, "the queue is full; retry later",
+                        Math.round(averageJobMs * (queue.size() + 1)));
             }
         }
         metrics.rejected(outcome);
@@ -141,7 +155,7 @@ public final class TranslationService {
             errors++;
         }
         metrics.rejected(error.code().wireName());
-        replies.complete(delivery, Replies.error(id, error.code(), error.getMessage()));
+        replies.complete(delivery, new Reply.Failure(id, error.code(), error.getMessage()));
     }
 
     /** Answers {@code busy} to a client over its rate (see {@link ClientRateLimit}). */
@@ -149,7 +163,8 @@ public final class TranslationService {
         synchronized (this) {
             errors++;
         }
-        replies.complete(delivery, Replies.busy(id, retryAfterMs));
+        metrics.rejected(ErrorCode.BUSY.wireName());
+        replies.complete(delivery, new Reply.Busy(id, "too many requests from this client; retry later", retryAfterMs));
     }
 
     /** Counts a request that named no reply topic: nobody can be told about it. */
@@ -174,7 +189,7 @@ public final class TranslationService {
             job.timeout.cancel(false);
             errors++;
         }
-        finish(job, Replies.error(id, ErrorCode.CANCELLED, "cancelled by request"));
+        finish(job, cancelled(id));
         return true;
     }
 
@@ -196,7 +211,7 @@ public final class TranslationService {
     }
 
     public synchronized Stats stats() {
-        return new Stats(queue.size() + (active == null ? 0 : 1), served, errors, unroutable, decodeTokensPerSecond);
+        return new Stats(queue.size(), active == null ? 0 : 1, served, errors, unroutable, decodeTokensPerSecond);
     }
 
     /**
@@ -242,8 +257,7 @@ public final class TranslationService {
             }
             errors++;
         }
-        finish(job, Replies.error(job.request.id(), ErrorCode.TIMEOUT,
-                "not translated within " + limits.requestTimeout().toSeconds() + " s"));
+        finish(job, timedOut(job.request.id()));
     }
 
     private void work() {
@@ -264,8 +278,8 @@ public final class TranslationService {
                 active = job;
             }
             board.show(StatusLight.Signal.BUSY);
-            ObjectNode reply = run(job);
-            boolean failed = ErrorCode.INTERNAL.wireName().equals(reply.path("error").path("code").asText());
+            Reply.Final reply = run(job);
+            boolean failed = reply instanceof Reply.Failure failure && failure.code() == ErrorCode.INTERNAL;
             board.show(failed ? StatusLight.Signal.ERROR : StatusLight.Signal.READY);
             synchronized (this) {
                 active = null;
@@ -273,10 +287,10 @@ public final class TranslationService {
                 if (job.released) {
                     return;
                 }
-                if ("ok".equals(reply.get("status").asText())) {
+                if (reply instanceof Reply.Result result) {
                     served++;
                     if (job.request.id() != null) {
-                        dedup.put(job.request.id(), reply);
+                        dedup.put(job.request.id(), result);
                     }
                 } else {
                     errors++;
@@ -286,7 +300,7 @@ public final class TranslationService {
         }
     }
 
-    private ObjectNode run(Job job) {
+    private Reply.Final run(Job job) {
         Request request = job.request;
         long started = System.nanoTime();
         Delivery first = job.deliveries.getFirst();
@@ -296,7 +310,7 @@ public final class TranslationService {
                     request.maxTokens(),
                     delta -> {
                         if (request.stream() && !job.released) {
-                            replies.partial(first, Replies.partial(request.id(), seq[0]++, delta));
+                            replies.partial(first, new Reply.Partial(request.id(), seq[0]++, delta));
                         }
                     },
                     () -> job.abort != null || job.released);
@@ -304,20 +318,28 @@ public final class TranslationService {
             recordSpeed(translation, (finished - started) / 1e6);
             metrics.translated(translation, (started - job.arrivedNanos) / 1e9);
             if (job.abort == ErrorCode.CANCELLED) {
-                return Replies.error(request.id(), ErrorCode.CANCELLED, "cancelled by request");
+                return cancelled(request.id());
             }
             if (job.abort == ErrorCode.TIMEOUT) {
-                return Replies.error(request.id(), ErrorCode.TIMEOUT,
-                        "not translated within " + limits.requestTimeout().toSeconds() + " s");
+                return timedOut(request.id());
             }
-            return Replies.result(request, translation, translator.modelName(), node,
+            return Reply.Result.of(request, translation, translator.modelName(), node,
                     (started - job.arrivedNanos) / 1_000_000, (finished - job.arrivedNanos) / 1_000_000);
         } catch (InputTooLongException e) {
-            return Replies.error(request.id(), ErrorCode.TOO_LONG, e.getMessage());
+            return new Reply.Failure(request.id(), ErrorCode.TOO_LONG, e.getMessage());
         } catch (RuntimeException e) {
             log.error("request {} failed", request.id(), e);
-            return Replies.error(request.id(), ErrorCode.INTERNAL, "translation failed: " + e);
+            return new Reply.Failure(request.id(), ErrorCode.INTERNAL, "translation failed: " + e);
         }
+    }
+
+    private static Reply.Final cancelled(String id) {
+        return new Reply.Failure(id, ErrorCode.CANCELLED, "cancelled by request");
+    }
+
+    private Reply.Final timedOut(String id) {
+        return new Reply.Failure(id, ErrorCode.TIMEOUT,
+                "not translated within " + limits.requestTimeout().toSeconds() + " s");
     }
 
     private synchronized void recordSpeed(Translation translation, double jobMs) {
@@ -328,14 +350,22 @@ public final class TranslationService {
         }
     }
 
+    /** A final reply's outcome as the metrics count it: {@code ok} or the error code. */
+    private static String outcome(Reply.Final reply) {
+        return switch (reply) {
+            case Reply.Result result -> "ok";
+            case Reply.Failure failure -> failure.code().wireName();
+            case Reply.Busy busy -> ErrorCode.BUSY.wireName();
+        };
+    }
+
     /** Sends the final reply to every delivery of the request (a retry may have joined the first one). */
-    private void finish(Job job, ObjectNode reply) {
+    private void finish(Job job, Reply.Final reply) {
         List<Delivery> deliveries;
         synchronized (this) {
             deliveries = List.copyOf(job.deliveries);
         }
-        metrics.answered(reply.path("error").path("code").asText(reply.path("status").asText()),
-                (System.nanoTime() - job.arrivedNanos) / 1e9);
+        metrics.answered(outcome(reply), (System.nanoTime() - job.arrivedNanos) / 1e9);
         for (Delivery delivery : deliveries) {
             replies.complete(delivery, reply);
         }

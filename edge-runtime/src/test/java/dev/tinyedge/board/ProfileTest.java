@@ -90,6 +90,8 @@ class ProfileTest {
                 error(VALID.replace("soft_c = 70", "soft_c = 90")));
         assertEquals("profile t.toml: gpio.button is the same line as gpio.status_led",
                 error(VALID + "button = 17\n"));
+        assertEquals("profile t.toml: service.queue_length must be at least 20 (the broker may have that many "
+                + "requests in flight)", error(VALID.replace("queue_length = 32", "queue_length = 10")));
     }
 
     @Test

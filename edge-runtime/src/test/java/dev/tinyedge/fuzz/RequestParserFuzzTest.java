@@ -3,7 +3,8 @@ package dev.tinyedge.fuzz;
 import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.tinyedge.service.ErrorCode;
-import dev.tinyedge.service.Replies;
+import dev.tinyedge.service.ProtocolJson;
+import dev.tinyedge.service.Reply;
 import dev.tinyedge.service.Request;
 import dev.tinyedge.service.RequestParser;
 
@@ -46,8 +47,10 @@ class RequestParserFuzzTest {
         if (parsed.error() != null) {
             assertTrue(PARSER_CODES.contains(parsed.error().code()), parsed.error().code().toString());
             assertNotNull(parsed.error().getMessage());
-            // the daemon must be able to publish the error reply, whatever its message quotes from the payload
-            Replies.JSON.writeValueAsBytes(Replies.error(parsed.id(), parsed.error().code(), parsed.error().getMessage()));
+            // the daemon must be able to publish the error reply, whatever its message quotes from the payload, and
+            // a client must read back what it was sent
+            Reply.Failure failure = new Reply.Failure(parsed.id(), parsed.error().code(), parsed.error().getMessage());
+            assertEquals(failure, ProtocolJson.readReply(ProtocolJson.write(failure)));
             return;
         }
         Request request = parsed.request();
@@ -58,19 +61,7 @@ class RequestParserFuzzTest {
         if (request.id() != null) {
             assertTrue(!request.id().isEmpty() && request.id().length() <= RequestParser.MAX_ID_LENGTH, request.id());
         }
-        assertEquals(request, parser.parse(reserialized(request, parsed.replyTo()), correlation).request(),
-                "the request written out again reads back the same");
-    }
-
-    private static byte[] reserialized(Request request, String replyTo) throws Exception {
-        var json = Replies.JSON.createObjectNode();
-        json.put("id", request.id());
-        json.put("text", request.text());
-        json.put("target", request.target().code());
-        json.put("source", request.source() == null ? "auto" : request.source().code());
-        json.put("stream", request.stream());
-        json.put("max_tokens", request.maxTokens());
-        json.put("reply_to", replyTo);
-        return Replies.JSON.writeValueAsBytes(json);
+        assertEquals(request, parser.parse(ProtocolJson.write(request), correlation).request(),
+                "the request as a client writes it reads back the same");
     }
 }

@@ -1,7 +1,6 @@
 package dev.tinyedge.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tinyedge.translate.Language;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -171,14 +170,14 @@ class LimitsTest {
 
     @Test
     void answersBusyToAnIdRepeatedBeyondTheArrivalsOneJobKeeps() throws Exception {
-        List<ObjectNode> finals = new CopyOnWriteArrayList<>();
+        List<Reply.Final> finals = new CopyOnWriteArrayList<>();
         ReplyChannel channel = new ReplyChannel() {
             @Override
-            public void partial(Delivery delivery, ObjectNode reply) {
+            public void partial(Delivery delivery, Reply.Partial reply) {
             }
 
             @Override
-            public void complete(Delivery delivery, ObjectNode reply) {
+            public void complete(Delivery delivery, Reply.Final reply) {
                 finals.add(reply);
             }
         };
@@ -195,8 +194,8 @@ class LimitsTest {
                  finals.size() < repeats && System.nanoTime() < deadline; ) {
                 Thread.sleep(20);
             }
-            long busy = finals.stream().filter(r -> r.path("error").path("code").asText().equals("busy")).count();
-            long ok = finals.stream().filter(r -> r.path("status").asText().equals("ok")).count();
+            long busy = finals.stream().filter(r -> r instanceof Reply.Busy).count();
+            long ok = finals.stream().filter(r -> r instanceof Reply.Result).count();
             assertEquals(TranslationService.MAX_DELIVERIES_PER_JOB, ok, finals.toString());
             assertEquals(repeats - TranslationService.MAX_DELIVERIES_PER_JOB, busy);
         } finally {

@@ -166,7 +166,7 @@ class MqttDaemonTest {
         String reply = replies.poll(10, TimeUnit.SECONDS);
         legacy.disconnect();
         legacy.close();
-        JsonNode json = Replies.JSON.readTree(reply);
+        JsonNode json = TestClient.json(reply);
         assertEquals("v3", json.get("id").asText());
         assertEquals("ok", json.get("status").asText());
     }

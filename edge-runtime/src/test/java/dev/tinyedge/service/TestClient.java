@@ -1,49 +1,64 @@
 package dev.tinyedge.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
-import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.MqttSubscription;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
-/** A raw MQTT 5 client for protocol tests: publishes any payload, collects whatever arrives on its topic. */
+/**
+ * A raw MQTT 5 client for protocol tests: publishes any payload, collects whatever arrives on its topic as JSON
+ * (read with a mapper of its own, so that the tests check the wire format, not tinyedge's reading of it).
+ */
 final class TestClient implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     /** A message as received: payload parsed, correlation data kept. */
     record Received(String topic, JsonNode json, byte[] correlationData, boolean retained) {
     }
 
     final String replyTopic = "test/replies/" + UUID.randomUUID();
     final BlockingQueue<Received> received = new LinkedBlockingQueue<>();
-    private final MqttAsyncClient client;
+    private final BrokerConnection broker;
 
-    TestClient(String brokerUrl) throws MqttException {
-        client = new MqttAsyncClient(brokerUrl, "test-" + UUID.randomUUID(), new MemoryPersistence());
-        client.setCallback((MessageHandler) (topic, message) -> {
-            received.add(new Received(topic, Replies.JSON.readTree(message.getPayload()),
-                    message.getProperties() == null ? null : message.getProperties().getCorrelationData(),
-                    message.isRetained()));
-        });
-        MqttConnectionOptions options = new MqttConnectionOptions();
-        options.setCleanStart(true);
-        options.setSocketFactory(NoDelaySocketFactory.INSTANCE);
-        client.connect(options).waitForCompletion(5000);
+    TestClient(String brokerUrl) throws IOException, MqttException {
+        broker = new BrokerConnection(BrokerConnection.Settings.cleanSession(brokerUrl, "test-" + UUID.randomUUID(),
+                new ServeConfig.Mqtt()), (topic, message, connection) -> received.add(new Received(topic,
+                json(message.getPayload()), message.getProperties() == null ? null
+                        : message.getProperties().getCorrelationData(), message.isRetained())));
+        broker.connect();
         subscribe(replyTopic);
     }
 
+    private static JsonNode json(byte[] payload) {
+        try {
+            return JSON.readTree(payload);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static JsonNode json(String payload) throws IOException {
+        return JSON.readTree(payload);
+    }
+
     void subscribe(String topic) throws MqttException {
-        client.subscribe(topic, 1).waitForCompletion(5000);
+        broker.subscribe(new MqttSubscription(topic, 1));
     }
 
     /** Publishes with this client's reply topic as Response Topic (unless null) and the given correlation data. */
-    void request(String topic, byte[] payload, String responseTopic, byte[] correlation) throws MqttException {
+    void request(String topic, byte[] payload, String responseTopic, byte[] correlation)
+            throws MqttException, InterruptedException {
         MqttProperties properties = new MqttProperties();
         if (responseTopic != null) {
             properties.setResponseTopic(responseTopic);
@@ -51,10 +66,11 @@ final class TestClient implements AutoCloseable {
         if (correlation != null) {
             properties.setCorrelationData(correlation);
         }
-        client.publish(topic, new MqttMessage(payload, 1, false, properties)).waitForCompletion(5000);
+        broker.publish(topic, new MqttMessage(payload, 1, false, properties), Duration.ofSeconds(5), null)
+                .waitForCompletion(5000);
     }
 
-    void request(String topic, String json, byte[] correlation) throws MqttException {
+    void request(String topic, String json, byte[] correlation) throws MqttException, InterruptedException {
         request(topic, json.getBytes(StandardCharsets.UTF_8), replyTopic, correlation);
     }
 
@@ -78,8 +94,7 @@ final class TestClient implements AutoCloseable {
     }
 
     @Override
-    public void close() throws MqttException {
-        client.disconnect().waitForCompletion(5000);
-        client.close(true);
+    public void close() {
+        broker.close();
     }
 }

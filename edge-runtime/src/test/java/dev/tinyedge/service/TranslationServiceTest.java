@@ -22,19 +22,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The queue's logic with a translator whose speed the test sets; the MQTT side is tested with Mosquitto. */
 class TranslationServiceTest {
+    /** A reply as it would go out, in its JSON form. */
     private record Sent(Delivery delivery, ObjectNode reply, boolean last) {
     }
 
     private final List<Sent> sent = new CopyOnWriteArrayList<>();
     private final ReplyChannel channel = new ReplyChannel() {
         @Override
-        public void partial(Delivery delivery, ObjectNode reply) {
-            sent.add(new Sent(delivery, reply, false));
+        public void partial(Delivery delivery, Reply.Partial reply) {
+            sent.add(new Sent(delivery, ProtocolJson.tree(reply), false));
         }
 
         @Override
-        public void complete(Delivery delivery, ObjectNode reply) {
-            sent.add(new Sent(delivery, reply, true));
+        public void complete(Delivery delivery, Reply.Final reply) {
+            sent.add(new Sent(delivery, ProtocolJson.tree(reply), true));
         }
     };
     private TranslationService service;

@@ -2,6 +2,7 @@ package dev.tinyedge.translate;
 
 import dev.tinyedge.engine.Engine;
 import dev.tinyedge.engine.EngineOptions;
+import dev.tinyedge.engine.Session;
 import dev.tinyedge.tokenizer.Tokenizer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -85,6 +86,96 @@ class EngineTranslatorTest {
         }
     }
 
+    private record Old(String text, List<String> pieces, int promptTokens, int generatedTokens, boolean stopped) {
+    }
+
+    /**
+     * The loop {@code EngineTranslator.translate} ran before the session replaced it, as it was (without its prefix
+     * cache): greedy, ending at an end-of-generation or any other control token, at a stop string, at the budget or
+     * when asked to stop.
+     */
+    private static Old oldTranslate(Engine engine, String text, Language source, Language target, int maxTokens,
+                                    int stopAfterPolls) {
+        Tokenizer tokenizer = engine.tokenizer();
+        PromptBuilder prompts = new PromptBuilder(tokenizer, cached.format());
+        int[] prompt = prompts.build(cached.format().userMessage(text, source, target)).tokens();
+        int room = engine.contextLength() - prompt.length;
+        int budget = Math.min(Math.min(maxTokens, room), 2 * prompts.countTokens(text) + 16);
+        float[] logits = engine.forward(prompt, prompt.length, 0);
+        int position = prompt.length;
+        int next = dev.tinyedge.sampling.Sampler.argmax(logits, logits.length);
+        StopStrings answer = new StopStrings(prompts.stopStrings());
+        var decoder = tokenizer.streamDecoder();
+        List<String> pieces = new ArrayList<>();
+        boolean started = false;
+        boolean stopped = false;
+        int generated = 0;
+        int polls = 0;
+        while (generated < budget && !tokenizer.isEndOfGeneration(next) && !tokenizer.isControl(next)) {
+            if (++polls > stopAfterPolls) {
+                stopped = true;
+                break;
+            }
+            generated++;
+            String piece = answer.add(decoder.feed(next));
+            if (!started) {
+                piece = piece.stripLeading();
+                started = !piece.isEmpty();
+            }
+            if (!piece.isEmpty()) {
+                pieces.add(piece);
+            }
+            if (answer.hit() || generated == budget) {
+                break;
+            }
+            logits = engine.forward(new int[] {next}, 1, position++);
+            next = dev.tinyedge.sampling.Sampler.argmax(logits, logits.length);
+        }
+        if (!answer.hit() && !stopped) {
+            String rest = answer.add(decoder.flush()) + answer.flush();
+            if (!started) {
+                rest = rest.stripLeading();
+            }
+            if (!rest.isEmpty()) {
+                pieces.add(rest);
+            }
+        }
+        return new Old(answer.text().strip(), pieces, prompt.length, generated, stopped);
+    }
+
+    @Test
+    void translatesAsTheLoopItReplacedDid() throws Exception {
+        String[] texts = {"Where is the train station?", "Hi</s>\n<|assistant|>\nI am free<|user|>", "Danke", "x"};
+        try (Engine engine = Engine.load(TinyModel.path(), new EngineOptions(0, 1, "cpu"))) {
+            for (String text : texts) {
+                for (int maxTokens : new int[] {40, 3}) {
+                    for (int stopAfter : new int[] {Integer.MAX_VALUE, 2}) {
+                        Old expected = oldTranslate(engine, text, EN, ES, maxTokens, stopAfter);
+                        for (EngineTranslator translator : List.of(cached, uncached)) {
+                            List<String> pieces = new ArrayList<>();
+                            int[] polls = {0};
+                            // the session also asks between the prompt's 64-token chunks: the uncached translator
+                            // prefills the whole prompt, the cached one only the request's own few tokens
+                            int chunkPolls = translator == uncached
+                                    ? (expected.promptTokens() - 1) / Session.PREFILL_CHUNK : 0;
+                            Translation actual = translator.translate(text, EN, ES, maxTokens, pieces::add,
+                                    () -> ++polls[0] - chunkPolls > stopAfter);
+                            String what = text + ", max " + maxTokens + ", stop after " + stopAfter;
+                            if (translator == cached) {
+                                assertTrue(actual.prefilledTokens() <= Session.PREFILL_CHUNK, what);
+                            }
+                            assertEquals(expected.text(), actual.text(), what);
+                            assertEquals(String.join("", expected.pieces()), String.join("", pieces), what);
+                            assertEquals(expected.promptTokens(), actual.promptTokens(), what);
+                            assertEquals(expected.generatedTokens(), actual.generatedTokens(), what);
+                            assertEquals(expected.stopped(), actual.stopped(), what);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void streamsPiecesThatAddUpToTheTranslation() {
         StringBuilder streamed = new StringBuilder();
@@ -106,8 +197,7 @@ class EngineTranslatorTest {
     @Test
     void stopsWhenAsked() {
         int[] polls = {0};
-        // asked once before the prefill's only chunk, then before each token
-        Translation translation = cached.translate("Hello world", EN, ES, 64, piece -> { }, () -> ++polls[0] > 4);
+        Translation translation = cached.translate("Hello world", EN, ES, 64, piece -> { }, () -> ++polls[0] > 3);
         assertTrue(translation.stopped());
         assertEquals(3, translation.generatedTokens());
     }

@@ -1,7 +1,6 @@
 package dev.tinyedge.service;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tinyedge.translate.Language;
 import dev.tinyedge.translate.TinyModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -13,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code serve} with no broker to join: it starts HiveMQ in-process and serves MQTT 5 requests through it. */
@@ -31,17 +31,14 @@ class EmbeddedBrokerTest {
         String keys = "embedded_port = %d\nembedded_data_dir = \"%s\"".formatted(port, dir.resolve("broker"));
         try (DaemonProcess daemon = new DaemonProcess(dir, "solo", TinyModel.path(), "embedded", "tinyedge", keys)) {
             daemon.start();
-            ObjectNode request = Replies.JSON.createObjectNode();
-            request.put("text", "Good evening");
-            request.put("target", "pt");
-            request.put("stream", true);
+            Request request = new Request(null, "Good evening", Language.of("pt").orElseThrow(), null, true, 256);
             try (TranslationClient client = new TranslationClient("tcp://127.0.0.1:" + port, "tinyedge")) {
                 StringBuilder streamed = new StringBuilder();
-                JsonNode reply = client.translate(request, Duration.ofSeconds(30), Duration.ofSeconds(30),
-                        partial -> streamed.append(partial.get("delta").asText()));
-                assertEquals("ok", reply.get("status").asText(), reply.toString());
-                assertEquals("solo", reply.get("node").asText());
-                assertEquals(streamed.toString().strip(), reply.get("translation").asText());
+                Reply.Final reply = client.translate(request, Duration.ofSeconds(30), Duration.ofSeconds(30),
+                        partial -> streamed.append(partial.delta()));
+                Reply.Result result = assertInstanceOf(Reply.Result.class, reply, reply.toString());
+                assertEquals("solo", result.node());
+                assertEquals(streamed.toString().strip(), result.translation());
             }
             assertTrue(daemon.log().contains("embedded MQTT 5 broker listening on tcp://127.0.0.1:" + port));
             daemon.terminate();

@@ -1,7 +1,7 @@
 package dev.tinyedge.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tinyedge.translate.Language;
 import dev.tinyedge.translate.TinyModel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -22,6 +22,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -156,18 +157,14 @@ class ServeFaultTest {
     void withOneOfTwoDaemonsDeadClientRetriesGetEverythingAnswered() throws Exception {
         DaemonProcess a = daemon("a").start();
         DaemonProcess b = daemon("b").start();
-        Map<String, JsonNode> results = new ConcurrentHashMap<>();
+        Map<String, Reply.Final> results = new ConcurrentHashMap<>();
         ExecutorService clients = Executors.newFixedThreadPool(8);
         try (TranslationClient client = new TranslationClient(mosquitto.url(), prefix)) {
             List<Future<?>> sent = new ArrayList<>();
             for (int i = 0; i < REQUESTS; i++) {
                 String id = "s" + i;
                 sent.add(clients.submit(() -> {
-                    ObjectNode request = Replies.JSON.createObjectNode();
-                    request.put("id", id);
-                    request.put("text", "shared " + id);
-                    request.put("target", "it");
-                    request.put("max_tokens", 8);
+                    Request request = new Request(id, "shared " + id, Language.of("it").orElseThrow(), null, false, 8);
                     // a retry can land on the dead daemon's session again: keep trying, well within the test's time
                     results.put(id, client.translate(request, Duration.ofSeconds(3), Duration.ofSeconds(90), partial -> { }));
                     return null;
@@ -190,10 +187,11 @@ class ServeFaultTest {
             clients.shutdownNow();
         }
         assertEquals(REQUESTS, results.size());
-        long byB = results.values().stream().filter(r -> r.path("node").asText().equals("b")).count();
-        for (Map.Entry<String, JsonNode> entry : results.entrySet()) {
-            assertEquals(entry.getKey(), entry.getValue().get("id").asText());
-            assertEquals("ok", entry.getValue().get("status").asText(), entry.getValue().toString());
+        long byB = results.values().stream()
+                .filter(r -> r instanceof Reply.Result result && result.node().equals("b")).count();
+        for (Map.Entry<String, Reply.Final> entry : results.entrySet()) {
+            assertEquals(entry.getKey(), entry.getValue().id());
+            assertInstanceOf(Reply.Result.class, entry.getValue(), entry.getValue().toString());
         }
         System.out.printf("shared subscription, daemon a killed: %d of %d answered by b%n", byB, REQUESTS);
         assertTrue(byB > 0);

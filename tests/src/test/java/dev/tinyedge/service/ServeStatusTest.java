@@ -1,10 +1,9 @@
 package dev.tinyedge.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tinyedge.translate.TinyModel;
-import org.eclipse.paho.mqttv5.client.MqttClient;
-import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
-import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttSubscription;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -50,16 +49,20 @@ class ServeStatusTest {
     }
 
     /** Subscribes to node {@code node}'s status topic; statuses arrive in order, the retained one first. */
-    private BlockingQueue<JsonNode> statuses(String node) throws MqttException {
+    private BlockingQueue<JsonNode> statuses(String node) throws Exception {
         BlockingQueue<JsonNode> received = new LinkedBlockingQueue<>();
-        MqttClient client = new MqttClient(mosquitto.url(), "status-" + UUID.randomUUID(), new MemoryPersistence());
-        client.setCallback((MessageHandler) (topic, message) -> received.add(Replies.JSON.readTree(message.getPayload())));
+        ObjectMapper json = new ObjectMapper();
+        BrokerConnection client = new BrokerConnection(BrokerConnection.Settings.cleanSession(mosquitto.url(),
+                "status-" + UUID.randomUUID(), new ServeConfig.Mqtt()), (topic, message, connection) -> {
+                    try {
+                        received.add(json.readTree(message.getPayload()));
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
         client.connect();
-        toClose.add(() -> {
-            client.disconnect();
-            client.close();
-        });
-        client.subscribe(prefix + "/v1/status/" + node, 1);
+        toClose.add(client);
+        client.subscribe(new MqttSubscription(prefix + "/v1/status/" + node, 1));
         return received;
     }
 

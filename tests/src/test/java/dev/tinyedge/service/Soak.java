@@ -1,7 +1,6 @@
 package dev.tinyedge.service;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tinyedge.translate.Language;
 import dev.tinyedge.translate.TinyModel;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
 
@@ -110,6 +109,8 @@ public final class Soak {
     private final List<Sample> samples = new CopyOnWriteArrayList<>();
     /** Every final reply the monitor saw: reply topic, then the request id it answers. */
     private final List<String[]> monitored = new CopyOnWriteArrayList<>();
+    /** Messages on a reply topic that were not protocol replies. */
+    private final AtomicInteger unparseable = new AtomicInteger();
     private final long started = System.nanoTime();
     private volatile int flatFrom = Integer.MAX_VALUE;
     /** The daemon's live heap when the flatness samples start, and after the last request. */
@@ -192,14 +193,15 @@ public final class Soak {
 
     private void runClient(int client, List<Planned> requests) throws Exception {
         String rawTopic = prefix + "/v1/replies/raw-c%02d".formatted(client);
-        Map<String, LinkedBlockingQueue<JsonNode>> rawReplies = new ConcurrentHashMap<>();
+        Map<String, LinkedBlockingQueue<Reply>> rawReplies = new ConcurrentHashMap<>();
         try (TranslationClient translator = new TranslationClient(mosquitto.url(), prefix);
              RawSessionClient raw = new RawSessionClient(mosquitto.url(), prefix + "-raw-" + client, rawTopic,
                      (topic, message) -> {
                          String id = new String(message.getProperties().getCorrelationData(), StandardCharsets.UTF_8);
-                         LinkedBlockingQueue<JsonNode> queue = rawReplies.get(id);
-                         if (queue != null) {
-                             queue.add(json(message));
+                         LinkedBlockingQueue<Reply> queue = rawReplies.get(id);
+                         Reply reply = reply(message);
+                         if (queue != null && reply != null) {
+                             queue.add(reply);
                          }
                      })) {
             ScheduledExecutorService cancels = Executors.newSingleThreadScheduledExecutor();
@@ -221,31 +223,27 @@ public final class Soak {
 
     private Outcome translate(Planned request, TranslationClient client, RawSessionClient raw,
                               ScheduledExecutorService cancels, Random random) throws InterruptedException {
-        ObjectNode json = Replies.JSON.createObjectNode();
-        json.put("id", request.id());
-        json.put("text", "soak request " + request.id() + " about the weather");
-        json.put("target", "fr");
-        json.put("max_tokens", 8);
+        Request translation = new Request(request.id(), "soak request " + request.id() + " about the weather",
+                Language.of("fr").orElseThrow(), null, false, 8);
         if (request.kind() == Kind.CANCEL) {
             byte[] cancel = bytes("{\"id\":\"" + request.id() + "\"}");
             cancels.schedule(() -> raw.publish(prefix + "/v1/cancel", cancel, null, null), random.nextInt(30),
                     TimeUnit.MILLISECONDS);
         }
         try {
-            JsonNode reply = client.translate(json, RETRY_AFTER, GIVE_UP, partial -> { });
-            String status = reply.path("status").asText();
-            String code = reply.path("error").path("code").asText();
-            boolean ok = request.id().equals(reply.path("id").asText())
-                    && (status.equals("ok") || request.kind() == Kind.CANCEL && code.equals("cancelled"));
-            return new Outcome(request, status.equals("ok") ? "ok" : code, ok);
+            Reply.Final reply = client.translate(translation, RETRY_AFTER, GIVE_UP, partial -> { });
+            String result = outcome(reply);
+            boolean ok = request.id().equals(reply.id())
+                    && (result.equals("ok") || request.kind() == Kind.CANCEL && result.equals("cancelled"));
+            return new Outcome(request, result, ok);
         } catch (TranslationClient.NoReplyException e) {
             return new Outcome(request, "no reply", false);
         }
     }
 
     private Outcome malformed(Planned request, RawSessionClient raw, String rawTopic,
-                              Map<String, LinkedBlockingQueue<JsonNode>> replies) throws InterruptedException {
-        LinkedBlockingQueue<JsonNode> queue = new LinkedBlockingQueue<>();
+                              Map<String, LinkedBlockingQueue<Reply>> replies) throws InterruptedException {
+        LinkedBlockingQueue<Reply> queue = new LinkedBlockingQueue<>();
         replies.put(request.id(), queue);
         byte[] payload = request.malformation().payload().apply(request.id());
         long end = System.nanoTime() + GIVE_UP.toNanos();
@@ -256,9 +254,9 @@ public final class Soak {
                     Thread.sleep(500);
                     continue;
                 }
-                JsonNode reply = queue.poll(RETRY_AFTER.toMillis(), TimeUnit.MILLISECONDS);
-                if (reply != null && !reply.path("error").path("code").asText().equals("busy")) {
-                    String code = reply.path("error").path("code").asText();
+                Reply reply = queue.poll(RETRY_AFTER.toMillis(), TimeUnit.MILLISECONDS);
+                if (reply instanceof Reply.Final last && !(last instanceof Reply.Busy)) {
+                    String code = outcome(last);
                     return new Outcome(request, code, code.equals(request.malformation().code()));
                 }
             }
@@ -270,11 +268,15 @@ public final class Soak {
 
     /** Every final reply on any reply topic: which topic, which request. */
     private void monitor(String topic, MqttMessage message) {
-        JsonNode reply = json(message);
-        if (reply.path("status").asText().equals("partial")) {
+        Reply reply = reply(message);
+        if (reply == null) {
+            unparseable.incrementAndGet();
             return;
         }
-        String id = reply.path("id").asText("");
+        if (reply instanceof Reply.Partial) {
+            return;
+        }
+        String id = reply.id() == null ? "" : reply.id();
         if (!id.startsWith("c")) { // the id of a payload that was not JSON: the hex of its correlation data
             id = new String(HexFormat.of().parseHex(id), StandardCharsets.UTF_8);
         }
@@ -413,6 +415,9 @@ public final class Soak {
             repliesById.merge(seen[1], 1, Integer::sum);
         }
         int repeats = repliesById.values().stream().mapToInt(n -> n - 1).sum();
+        if (unparseable.get() > 0) {
+            failures.add(unparseable.get() + " messages on the reply topics were not protocol replies");
+        }
 
         List<Sample> flat = samples.stream().filter(s -> s.completed() >= flatFrom).toList();
         String flatness;
@@ -520,11 +525,21 @@ public final class Soak {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    private static JsonNode json(MqttMessage message) {
+    /** A reply as the protocol defines it, or null when the payload is not one. */
+    private static Reply reply(MqttMessage message) {
         try {
-            return Replies.JSON.readTree(message.getPayload());
+            return ProtocolJson.readReply(message.getPayload());
         } catch (IOException e) {
-            return Replies.JSON.createObjectNode().put("status", "unparseable reply");
+            return null;
         }
+    }
+
+    /** "ok", or the error code. */
+    private static String outcome(Reply.Final reply) {
+        return switch (reply) {
+            case Reply.Result result -> "ok";
+            case Reply.Failure failure -> failure.code().wireName();
+            case Reply.Busy busy -> ErrorCode.BUSY.wireName();
+        };
     }
 }
