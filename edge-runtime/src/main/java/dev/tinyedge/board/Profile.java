@@ -65,6 +65,9 @@ public record Profile(String name, String description, Match match, Memory memor
     /** Line numbers of the status LED and the cancel button; either may be absent (null). */
     public record Gpio(Integer statusLed, Integer button) {}
 
+    /** Megabytes a budget may name: far beyond any board, and small enough that its bytes fit a long. */
+    private static final long MAX_MB = 1L << 24;
+
     private static final TomlMapper MAPPER = TomlMapper.builder()
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -97,9 +100,11 @@ public record Profile(String name, String description, Match match, Memory memor
         require(source, match.ramGb() >= 0, "match.ram_gb", "must be 0 (any) or more");
         require(source, memory != null, "[memory]", "is missing");
         require(source, memory.budgetMb() != null, "memory.budget_mb", "is missing");
-        require(source, memory.budgetMb() > 0, "memory.budget_mb", "must be above 0");
+        require(source, memory.budgetMb() > 0 && memory.budgetMb() <= MAX_MB, "memory.budget_mb",
+                "must be 1.." + MAX_MB + " (16 TiB)");
         require(source, memory.osReserveMb() != null, "memory.os_reserve_mb", "is missing");
-        require(source, memory.osReserveMb() >= 0, "memory.os_reserve_mb", "must be 0 or more");
+        require(source, memory.osReserveMb() >= 0 && memory.osReserveMb() <= MAX_MB, "memory.os_reserve_mb",
+                "must be 0.." + MAX_MB + " (16 TiB)");
         require(source, compute != null, "[compute]", "is missing");
         require(source, compute.threads() != null, "compute.threads", "is missing (0 for all CPUs)");
         require(source, compute.threads() >= 0, "compute.threads", "must be 0 (all CPUs) or more");

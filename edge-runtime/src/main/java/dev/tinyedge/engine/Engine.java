@@ -39,6 +39,11 @@ public final class Engine implements AutoCloseable {
             ModelWeights weights = ModelWeights.load(file);
             Tokenizer tokenizer = Tokenizer.fromGguf(file);
             ModelConfig config = weights.config();
+            if (tokenizer.vocabSize() != config.vocabSize()) {
+                // llama.cpp sizes the embedding by the vocabulary and refuses the file the same way
+                throw new GgufFormatException("tensor '" + ModelWeights.TOKEN_EMBEDDING + "' has " + config.vocabSize()
+                        + " rows, but the vocabulary has " + tokenizer.vocabSize() + " tokens", 0);
+            }
             if (options.contextLength() > config.contextLength()) {
                 throw new IllegalArgumentException("context length " + options.contextLength()
                         + " exceeds the model's " + config.contextLength());

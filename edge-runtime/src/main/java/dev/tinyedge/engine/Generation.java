@@ -34,13 +34,14 @@ public final class Generation {
         TOKEN_LIMIT,
         /** The context holds no more tokens. */
         CONTEXT_FULL,
-        /** {@link Settings#cancelled} said so before a token. */
+        /** {@link Settings#cancelled} said so, before a token or between chunks of the prompt. */
         CANCELLED
     }
 
     /**
      * @param maxTokens the token budget (at least 0)
-     * @param cancelled polled before each token; true ends generation with {@link StopReason#CANCELLED}
+     * @param cancelled polled before each token and between the prompt's chunks (see {@link Session#generate});
+     *                  true ends generation with {@link StopReason#CANCELLED}
      */
     public record Settings(Sampler sampler, int maxTokens, EndTokens endTokens, BooleanSupplier cancelled) {
         public Settings {
@@ -133,6 +134,18 @@ public final class Generation {
             return end(StopReason.CONTEXT_FULL);
         }
         return token;
+    }
+
+    /**
+     * Asked by the session between chunks of the prompt: true, and the generation ends {@link StopReason#CANCELLED}
+     * with no tokens, when {@link Settings#cancelled} says so.
+     */
+    boolean cancelledBeforeNextChunk() {
+        if (!settings.cancelled().getAsBoolean()) {
+            return false;
+        }
+        end(StopReason.CANCELLED);
+        return true;
     }
 
     private boolean ends(int token) {

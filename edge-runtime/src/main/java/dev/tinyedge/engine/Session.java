@@ -8,6 +8,12 @@ import java.util.Arrays;
  * differs. {@link #generate} is the generation loop of every caller. Not thread-safe.
  */
 public final class Session implements AutoCloseable {
+    /**
+     * {@link #generate} evaluates a prompt this many tokens at a time, asking between chunks whether to go on.
+     * Both backends batch 64 tokens per forward pass anyway, so the chunks cost nothing and change no result.
+     */
+    public static final int PREFILL_CHUNK = 64;
+
     private final Engine engine;
     /** The KV-cache slot of the backend this session owns (there is one slot today). */
     private final int slot;
@@ -80,20 +86,33 @@ public final class Session implements AutoCloseable {
     }
 
     /**
-     * Generates after {@code prompt}: evaluates the part of it the slot does not hold in one batch, then samples
-     * and evaluates one token at a time until the settings, the listener or the context end it.
+     * Generates after {@code prompt}: evaluates the part of it the slot does not hold, {@link #PREFILL_CHUNK} tokens
+     * at a time, then samples and evaluates one token at a time until the settings, the listener or the context
+     * end it. {@link Generation.Settings#cancelled} is asked between the prompt's chunks too, so that a deadline
+     * or a cancel also ends a long prefill (with no tokens, and the slot holding what was evaluated).
      *
-     * @throws IllegalArgumentException when the prompt leaves no room in the context
+     * @throws IllegalArgumentException when the prompt is empty or leaves no room in the context
      */
     public Generation.Result generate(int[] prompt, Generation.Settings settings, Generation.Listener listener) {
+        if (prompt.length == 0) {
+            throw new IllegalArgumentException("the prompt is empty");
+        }
         if (prompt.length >= contextLength()) {
             throw new IllegalArgumentException("the prompt has " + prompt.length
                     + " tokens, which leaves no room in the context of " + contextLength());
         }
         long start = System.nanoTime();
-        int prefilled = prompt.length - heldPrefix(prompt);
-        float[] logits = prefill(prompt);
         Generation generation = new Generation(engine.tokenizer(), settings, listener, contextLength() - prompt.length);
+        int reused = heldPrefix(prompt);
+        length = reused;
+        float[] logits = null;
+        for (int from = reused; from < prompt.length; from += PREFILL_CHUNK) {
+            if (from > reused && generation.cancelledBeforeNextChunk()) {
+                return generation.result(prompt.length, from - reused, System.nanoTime() - start, 0, 0);
+            }
+            logits = append(Arrays.copyOfRange(prompt, from, Math.min(prompt.length, from + PREFILL_CHUNK)));
+        }
+        int prefilled = prompt.length - reused;
         int token = generation.next(logits);
         long firstToken = System.nanoTime();
         int decoded = 0;

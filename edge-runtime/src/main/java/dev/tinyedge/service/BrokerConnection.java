@@ -67,15 +67,17 @@ public final class BrokerConnection implements AutoCloseable {
      * @param sessionExpiryS 0: a clean session that ends with the connection; above 0: a persistent session
      *                       (clean start off) that the broker keeps this long while the client is away
      * @param receiveMaximum the MQTT 5 Receive Maximum to ask for; 0 sends none
+     * @param maximumPacketSize the MQTT 5 Maximum Packet Size to tell the broker (it drops larger packets rather
+     *                          than send them); 0 sends none
      * @param manualAcks     messages are acknowledged by {@link #acknowledge}, not when the handler returns
      * @param will           the retained Last Will, or null
      */
     public record Settings(String brokerUrl, String clientId, ServeConfig.Mqtt security, long sessionExpiryS,
-                           int keepAliveS, int receiveMaximum, Duration maxRetryDelay, boolean manualAcks,
-                           Will will) {
+                           int keepAliveS, int receiveMaximum, long maximumPacketSize, Duration maxRetryDelay,
+                           boolean manualAcks, Will will) {
         /** A client with a clean session, acknowledging what it receives at once. */
         public static Settings cleanSession(String brokerUrl, String clientId, ServeConfig.Mqtt security) {
-            return new Settings(brokerUrl, clientId, security, 0, 60, 0, Duration.ofSeconds(5), false, null);
+            return new Settings(brokerUrl, clientId, security, 0, 60, 0, 0, Duration.ofSeconds(5), false, null);
         }
     }
 
@@ -195,6 +197,9 @@ public final class BrokerConnection implements AutoCloseable {
         options.setKeepAliveInterval(settings.keepAliveS());
         if (settings.receiveMaximum() > 0) {
             options.setReceiveMaximum(settings.receiveMaximum());
+        }
+        if (settings.maximumPacketSize() > 0) {
+            options.setMaximumPacketSize(settings.maximumPacketSize());
         }
         if (settings.will() != null) {
             options.setWill(settings.will().topic(), new MqttMessage(settings.will().payload().get(), 1, true, null));

@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -42,11 +41,21 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
     /** How long a reply may wait for room in the in-flight window that the broker's Receive Maximum sets. */
     private static final Duration PUBLISH_WAIT = Duration.ofSeconds(10);
     private static final long LAST_STATUS_WAIT_MS = 5000;
+    /**
+     * The Maximum Packet Size the daemon tells the broker is max_payload_bytes and this much more. The broker
+     * drops a larger packet instead of handing it over, where the daemon would read it into memory only to answer
+     * {@code too_long}; a request packet is its payload, its topic and its properties (a Response Topic and
+     * Correlation Data are up to 64 KiB each), so anything up to the limit still comes through and is answered.
+     */
+    static final long MAX_PACKET_HEADROOM = 192 * 1024;
+    /** QoS 0 messages waiting beyond this are dropped (see {@link Arrivals}). */
+    static final int MAX_WAITING_QOS0 = 1000;
 
     private final ServeConfig config;
     private final String brokerUrl;
     private final String profile;
     private final RequestParser parser;
+    private final ClientRateLimit clientRates;
     private final BrokerConnection broker;
     /** Set by {@link #serve}; until then arriving requests wait. */
     private volatile Translator translator;
@@ -61,8 +70,7 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
      * Handles arriving messages in order, off Paho's callback thread: a reply published there (from the dedup
      * window, busy, an error) that waited for room in the in-flight window would wait forever.
      */
-    private final ExecutorService arrivals = Executors.newSingleThreadExecutor(
-            Thread.ofPlatform().name("requests").daemon().factory());
+    private final Arrivals arrivals = new Arrivals(MAX_WAITING_QOS0);
     private final ScheduledExecutorService statusTimer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("status").daemon().factory());
     private volatile String state = "loading";
@@ -77,13 +85,15 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         this.profile = profile;
         ServeConfig.Service limits = config.service;
         this.parser = new RequestParser(limits.maxPayloadBytes, limits.maxInputChars, limits.maxTokens);
+        this.clientRates = new ClientRateLimit(limits.clientRequestsPerS);
         String prefix = config.mqtt.topicPrefix;
         this.requestTopic = prefix + "/v1/translate";
         this.cancelTopic = prefix + "/v1/cancel";
         this.statusTopic = prefix + "/v1/status/" + config.node;
         ServeConfig.Mqtt mqtt = config.mqtt;
         this.broker = new BrokerConnection(new BrokerConnection.Settings(brokerUrl, config.clientId(), mqtt,
-                mqtt.sessionExpiryS, mqtt.keepAliveS, mqtt.receiveMaximum, Duration.ofSeconds(mqtt.reconnectMaxS), true,
+                mqtt.sessionExpiryS, mqtt.keepAliveS, mqtt.receiveMaximum, limits.maxPayloadBytes + MAX_PACKET_HEADROOM,
+                Duration.ofSeconds(mqtt.reconnectMaxS), true,
                 new BrokerConnection.Will(statusTopic, () -> statusJson("offline"))), new BrokerConnection.Handler() {
             @Override
             public void messageArrived(String topic, MqttMessage message, long connection) {
@@ -124,7 +134,7 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         this.board = board;
         this.service = new TranslationService(translator, new TranslationService.Limits(limits.queueSizeOrDefault(),
                 Duration.ofSeconds(limits.requestTimeoutS), Duration.ofSeconds(limits.dedupWindowS),
-                limits.dedupMaxEntries), config.node, this, board, metrics);
+                limits.dedupMaxEntries, limits.dedupMaxBytes), config.node, this, board, metrics);
         state = "online";
         serving.countDown();
         // only now: a node whose model never loads must not take a share of the requests into its session
@@ -168,9 +178,12 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         }
     }
 
-    /** A message from the broker, handled in order on the requests thread once the daemon serves. */
+    /**
+     * A message from the broker, handled in order on the requests thread once the daemon serves; a QoS 0 message
+     * beyond the arrival queue's bound is dropped.
+     */
     private void arrive(String topic, MqttMessage message, long connection) {
-        arrivals.execute(() -> {
+        boolean taken = arrivals.offer(message.getQos(), () -> {
             try {
                 serving.await();
             } catch (InterruptedException e) {
@@ -182,6 +195,10 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
                 onRequest(message, connection);
             }
         });
+        if (!taken && arrivals.droppedQos0() % MAX_WAITING_QOS0 == 1) {
+            log.warn("dropping QoS 0 messages: {} wait already ({} dropped so far)", MAX_WAITING_QOS0,
+                    arrivals.droppedQos0());
+        }
     }
 
     private void onRequest(MqttMessage message, long connection) {
@@ -193,11 +210,17 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
                 ? responseTopic : parsed.replyTo();
         Delivery delivery = new Delivery(replyTopic, correlation, message.getId(), message.getQos(), connection,
                 message.isDuplicate());
+        // redeliveries are requests taken before, never new load
+        long throttledMs = replyTopic == null || delivery.redelivered() ? 0
+                : clientRates.acquire(replyTopic, System.nanoTime());
         if (replyTopic == null) {
             service.countUnroutable();
             log.warn("request {} names no reply topic (no MQTT 5 Response Topic, no reply_to): dropped",
                     parsed.id());
             acknowledge(delivery);
+        } else if (throttledMs > 0) {
+            log.debug("request {} for {} is over the per-client rate", parsed.id(), replyTopic);
+            service.throttle(parsed.id(), delivery, throttledMs);
         } else if (parsed.error() != null) {
             log.info("request {} rejected: {} ({})", parsed.id(), parsed.error().code().wireName(),
                     parsed.error().getMessage());
@@ -295,7 +318,7 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
                 translator == null ? null : translator.modelName(),
                 translator == null ? null : translator.backendDescription(), profile, stats.queueDepth(),
                 TranslationService.PARALLEL, stats.active(), stats.served(), stats.errors(), stats.unroutable(),
-                stats.decodeTokensPerSecond(), (System.nanoTime() - startedNanos) / 1_000_000_000,
+                arrivals.droppedQos0(), stats.decodeTokensPerSecond(), (System.nanoTime() - startedNanos) / 1_000_000_000,
                 temperature.isPresent() ? temperature.getAsDouble() : null));
     }
 

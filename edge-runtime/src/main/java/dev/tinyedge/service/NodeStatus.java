@@ -9,9 +9,10 @@ package dev.tinyedge.service;
  * @param parallel    how many requests the node translates at once
  * @param active      how many it is translating now
  * @param unroutable  requests that named no reply topic
+ * @param droppedQos0 QoS 0 messages dropped because too many waited to be handled already
  * @param temperatureC null where the board has no thermal zone
  */
 record NodeStatus(String state, String error, String node, String model, String backend, String profile,
                   int queueDepth, int parallel, int active, long served, long errors, long unroutable,
-                  double decodeTokensPerSecond, long uptimeS, Double temperatureC) {
+                  long droppedQos0, double decodeTokensPerSecond, long uptimeS, Double temperatureC) {
 }

@@ -147,6 +147,7 @@ public final class ProtocolJson {
         json.put("served", status.served());
         json.put("errors", status.errors());
         json.put("unroutable", status.unroutable());
+        json.put("dropped_qos0", status.droppedQos0());
         json.put("decode_tok_s", Math.round(status.decodeTokensPerSecond() * 10) / 10.0);
         json.put("uptime_s", status.uptimeS());
         json.put("temperature_c", status.temperatureC());

@@ -93,9 +93,17 @@ public final class ServeConfig {
         public int requestTimeoutS = 120;
         public int dedupWindowS = 600;
         public int dedupMaxEntries = 10_000;
+        /** The heap the stored results may take, their strings and objects counted (see DedupCache). */
+        public long dedupMaxBytes = 16L << 20;
         public int maxInputChars = 4096;
         public int maxPayloadBytes = 64 * 1024;
         public int maxTokens = 256;
+        /**
+         * New requests one reply topic may bring per second (bursts of twice that), since Mosquitto does not limit
+         * a client's publish rate; beyond it the daemon answers {@code busy}. 0 turns the limit off. High enough
+         * by default that a gateway's burst, and its requests delivered again around a broker restart, stay under it.
+         */
+        public int clientRequestsPerS = 100;
         public int statusIntervalS = 30;
         /** How long a running request may take to finish on SIGTERM before it is released to the broker. */
         public int shutdownGraceS = 10;
@@ -117,6 +125,8 @@ public final class ServeConfig {
 
     /** The queue of a configuration made in code, without a board profile: the shipped profiles' size. */
     public static final int DEFAULT_QUEUE_SIZE = 64;
+    /** MQTT 5's four-byte session expiry interval. */
+    private static final long MAX_U32 = 0xFFFF_FFFFL;
 
     public static ServeConfig read(Path file) throws IOException {
         TomlMapper toml = TomlMapper.builder()
@@ -141,11 +151,23 @@ public final class ServeConfig {
         require(service.requestTimeoutS > 0, "service.request_timeout_s must be positive");
         require(service.dedupWindowS >= 0, "service.dedup_window_s must not be negative");
         require(service.dedupMaxEntries > 0, "service.dedup_max_entries must be positive");
+        require(service.dedupMaxBytes > 0, "service.dedup_max_bytes must be positive");
         require(service.maxInputChars > 0, "service.max_input_chars must be positive");
         require(service.maxPayloadBytes > 0, "service.max_payload_bytes must be positive");
         require(service.maxTokens > 0, "service.max_tokens must be positive");
+        require(service.clientRequestsPerS >= 0, "service.client_requests_per_s must not be negative (0: no limit)");
         require(service.statusIntervalS > 0, "service.status_interval_s must be positive");
-        require(mqtt.sessionExpiryS > 0, "mqtt.session_expiry_s must be positive: requests queue in the session");
+        require(threads >= 0, "threads must be 0 (the profile's) or more");
+        require(context >= 0, "context must be 0 (the model's) or more");
+        require(service.shutdownGraceS >= 0, "service.shutdown_grace_s must not be negative");
+        require(mqtt.sessionExpiryS > 0 && mqtt.sessionExpiryS <= MAX_U32,
+                "mqtt.session_expiry_s must be 1.." + MAX_U32 + ": requests queue in the session");
+        // MQTT 5 carries these in two bytes
+        require(mqtt.keepAliveS >= 0 && mqtt.keepAliveS <= 65535, "mqtt.keep_alive_s must be 0..65535");
+        require(mqtt.receiveMaximum >= 0 && mqtt.receiveMaximum <= 65535,
+                "mqtt.receive_maximum must be 0 (none sent) .. 65535");
+        require(mqtt.reconnectMaxS > 0, "mqtt.reconnect_max_s must be positive (the longest pause between tries)");
+        require(mqtt.embeddedPort > 0 && mqtt.embeddedPort <= 65535, "mqtt.embedded_port must be 1..65535");
         require(mqtt.topicPrefix != null && RequestParser.isTopicName(mqtt.topicPrefix),
                 "mqtt.topic_prefix must be a topic name without wildcards");
         require(node != null && RequestParser.isTopicName(node) && !node.contains("/"),

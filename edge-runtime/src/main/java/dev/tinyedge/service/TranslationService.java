@@ -27,7 +27,11 @@ public final class TranslationService {
     private static final Logger log = LoggerFactory.getLogger(TranslationService.class);
 
     /** The limits of the service, from the configuration. */
-    public record Limits(int queueSize, Duration requestTimeout, Duration dedupWindow, int dedupMaxEntries) {
+    public record Limits(int queueSize, Duration requestTimeout, Duration dedupWindow, int dedupMaxEntries,
+                         long dedupMaxBytes) {
+        public Limits(int queueSize, Duration requestTimeout, Duration dedupWindow, int dedupMaxEntries) {
+            this(queueSize, requestTimeout, dedupWindow, dedupMaxEntries, new ServeConfig.Service().dedupMaxBytes);
+        }
     }
 
     /** Requests translated at once: one, since the model uses every core. */
@@ -57,6 +61,12 @@ public final class TranslationService {
             deliveries.add(first);
         }
     }
+
+    /**
+     * Arrivals of one id that wait for its one translation (retries, redeliveries); a client repeating an id
+     * beyond this while it is queued is answered {@code busy} instead of growing the list.
+     */
+    static final int MAX_DELIVERIES_PER_JOB = 16;
 
     private final Translator translator;
     private final Limits limits;
@@ -94,15 +104,15 @@ public final class TranslationService {
         this.limits = limits;
         this.node = node;
         this.replies = replies;
-        this.dedup = new DedupCache(limits.dedupWindow().toMillis(), limits.dedupMaxEntries());
+        this.dedup = new DedupCache(limits.dedupWindow().toMillis(), limits.dedupMaxEntries(), limits.dedupMaxBytes());
         this.worker = Thread.ofPlatform().name("translator").unstarted(this::work);
         worker.start();
     }
 
     /**
      * Takes a valid request. A repeated id is answered from the dedup window or joins the copy already queued
-     * or running; a new request beyond the queue's capacity, or while the board is too hot, is answered
-     * {@code busy}, unless the broker is redelivering it.
+     * or running (up to {@link #MAX_DELIVERIES_PER_JOB} arrivals); a new request beyond the queue's capacity, or
+     * while the board is too hot, is answered {@code busy}, unless the broker is redelivering it.
      */
     public void submit(Request request, Delivery delivery) {
         Reply.Final reply;
@@ -115,11 +125,12 @@ public final class TranslationService {
             reply = id == null ? null : dedup.get(id);
             if (reply == null) {
                 Job same = id == null ? null : findJob(id);
-                if (same != null) {
+                if (same != null && (same.deliveries.size() < MAX_DELIVERIES_PER_JOB || delivery.redelivered())) {
                     same.deliveries.add(delivery);
                     return;
                 }
-                if ((queue.size() < limits.queueSize() && board.acceptsWork()) || delivery.redelivered()) {
+                if (same == null
+                        && ((queue.size() < limits.queueSize() && board.acceptsWork()) || delivery.redelivered())) {
                     Job job = new Job(request, delivery);
                     queue.add(job);
                     job.timeout = timer.schedule(() -> expire(job), limits.requestTimeout().toMillis(),
@@ -145,6 +156,15 @@ public final class TranslationService {
         }
         metrics.rejected(error.code().wireName());
         replies.complete(delivery, new Reply.Failure(id, error.code(), error.getMessage()));
+    }
+
+    /** Answers {@code busy} to a client over its rate (see {@link ClientRateLimit}). */
+    public void throttle(String id, Delivery delivery, long retryAfterMs) {
+        synchronized (this) {
+            errors++;
+        }
+        metrics.rejected(ErrorCode.BUSY.wireName());
+        replies.complete(delivery, new Reply.Busy(id, "too many requests from this client; retry later", retryAfterMs));
     }
 
     /** Counts a request that named no reply topic: nobody can be told about it. */

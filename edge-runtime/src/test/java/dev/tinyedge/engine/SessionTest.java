@@ -214,6 +214,34 @@ class SessionTest {
         assertEquals(Generation.StopReason.CANCELLED, before.stopReason());
     }
 
+    /** A deadline or cancel holds during a long prefill too: one prompt cannot buy a whole context of CPU time. */
+    @Test
+    void asksBetweenPrefillChunksWhetherToGoOn() {
+        int[] prompt = new int[CONTEXT - 3]; // two chunks: 64 and 33 tokens
+        for (int i = 0; i < prompt.length; i++) {
+            prompt[i] = 100 + i;
+        }
+        int[] polls = {0};
+        Generation.Result cancelled = session.generate(prompt, new Generation.Settings(Sampler.greedy(), 2,
+                Generation.EndTokens.NONE, () -> ++polls[0] > 0), text -> true);
+        assertEquals(Generation.StopReason.CANCELLED, cancelled.stopReason());
+        assertEquals(1, polls[0], "asked once, before the second chunk");
+        assertEquals(Session.PREFILL_CHUNK, cancelled.prefilledTokens());
+        assertEquals(0, cancelled.tokens().length);
+        assertEquals(0, cancelled.decodedTokens());
+        assertArrayEquals(Arrays.copyOf(prompt, Session.PREFILL_CHUNK), session.tokens(), "the slot holds the first chunk");
+
+        polls[0] = 0;
+        Generation.Result resumed = session.generate(prompt, new Generation.Settings(Sampler.greedy(), 2,
+                Generation.EndTokens.NONE, () -> ++polls[0] > 100), text -> true);
+        assertEquals(prompt.length - Session.PREFILL_CHUNK, resumed.prefilledTokens(), "the first chunk is reused");
+        assertEquals(2, polls[0], "no chunk boundary in the rest: asked before each of the two tokens");
+        session.clear();
+        Generation.Result fresh = session.generate(prompt, new Generation.Settings(Sampler.greedy(), 2,
+                Generation.EndTokens.NONE), text -> true);
+        assertArrayEquals(fresh.tokens(), resumed.tokens(), "a chunked prefill changes nothing");
+    }
+
     @Test
     void reusesWhatTheSlotHoldsAndOnlyThat() {
         int[] a = {1, 600, 700, 800, 900};

@@ -119,7 +119,7 @@ class BrokerConnectionTest {
         BlockingQueue<Arrival> arrivals = new LinkedBlockingQueue<>();
         AtomicInteger reconnects = new AtomicInteger();
         BrokerConnection subscriber = open(new BrokerConnection.Settings(mosquitto.url(), "persistent-" + UUID.randomUUID(),
-                new ServeConfig.Mqtt(), 600, 30, 0, Duration.ofMillis(500), true, null), arrivals, reconnects);
+                new ServeConfig.Mqtt(), 600, 30, 0, 0, Duration.ofMillis(500), true, null), arrivals, reconnects);
         subscriber.subscribe(new MqttSubscription("jobs", 1));
         send(publisher(new AtomicInteger()), "jobs", "job-1");
         Arrival first = arrivals.poll(5, TimeUnit.SECONDS);

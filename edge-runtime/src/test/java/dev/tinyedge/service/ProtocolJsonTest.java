@@ -108,17 +108,18 @@ class ProtocolJsonTest {
     @Test
     void writesTheStatusWithEveryContractField() throws IOException {
         JsonNode online = PLAIN.readTree(ProtocolJson.write(new NodeStatus("online", null, "pi5", "m", "cpu", "generic",
-                2, 1, 1, 10, 1, 0, 12.345, 60, null)));
+                2, 1, 1, 10, 1, 0, 3, 12.345, 60, null)));
         for (String field : List.of("state", "node", "model", "backend", "profile", "queue_depth", "served", "errors",
-                "decode_tok_s", "uptime_s", "temperature_c", "parallel", "active", "unroutable")) {
+                "decode_tok_s", "uptime_s", "temperature_c", "parallel", "active", "unroutable", "dropped_qos0")) {
             assertTrue(online.has(field), field);
         }
+        assertEquals(3, online.get("dropped_qos0").asLong());
         assertFalse(online.has("error"), "only a node in state error says why");
         assertTrue(online.get("temperature_c").isNull());
         assertEquals(12.3, online.get("decode_tok_s").asDouble());
 
         JsonNode failed = PLAIN.readTree(ProtocolJson.write(new NodeStatus("error", "model.gguf: bad magic", "pi5", null,
-                null, "generic", 0, 1, 0, 0, 0, 0, 0, 1, 61.5)));
+                null, "generic", 0, 1, 0, 0, 0, 0, 0, 0, 1, 61.5)));
         assertEquals("model.gguf: bad magic", failed.get("error").asText());
         assertEquals(61.5, failed.get("temperature_c").asDouble());
     }

@@ -175,7 +175,8 @@ class TranslationServiceTest {
         service.submit(request("same", "hello", false), delivery(2, false));
         List<Sent> finals = finals(2);
         assertEquals(1, translator.calls.get());
-        assertEquals(finals.get(0).reply(), finals.get(1).reply());
+        // the stored result is kept as the JSON it was published as: the repeat gets the same bytes
+        assertEquals(finals.get(0).reply().toString(), finals.get(1).reply().toString());
         assertEquals(2, finals.get(1).delivery().packetId());
     }
 

@@ -86,6 +86,11 @@ public final class DaemonProcess implements AutoCloseable {
         }
     }
 
+    /** The running JVM's process id (bin/tinyedge execs java), for /proc; -1 when not running. */
+    public long pid() {
+        return process != null && process.isAlive() ? process.pid() : -1;
+    }
+
     public String log() throws IOException {
         return Files.readString(log);
     }

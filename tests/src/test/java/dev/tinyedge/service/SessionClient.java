@@ -37,7 +37,7 @@ final class SessionClient implements AutoCloseable {
         requestTopic = prefix + "/v1/translate";
         replyTopic = prefix + "/replies/" + clientId;
         broker = new BrokerConnection(new BrokerConnection.Settings(brokerUrl, clientId, new ServeConfig.Mqtt(), 600,
-                60, 0, Duration.ofMillis(500), false, null), (topic, message, connection) -> record(message));
+                60, 0, 0, Duration.ofMillis(500), false, null), (topic, message, connection) -> record(message));
         broker.connectRetrying();
         broker.subscribe(new MqttSubscription(replyTopic, 1));
     }
