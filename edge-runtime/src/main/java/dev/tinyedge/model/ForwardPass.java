@@ -220,11 +220,7 @@ public final class ForwardPass {
             scores[t] = Simd.dot(q, qAt, keys, t * kvDim + kvAt, headDim) * scale;
             max = Math.max(max, scores[t]);
         }
-        float sum = 0;
-        for (int t = 0; t < positions; t++) {
-            scores[t] = (float) Math.exp(scores[t] - max);
-            sum += scores[t];
-        }
+        float sum = Simd.expShifted(scores, 0, positions, max);
         Arrays.fill(out, outAt, outAt + headDim, 0f);
         for (int t = 0; t < positions; t++) {
             Simd.axpy(scores[t] / sum, values, t * kvDim + kvAt, out, outAt, headDim);
@@ -233,10 +229,7 @@ public final class ForwardPass {
 
     /** gate[i] = silu(gate[i]) · up[i] for i in [from, to): SwiGLU's gating, before the down projection. */
     static void swiglu(float[] gate, float[] up, int from, int to) {
-        for (int i = from; i < to; i++) {
-            float g = gate[i];
-            gate[i] = g / (1 + (float) Math.exp(-g)) * up[i];
-        }
+        Simd.siluGate(gate, up, from, to);
     }
 
     /**
@@ -293,7 +286,7 @@ public final class ForwardPass {
         }
     }
 
-    /** SwiGLU over chunks [start, end) of GATE_CHUNK elements: a Math.exp each, which in one thread would hold up the pool. */
+    /** SwiGLU over chunks [start, end) of GATE_CHUNK elements: an exponential each, which in one thread would hold up the pool. */
     private void gateChunks(int start, int end, int worker) {
         swiglu(gate, up, start * GATE_CHUNK, Math.min(gatedElements, end * GATE_CHUNK));
     }
