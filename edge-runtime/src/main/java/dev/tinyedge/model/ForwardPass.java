@@ -23,6 +23,11 @@ public final class ForwardPass {
     private static final int MAX_BATCH = 64;
     /** Elements of SwiGLU per work item: a decode token's 5632 split in a few, a batch's in many. */
     private static final int GATE_CHUNK = 512;
+    /**
+     * Rows that threads take of a product as one unit: the native kernels run eight rows at a time in the
+     * vector lanes and a thread's rows past a multiple of eight one by one, several times slower.
+     */
+    private static final int ROW_GROUP = 8;
 
     private final ModelWeights model;
     private final ModelConfig c;
@@ -54,6 +59,7 @@ public final class ForwardPass {
     private final int[] productOutOffsets = new int[3];
     private final int[] productRows = new int[3];
     private int products;
+    private int productRowsTotal;
     private final KernelProvider kernels;
     private final ProductInput productInput;
     private int attentionLayer;
@@ -271,7 +277,8 @@ public final class ForwardPass {
         for (int i = 0; i < count; i++) {
             rows += productRows[i];
         }
-        pool.run(rows, batch > 1 ? batchProductTask : vectorProductTask);
+        productRowsTotal = rows;
+        pool.run((rows + ROW_GROUP - 1) / ROW_GROUP, batch > 1 ? batchProductTask : vectorProductTask);
     }
 
     /** xb = RMSNorm(x) · weight for each of the batch's vectors, split across the pool (decode: one, on this thread). */
@@ -296,11 +303,13 @@ public final class ForwardPass {
     }
 
     /**
-     * Rows [start, end) of the products laid end to end, for a batch. The single vector's products are a task
-     * of their own ({@link #vectorProductRows}), so that the JIT compiles each kernel family into its own
-     * method (see {@link dev.tinyedge.kernels.JavaKernels}).
+     * Rows of groups [startGroup, endGroup) of the products laid end to end, for a batch. The single vector's
+     * products are a task of their own ({@link #vectorProductRows}), so that the JIT compiles each kernel
+     * family into its own method (see {@link dev.tinyedge.kernels.JavaKernels}).
      */
-    private void batchProductRows(int start, int end, int worker) {
+    private void batchProductRows(int startGroup, int endGroup, int worker) {
+        int start = startGroup * ROW_GROUP;
+        int end = Math.min(endGroup * ROW_GROUP, productRowsTotal);
         int first = 0;
         for (int i = 0; i < products; i++) {
             int from = Math.max(start, first) - first;
@@ -313,8 +322,10 @@ public final class ForwardPass {
         }
     }
 
-    /** Rows [start, end) of the products laid end to end, for a single vector (decode). */
-    private void vectorProductRows(int start, int end, int worker) {
+    /** Rows of groups [startGroup, endGroup) of the products laid end to end, for a single vector (decode). */
+    private void vectorProductRows(int startGroup, int endGroup, int worker) {
+        int start = startGroup * ROW_GROUP;
+        int end = Math.min(endGroup * ROW_GROUP, productRowsTotal);
         int first = 0;
         for (int i = 0; i < products; i++) {
             int from = Math.max(start, first) - first;
