@@ -54,7 +54,7 @@ TEK_EXPORT void TIER_FN(quantize)(TEK_QUANTIZE_ARGS) {
         uint8_t *rec = xq + b * stride;
         if (kind == TEK_Q8_K) {
             quantize_q8_K_block(xv + k, (int8_t *) rec + k, (float *) in_d(rec, cols) + k / QK_K,
-                                (int16_t *) in_bsums(rec, cols) + k / 16);
+                                (int16_t *) in_bsums(rec, cols) + k / 16, (int16_t *) in_bsums32(rec, cols) + k / 32);
         } else {
             const int64_t end = k + QK_K < cols ? k + QK_K : cols;
             for (int64_t j = k; j < end; j += QK) {

@@ -5,7 +5,7 @@
 enum { AVX2, AVX2_VNNI, AVX512_VNNI, NEON, DOTPROD, I8MM };
 
 TEK_EXPORT int64_t tek_input_stride(int32_t kind, int64_t cols) {
-    int64_t bytes = kind == TEK_Q8_K ? cols + 4 * (cols / QK_K) + 2 * (cols / 16) : 2 * cols + 8 * (cols / QK);
+    int64_t bytes = kind == TEK_Q8_K ? cols + 4 * (cols / QK_K) + 2 * (cols / 16) + 2 * (cols / 32) : 2 * cols + 8 * (cols / QK);
     return (bytes + 63) / 64 * 64;
 }
 

@@ -6,7 +6,8 @@
  *
  *   Q8_0 form (for Q4_0 and Q8_0 weights): int8 qs[cols], float d[cols/32], int32 sum[cols/32],
  *                                          uint8 qu[cols] (qs + 128, for unsigned-by-signed products)
- *   Q8_K form (for Q4_K, Q5_K, Q6_K):      int8 qs[cols], float d[cols/256], int16 bsums[cols/16]
+ *   Q8_K form (for Q4_K, Q5_K, Q6_K):      int8 qs[cols], float d[cols/256], int16 bsums[cols/16],
+ *                                          int16 bsums32[cols/32]
  *
  * d of the Q8_0 form is already rounded to fp16, as ggml's block_q8_0 stores it; sum is the sum of the
  * block's quants, which the Q4_0 kernels use to subtract 8 from every nibble in one step. The Q8_K form is
@@ -65,6 +66,7 @@ TEK_INLINE const float *in_d(const uint8_t *rec, int64_t cols) { return (const f
 TEK_INLINE const int32_t *in_sum(const uint8_t *rec, int64_t cols) { return (const int32_t *) (rec + cols + 4 * (cols / QK)); }
 TEK_INLINE const uint8_t *in_qu(const uint8_t *rec, int64_t cols) { return rec + cols + 8 * (cols / QK); }
 TEK_INLINE const int16_t *in_bsums(const uint8_t *rec, int64_t cols) { return (const int16_t *) (rec + cols + 4 * (cols / QK_K)); }
+TEK_INLINE const int16_t *in_bsums32(const uint8_t *rec, int64_t cols) { return in_bsums(rec, cols) + cols / 16; }
 
 /*
  * Rounds chunks [from, to) of the batch's vectors x[b*cols ..] into records at xq + b*stride: chunk c is
@@ -80,7 +82,7 @@ TEK_INLINE const int16_t *in_bsums(const uint8_t *rec, int64_t cols) { return (c
     float *out, int64_t out_stride, int32_t row_start, int32_t row_end
 
 /* ggml's quantize_row_q8_K_ref for one super-block, with the fields placed as the Q8_K form keeps them. */
-TEK_INLINE void quantize_q8_K_block(const float *x, int8_t *qs, float *d, int16_t *bsums) {
+TEK_INLINE void quantize_q8_K_block(const float *x, int8_t *qs, float *d, int16_t *bsums, int16_t *bsums32) {
     float max = 0, amax = 0;
     for (int j = 0; j < QK_K; j++) {
         float ax = fabsf(x[j]);
@@ -93,6 +95,7 @@ TEK_INLINE void quantize_q8_K_block(const float *x, int8_t *qs, float *d, int16_
         *d = 0;
         memset(qs, 0, QK_K);
         memset(bsums, 0, QK_K / 16 * sizeof(int16_t));
+        memset(bsums32, 0, QK_K / 32 * sizeof(int16_t));
         return;
     }
     const float iscale = -127.f / max;
@@ -106,6 +109,9 @@ TEK_INLINE void quantize_q8_K_block(const float *x, int8_t *qs, float *d, int16_
             sum += qs[j * 16 + i];
         }
         bsums[j] = (int16_t) sum;
+    }
+    for (int j = 0; j < QK_K / 32; j++) {
+        bsums32[j] = (int16_t) (bsums[2 * j] + bsums[2 * j + 1]);
     }
     *d = 1 / iscale;
 }

@@ -14,22 +14,22 @@
 #define DOT_U8S8(acc, u, s) _mm256_dpbusd_epi32((acc), (u), (s))
 #define TILE_M 4
 #define TILE_N 4
-#define TILE_N8 8
 #define KTILE_N 4
 #elif defined(__AVXVNNI__)
 #define DOT_U8S8(acc, u, s) _mm256_dpbusd_avx_epi32((acc), (u), (s))
 #define TILE_M 4
 #define TILE_N 2
-#define TILE_N8 2
 #define KTILE_N 1
 #else
 /* maddubs saturates past 32767: both operands here stay below (|u| <= 128 with |s| <= 127, or u <= 63) */
 #define DOT_U8S8(acc, u, s) _mm256_add_epi32((acc), _mm256_madd_epi16(_mm256_maddubs_epi16((u), (s)), _mm256_set1_epi16(1)))
 #define TILE_M 4
 #define TILE_N 2
-#define TILE_N8 2
 #define KTILE_N 1
 #endif
+
+/* Vectors that a rows-in-lanes kernel runs against one transposition of its rows (partial sums on the stack). */
+#define PANEL 64
 
 TEK_INLINE float f16(uint16_t h) {
     return _cvtsh_ss(h);
@@ -95,7 +95,7 @@ TEK_EXPORT void TIER_FN(quantize)(TEK_QUANTIZE_ARGS) {
         uint8_t *rec = xq + b * stride;
         if (kind == TEK_Q8_K) {
             quantize_q8_K_block(xv + k, (int8_t *) rec + k, (float *) in_d(rec, cols) + k / QK_K,
-                                (int16_t *) in_bsums(rec, cols) + k / 16);
+                                (int16_t *) in_bsums(rec, cols) + k / 16, (int16_t *) in_bsums32(rec, cols) + k / 32);
         } else {
             const int64_t end = k + QK_K < cols ? k + QK_K : cols;
             for (int64_t j = k; j < end; j += QK) {
@@ -189,63 +189,76 @@ TEK_INLINE void tile_q8_0(const uint8_t *w, int64_t cols, const uint8_t *xq, int
 }
 
 /*
- * Q4_0, eight rows at a time with the rows in the lanes: per block, the eight rows' 16 quant bytes are
- * transposed as 4-byte groups, so that lane i of T[k] holds row i's bytes 4k..4k+3 (nibbles of elements
- * 4k..4k+3 low, 16+4k..16+4k+3 high). One vpdpbusd then multiplies four elements of all eight rows with the
- * same four input quants, broadcast; the eight rows' sums need no horizontal reduction, and a block's
- * scaling (one conversion, one multiply-add) serves eight rows. The transposition costs eight shuffles per
- * eight blocks, shared by the RN vectors.
+ * Q4_0, eight rows at a time with the rows in the lanes, against up to PANEL vectors: per block, the eight
+ * rows' 16 quant bytes are transposed as 4-byte groups, so that lane i of T[k] holds row i's bytes 4k..4k+3
+ * (nibbles of elements 4k..4k+3 low, 16+4k..16+4k+3 high). One vpdpbusd then multiplies four elements of all
+ * eight rows with the same four input quants, broadcast; the eight rows' sums need no horizontal reduction,
+ * and a block's scaling (one conversion, one multiply-add) serves eight rows. Two blocks are transposed at a
+ * time, once for all the vectors, whose sums wait on the stack (in L1) meanwhile.
  */
-TEK_INLINE void rows8_q4_0(const uint8_t *w, int64_t cols, const uint8_t *xq, int64_t stride,
-                           float *out, int64_t out_stride, const int RN) {
-    const int64_t nb = cols / QK;
-    const int64_t row_bytes = nb * sizeof(block_q4_0);
+TEK_INLINE void q4_0_rows8_blocks(const uint8_t *b0, int64_t row_bytes, __m256i lo[4], __m256i hi[4], __m256 *dw) {
     const __m256i m4 = _mm256_set1_epi8(0xF);
-    __m256 acc[TILE_N8];
-#pragma GCC unroll 8
-    for (int t = 0; t < RN; t++) acc[t] = _mm256_setzero_ps();
-    for (int64_t j = 0; j < nb; j++) {
-        const uint8_t *b0 = w + j * sizeof(block_q4_0);
-        __m256i y[4];
-        uint16_t d[8];
+    __m256i y[4];
+    uint16_t d[8];
 #pragma GCC unroll 4
-        for (int r = 0; r < 4; r++) {
-            const uint8_t *lo = b0 + r * row_bytes, *hi = b0 + (r + 4) * row_bytes;
-            y[r] = _mm256_loadu2_m128i((const __m128i *) (hi + 2), (const __m128i *) (lo + 2));
-            memcpy(&d[r], lo, 2);
-            memcpy(&d[r + 4], hi, 2);
-        }
-        const __m256i t0 = _mm256_unpacklo_epi32(y[0], y[1]), t1 = _mm256_unpackhi_epi32(y[0], y[1]);
-        const __m256i t2 = _mm256_unpacklo_epi32(y[2], y[3]), t3 = _mm256_unpackhi_epi32(y[2], y[3]);
-        __m256i q[4];
-        q[0] = _mm256_unpacklo_epi64(t0, t2);
-        q[1] = _mm256_unpackhi_epi64(t0, t2);
-        q[2] = _mm256_unpacklo_epi64(t1, t3);
-        q[3] = _mm256_unpackhi_epi64(t1, t3);
-        __m256i lo[4], hi[4];
+    for (int r = 0; r < 4; r++) {
+        const uint8_t *l = b0 + r * row_bytes, *h = b0 + (r + 4) * row_bytes;
+        y[r] = _mm256_loadu2_m128i((const __m128i *) (h + 2), (const __m128i *) (l + 2));
+        memcpy(&d[r], l, 2);
+        memcpy(&d[r + 4], h, 2);
+    }
+    const __m256i t0 = _mm256_unpacklo_epi32(y[0], y[1]), t1 = _mm256_unpackhi_epi32(y[0], y[1]);
+    const __m256i t2 = _mm256_unpacklo_epi32(y[2], y[3]), t3 = _mm256_unpackhi_epi32(y[2], y[3]);
+    __m256i q[4];
+    q[0] = _mm256_unpacklo_epi64(t0, t2);
+    q[1] = _mm256_unpackhi_epi64(t0, t2);
+    q[2] = _mm256_unpacklo_epi64(t1, t3);
+    q[3] = _mm256_unpackhi_epi64(t1, t3);
 #pragma GCC unroll 4
-        for (int k = 0; k < 4; k++) {
-            lo[k] = _mm256_and_si256(q[k], m4);
-            hi[k] = _mm256_and_si256(_mm256_srli_epi16(q[k], 4), m4);
-        }
-        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) d));
-#pragma GCC unroll 8
-        for (int t = 0; t < RN; t++) {
-            const uint8_t *rec = xq + t * stride;
-            const int32_t *a = (const int32_t *) (in_qs(rec) + j * QK);
-            __m256i s0 = _mm256_set1_epi32(-8 * in_sum(rec, cols)[j]);
+    for (int k = 0; k < 4; k++) {
+        lo[k] = _mm256_and_si256(q[k], m4);
+        hi[k] = _mm256_and_si256(_mm256_srli_epi16(q[k], 4), m4);
+    }
+    *dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) d));
+}
+
+/* Blocks j .. j+B-1 (B = 1 or 2) of the eight rows at w against the n vectors, into acc. */
+TEK_INLINE void q4_0_rows8_step(const uint8_t *w, int64_t row_bytes, int64_t j, const uint8_t *xq, int64_t stride,
+                                int64_t cols, __m256 *acc, const int n, const int B) {
+    __m256i lo[2][4], hi[2][4];
+    __m256 dw[2];
+#pragma GCC unroll 2
+    for (int b = 0; b < B; b++) q4_0_rows8_blocks(w + (j + b) * sizeof(block_q4_0), row_bytes, lo[b], hi[b], &dw[b]);
+    for (int t = 0; t < n; t++) {
+        const uint8_t *rec = xq + t * stride;
+        __m256 sum = acc[t];
+#pragma GCC unroll 2
+        for (int b = 0; b < B; b++) {
+            const int32_t *a = (const int32_t *) (in_qs(rec) + (j + b) * QK);
+            __m256i s0 = _mm256_set1_epi32(-8 * in_sum(rec, cols)[j + b]);
             __m256i s1 = _mm256_setzero_si256();
 #pragma GCC unroll 4
             for (int k = 0; k < 4; k++) {
-                s0 = DOT_U8S8(s0, lo[k], _mm256_set1_epi32(a[k]));
-                s1 = DOT_U8S8(s1, hi[k], _mm256_set1_epi32(a[4 + k]));
+                s0 = DOT_U8S8(s0, lo[b][k], _mm256_set1_epi32(a[k]));
+                s1 = DOT_U8S8(s1, hi[b][k], _mm256_set1_epi32(a[4 + k]));
             }
-            const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(in_d(rec, cols)[j]));
-            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(s0, s1)), scale, acc[t]);
+            const __m256 scale = _mm256_mul_ps(dw[b], _mm256_set1_ps(in_d(rec, cols)[j + b]));
+            sum = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(s0, s1)), scale, sum);
         }
+        acc[t] = sum;
     }
-#pragma GCC unroll 8
-    for (int t = 0; t < RN; t++) _mm256_storeu_ps(out + t * out_stride, acc[t]);
+}
+
+TEK_INLINE void rows8_q4_0(const uint8_t *w, int64_t cols, const uint8_t *xq, int64_t stride,
+                           float *out, int64_t out_stride, const int n) {
+    const int64_t nb = cols / QK;
+    const int64_t row_bytes = nb * sizeof(block_q4_0);
+    __m256 acc[PANEL];
+    for (int t = 0; t < n; t++) acc[t] = _mm256_setzero_ps();
+    int64_t j = 0;
+    for (; j + 2 <= nb; j += 2) q4_0_rows8_step(w, row_bytes, j, xq, stride, cols, acc, n, 2);
+    if (j < nb) q4_0_rows8_step(w, row_bytes, j, xq, stride, cols, acc, n, 1);
+    for (int t = 0; t < n; t++) _mm256_storeu_ps(out + t * out_stride, acc[t]);
 }
 
 #if defined(__AVX512VNNI__) || defined(__AVXVNNI__)
@@ -254,65 +267,77 @@ TEK_INLINE void rows8_q4_0(const uint8_t *w, int64_t cols, const uint8_t *xq, in
  * the input's quants plus 128 (a flipped sign bit) are, and sum((x+128) w) = sum(x w) + 128 sum(w) with the
  * weights' sums taken once per block for all vectors. Only with VNNI: maddubs would saturate on (x+128) w.
  */
-TEK_INLINE void rows8_q8_0(const uint8_t *w, int64_t cols, const uint8_t *xq, int64_t stride,
-                           float *out, int64_t out_stride, const int RN) {
-    const int64_t nb = cols / QK;
-    const int64_t row_bytes = nb * sizeof(block_q8_0);
-    const __m256i ones = _mm256_set1_epi8(1);
-    __m256 acc[TILE_N8];
+TEK_INLINE void q8_0_rows8_blocks(const uint8_t *b0, int64_t row_bytes, __m256i q[8], __m256i *bias, __m256 *dw) {
+    __m256i y[8];
+    uint16_t d[8];
 #pragma GCC unroll 8
-    for (int t = 0; t < RN; t++) acc[t] = _mm256_setzero_ps();
-    for (int64_t j = 0; j < nb; j++) {
-        const uint8_t *b0 = w + j * sizeof(block_q8_0);
-        __m256i y[8];
-        uint16_t d[8];
-#pragma GCC unroll 8
-        for (int r = 0; r < 8; r++) {
-            y[r] = _mm256_loadu_si256((const __m256i *) (b0 + r * row_bytes + 2));
-            memcpy(&d[r], b0 + r * row_bytes, 2);
-        }
-        /* 8x8 transposition of 4-byte groups: q[k] lane r = row r's bytes 4k..4k+3 */
-        __m256i u[8], v[8], q[8];
+    for (int r = 0; r < 8; r++) {
+        y[r] = _mm256_loadu_si256((const __m256i *) (b0 + r * row_bytes + 2));
+        memcpy(&d[r], b0 + r * row_bytes, 2);
+    }
+    /* 8x8 transposition of 4-byte groups: q[k] lane r = row r's bytes 4k..4k+3 */
+    __m256i u[8], v[8];
 #pragma GCC unroll 4
-        for (int r = 0; r < 8; r += 2) {
-            u[r] = _mm256_unpacklo_epi32(y[r], y[r + 1]);
-            u[r + 1] = _mm256_unpackhi_epi32(y[r], y[r + 1]);
-        }
+    for (int r = 0; r < 8; r += 2) {
+        u[r] = _mm256_unpacklo_epi32(y[r], y[r + 1]);
+        u[r + 1] = _mm256_unpackhi_epi32(y[r], y[r + 1]);
+    }
 #pragma GCC unroll 2
-        for (int r = 0; r < 8; r += 4) {
-            v[r] = _mm256_unpacklo_epi64(u[r], u[r + 2]);
-            v[r + 1] = _mm256_unpackhi_epi64(u[r], u[r + 2]);
-            v[r + 2] = _mm256_unpacklo_epi64(u[r + 1], u[r + 3]);
-            v[r + 3] = _mm256_unpackhi_epi64(u[r + 1], u[r + 3]);
-        }
-        /* v[0..3]: groups 0,1,2,3 (low lanes) and 4,5,6,7 (high lanes) of rows 0-3; v[4..7] the same of rows 4-7 */
+    for (int r = 0; r < 8; r += 4) {
+        v[r] = _mm256_unpacklo_epi64(u[r], u[r + 2]);
+        v[r + 1] = _mm256_unpackhi_epi64(u[r], u[r + 2]);
+        v[r + 2] = _mm256_unpacklo_epi64(u[r + 1], u[r + 3]);
+        v[r + 3] = _mm256_unpackhi_epi64(u[r + 1], u[r + 3]);
+    }
+    /* v[0..3]: groups 0,1,2,3 (low lanes) and 4,5,6,7 (high lanes) of rows 0-3; v[4..7] the same of rows 4-7 */
 #pragma GCC unroll 4
-        for (int k = 0; k < 4; k++) {
-            q[k] = _mm256_permute2x128_si256(v[k], v[4 + k], 0x20);
-            q[4 + k] = _mm256_permute2x128_si256(v[k], v[4 + k], 0x31);
-        }
-        __m256i wsum = _mm256_setzero_si256();
+    for (int k = 0; k < 4; k++) {
+        q[k] = _mm256_permute2x128_si256(v[k], v[4 + k], 0x20);
+        q[4 + k] = _mm256_permute2x128_si256(v[k], v[4 + k], 0x31);
+    }
+    __m256i wsum = _mm256_setzero_si256();
 #pragma GCC unroll 8
-        for (int k = 0; k < 8; k++) wsum = DOT_U8S8(wsum, ones, q[k]);
-        const __m256i bias = _mm256_slli_epi32(wsum, 7);
-        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) d));
-#pragma GCC unroll 8
-        for (int t = 0; t < RN; t++) {
-            const uint8_t *rec = xq + t * stride;
-            const int32_t *a = (const int32_t *) (in_qu(rec, cols) + j * QK);
+    for (int k = 0; k < 8; k++) wsum = DOT_U8S8(wsum, _mm256_set1_epi8(1), q[k]);
+    *bias = _mm256_slli_epi32(wsum, 7);
+    *dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) d));
+}
+
+TEK_INLINE void q8_0_rows8_step(const uint8_t *w, int64_t row_bytes, int64_t j, const uint8_t *xq, int64_t stride,
+                                int64_t cols, __m256 *acc, const int n, const int B) {
+    __m256i q[2][8], bias[2];
+    __m256 dw[2];
+#pragma GCC unroll 2
+    for (int b = 0; b < B; b++) q8_0_rows8_blocks(w + (j + b) * sizeof(block_q8_0), row_bytes, q[b], &bias[b], &dw[b]);
+    for (int t = 0; t < n; t++) {
+        const uint8_t *rec = xq + t * stride;
+        __m256 sum = acc[t];
+#pragma GCC unroll 2
+        for (int b = 0; b < B; b++) {
+            const int32_t *a = (const int32_t *) (in_qu(rec, cols) + (j + b) * QK);
             __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
 #pragma GCC unroll 4
             for (int k = 0; k < 4; k++) {
-                s0 = DOT_U8S8(s0, _mm256_set1_epi32(a[k]), q[k]);
-                s1 = DOT_U8S8(s1, _mm256_set1_epi32(a[4 + k]), q[4 + k]);
+                s0 = DOT_U8S8(s0, _mm256_set1_epi32(a[k]), q[b][k]);
+                s1 = DOT_U8S8(s1, _mm256_set1_epi32(a[4 + k]), q[b][4 + k]);
             }
-            const __m256i s = _mm256_sub_epi32(_mm256_add_epi32(s0, s1), bias);
-            const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(in_d(rec, cols)[j]));
-            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), scale, acc[t]);
+            const __m256i s = _mm256_sub_epi32(_mm256_add_epi32(s0, s1), bias[b]);
+            const __m256 scale = _mm256_mul_ps(dw[b], _mm256_set1_ps(in_d(rec, cols)[j + b]));
+            sum = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), scale, sum);
         }
+        acc[t] = sum;
     }
-#pragma GCC unroll 8
-    for (int t = 0; t < RN; t++) _mm256_storeu_ps(out + t * out_stride, acc[t]);
+}
+
+TEK_INLINE void rows8_q8_0(const uint8_t *w, int64_t cols, const uint8_t *xq, int64_t stride,
+                           float *out, int64_t out_stride, const int n) {
+    const int64_t nb = cols / QK;
+    const int64_t row_bytes = nb * sizeof(block_q8_0);
+    __m256 acc[PANEL];
+    for (int t = 0; t < n; t++) acc[t] = _mm256_setzero_ps();
+    int64_t j = 0;
+    for (; j + 2 <= nb; j += 2) q8_0_rows8_step(w, row_bytes, j, xq, stride, cols, acc, n, 2);
+    if (j < nb) q8_0_rows8_step(w, row_bytes, j, xq, stride, cols, acc, n, 1);
+    for (int t = 0; t < n; t++) _mm256_storeu_ps(out + t * out_stride, acc[t]);
 }
 #define Q8_0_BATCH(kernel, block_type) ROWS8(rows8_q8_0, kernel, block_type)
 #else
@@ -454,19 +479,22 @@ TEK_INLINE void transpose8x32(const uint8_t *p, int64_t row_bytes, __m256i q[8])
 }
 
 /*
- * Q4_K, eight rows at a time with the rows in the lanes (as rows8_q4_0): per 64 elements of a super-block
- * the rows' 32 quant bytes are transposed once for the RN vectors; vpdpbusd multiplies four elements of
- * the eight rows with four of the input, and the sub-block sums take each row's scale in a 32-bit multiply.
- * The rows' mins meet the input's sums of 32 in one 16-bit multiply-add per pair of sub-blocks.
+ * Q4_K, eight rows at a time with the rows in the lanes, against up to PANEL vectors: per 64 elements of a
+ * super-block the rows' 32 quant bytes are transposed once for all the vectors, and the rows' scales and
+ * mins spread into lanes once per super-block. vpdpbusd multiplies four elements of the eight rows with four
+ * of the input, broadcast; each sub-block's sums take their rows' scales in a 32-bit multiply; the rows'
+ * mins meet the input's sums of 32 in one 16-bit multiply-add per pair of sub-blocks. The vectors' partial
+ * sums wait on the stack (in L1) while the other vectors run: shared work counts once per panel, not once
+ * per few vectors.
  */
 TEK_INLINE void rows8_q4_K(const uint8_t *w, int64_t cols, const uint8_t *xq, int64_t stride, float *out,
-                           int64_t out_stride, const int RN) {
+                           int64_t out_stride, const int n) {
     const int64_t nb = cols / QK_K;
     const int64_t row_bytes = nb * (int64_t) sizeof(block_q4_K);
     const __m256i m4 = _mm256_set1_epi8(0xF);
-    __m256 acc[TILE_N8];
-#pragma GCC unroll 8
-    for (int t = 0; t < RN; t++) acc[t] = _mm256_setzero_ps();
+    __m256 acc[PANEL];
+    __m256i sumi[PANEL];
+    for (int t = 0; t < n; t++) acc[t] = _mm256_setzero_ps();
     for (int64_t i = 0; i < nb; i++) {
         const uint8_t *b0 = w + i * sizeof(block_q4_K);
         /* per row: scales and mins, then lanes of rows */
@@ -496,18 +524,7 @@ TEK_INLINE void rows8_q4_K(const uint8_t *w, int64_t cols, const uint8_t *xq, in
         }
         const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) d));
         const __m256 dmw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) dmin));
-        __m256i sumi[TILE_N8], msum[TILE_N8];
-#pragma GCC unroll 8
-        for (int t = 0; t < RN; t++) {
-            sumi[t] = _mm256_setzero_si256();
-            const int16_t *bs = in_bsums(xq + t * stride, cols) + i * 16;
-            msum[t] = _mm256_setzero_si256();
-#pragma GCC unroll 4
-            for (int p = 0; p < 4; p++) { /* sums of sub-blocks 2p and 2p+1 as a 16-bit pair, broadcast */
-                const int32_t s0 = bs[4 * p] + bs[4 * p + 1], s1 = bs[4 * p + 2] + bs[4 * p + 3];
-                msum[t] = _mm256_add_epi32(msum[t], _mm256_madd_epi16(mins[p], _mm256_set1_epi32((s0 & 0xFFFF) | (s1 << 16))));
-            }
-        }
+        for (int t = 0; t < n; t++) sumi[t] = _mm256_setzero_si256();
 #pragma GCC unroll 1
         for (int c = 0; c < 4; c++) {
             __m256i q[8];
@@ -518,8 +535,8 @@ TEK_INLINE void rows8_q4_K(const uint8_t *w, int64_t cols, const uint8_t *xq, in
                 lo[k] = _mm256_and_si256(q[k], m4);
                 hi[k] = _mm256_and_si256(_mm256_srli_epi16(q[k], 4), m4);
             }
-#pragma GCC unroll 8
-            for (int t = 0; t < RN; t++) {
+            const __m256i sc0 = scale[2 * c], sc1 = scale[2 * c + 1];
+            for (int t = 0; t < n; t++) {
                 const int32_t *a = (const int32_t *) (in_qs(xq + t * stride) + i * QK_K + 64 * c);
                 __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
 #pragma GCC unroll 8
@@ -527,18 +544,102 @@ TEK_INLINE void rows8_q4_K(const uint8_t *w, int64_t cols, const uint8_t *xq, in
                     s0 = DOT_U8S8(s0, lo[k], _mm256_set1_epi32(a[k]));
                     s1 = DOT_U8S8(s1, hi[k], _mm256_set1_epi32(a[8 + k]));
                 }
-                sumi[t] = _mm256_add_epi32(sumi[t], _mm256_add_epi32(_mm256_mullo_epi32(s0, scale[2 * c]), _mm256_mullo_epi32(s1, scale[2 * c + 1])));
+                sumi[t] = _mm256_add_epi32(sumi[t], _mm256_add_epi32(_mm256_mullo_epi32(s0, sc0), _mm256_mullo_epi32(s1, sc1)));
             }
         }
-#pragma GCC unroll 8
-        for (int t = 0; t < RN; t++) {
-            const __m256 dx = _mm256_set1_ps(in_d(xq + t * stride, cols)[i]);
-            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi[t]), _mm256_mul_ps(dw, dx), acc[t]);
-            acc[t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum[t]), _mm256_mul_ps(dmw, dx), acc[t]);
+        for (int t = 0; t < n; t++) {
+            const uint8_t *rec = xq + t * stride;
+            const int32_t *pairs = (const int32_t *) (in_bsums32(rec, cols) + i * 8); /* sums of sub-blocks 2p and 2p+1 */
+            __m256i msum = _mm256_madd_epi16(mins[0], _mm256_set1_epi32(pairs[0]));
+#pragma GCC unroll 4
+            for (int p = 1; p < 4; p++) msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mins[p], _mm256_set1_epi32(pairs[p])));
+            const __m256 dx = _mm256_set1_ps(in_d(rec, cols)[i]);
+            const __m256 v = _mm256_fmsub_ps(_mm256_cvtepi32_ps(sumi[t]), dw, _mm256_mul_ps(_mm256_cvtepi32_ps(msum), dmw));
+            acc[t] = _mm256_fmadd_ps(v, dx, acc[t]);
         }
     }
+    for (int t = 0; t < n; t++) _mm256_storeu_ps(out + t * out_stride, acc[t]);
+}
+
+/*
+ * Q6_K, eight rows at a time with the rows in the lanes, against up to PANEL vectors: each row's super-block
+ * is unpacked once into its 256 quants (0..63, in element order) in a buffer, then transposed 64 elements at
+ * a time for all the vectors as rows8_q4_K does. The sums of 16 take their rows' signed scales in a 32-bit
+ * multiply; 32 * sum(scale * bsum), the scales paired in 16-bit lanes, takes the offset of 32 off.
+ */
+TEK_INLINE void rows8_q6_K(const uint8_t *w, int64_t cols, const uint8_t *xq, int64_t stride, float *out,
+                           int64_t out_stride, const int n) {
+    const int64_t nb = cols / QK_K;
+    const int64_t row_bytes = nb * (int64_t) sizeof(block_q6_K);
+    const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3);
+    __m256 acc[PANEL];
+    __m256i sumi[PANEL];
+    uint8_t quants[8][QK_K] __attribute__((aligned(32)));
+    for (int t = 0; t < n; t++) acc[t] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < nb; i++) {
+        int8_t sc[16][8] __attribute__((aligned(16))); /* [j][r]: row r's j-th scale */
+        uint16_t d[8];
+#pragma GCC unroll 1
+        for (int r = 0; r < 8; r++) {
+            const block_q6_K *x = (const block_q6_K *) (w + r * row_bytes) + i;
+#pragma GCC unroll 2
+            for (int h = 0; h < 2; h++) {
+                const __m256i l0 = _mm256_loadu_si256((const __m256i *) (x->ql + 64 * h));
+                const __m256i l1 = _mm256_loadu_si256((const __m256i *) (x->ql + 64 * h + 32));
+                const __m256i hb = _mm256_loadu_si256((const __m256i *) (x->qh + 32 * h));
+                uint8_t *q = quants[r] + 128 * h;
+                _mm256_store_si256((__m256i *) q, _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4)));
+                _mm256_store_si256((__m256i *) (q + 32), _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m2), 4)));
+                _mm256_store_si256((__m256i *) (q + 64), _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4)));
+                _mm256_store_si256((__m256i *) (q + 96), _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4)));
+            }
+            for (int j = 0; j < 16; j++) sc[j][r] = x->scales[j];
+            memcpy(&d[r], &x->d, 2);
+        }
+        __m256i scale[16], pairs[8];
+#pragma GCC unroll 16
+        for (int j = 0; j < 16; j++) scale[j] = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *) sc[j]));
 #pragma GCC unroll 8
-    for (int t = 0; t < RN; t++) _mm256_storeu_ps(out + t * out_stride, acc[t]);
+        for (int p = 0; p < 8; p++) { /* lane r: row r's scales 2p (low 16 bits) and 2p+1 */
+            const __m128i even = _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *) sc[2 * p]));
+            const __m128i odd = _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *) sc[2 * p + 1]));
+            pairs[p] = _mm256_set_m128i(_mm_unpackhi_epi16(even, odd), _mm_unpacklo_epi16(even, odd));
+        }
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) d));
+        for (int t = 0; t < n; t++) sumi[t] = _mm256_setzero_si256();
+#pragma GCC unroll 1
+        for (int c = 0; c < 4; c++) {
+            __m256i lo[8], hi[8]; /* elements 64c .. +31, 64c + 32 .. +31 */
+            transpose8x32(quants[0] + 64 * c, QK_K, lo);
+            transpose8x32(quants[0] + 64 * c + 32, QK_K, hi);
+            const __m256i sc0 = scale[4 * c], sc1 = scale[4 * c + 1], sc2 = scale[4 * c + 2], sc3 = scale[4 * c + 3];
+            for (int t = 0; t < n; t++) {
+                const int32_t *a = (const int32_t *) (in_qs(xq + t * stride) + i * QK_K + 64 * c);
+                __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+                __m256i s2 = _mm256_setzero_si256(), s3 = _mm256_setzero_si256();
+#pragma GCC unroll 4
+                for (int k = 0; k < 4; k++) {
+                    s0 = DOT_U8S8(s0, lo[k], _mm256_set1_epi32(a[k]));
+                    s1 = DOT_U8S8(s1, lo[4 + k], _mm256_set1_epi32(a[4 + k]));
+                    s2 = DOT_U8S8(s2, hi[k], _mm256_set1_epi32(a[8 + k]));
+                    s3 = DOT_U8S8(s3, hi[4 + k], _mm256_set1_epi32(a[12 + k]));
+                }
+                const __m256i p01 = _mm256_add_epi32(_mm256_mullo_epi32(s0, sc0), _mm256_mullo_epi32(s1, sc1));
+                const __m256i p23 = _mm256_add_epi32(_mm256_mullo_epi32(s2, sc2), _mm256_mullo_epi32(s3, sc3));
+                sumi[t] = _mm256_add_epi32(sumi[t], _mm256_add_epi32(p01, p23));
+            }
+        }
+        for (int t = 0; t < n; t++) {
+            const uint8_t *rec = xq + t * stride;
+            const int32_t *bs = (const int32_t *) (in_bsums(rec, cols) + i * 16); /* sums of 16: 2p and 2p+1 */
+            __m256i offset = _mm256_madd_epi16(pairs[0], _mm256_set1_epi32(bs[0]));
+#pragma GCC unroll 8
+            for (int p = 1; p < 8; p++) offset = _mm256_add_epi32(offset, _mm256_madd_epi16(pairs[p], _mm256_set1_epi32(bs[p])));
+            const __m256i total = _mm256_sub_epi32(sumi[t], _mm256_slli_epi32(offset, 5));
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_mul_ps(dw, _mm256_set1_ps(in_d(rec, cols)[i])), acc[t]);
+        }
+    }
+    for (int t = 0; t < n; t++) _mm256_storeu_ps(out + t * out_stride, acc[t]);
 }
 
 /* Byte shuffles of Q6_K's 16 scales: scale s in bytes 0-7, scale s+1 in bytes 8-15, for s = 0, 2, .., 14. */
@@ -636,18 +737,15 @@ TEK_INLINE void ktile_q6_K(const uint8_t *w, int64_t cols, const uint8_t *xq, in
         }                                                                                                   \
     } while (0)
 
-/* K-quant rows eight at a time by TILE_N8 vectors, then the rest of the rows as K_ROWS does. */
+/* K-quant rows eight at a time against the vectors PANEL at a time, then the rest of the rows as K_ROWS does. */
 #define K_ROWS8(kernel8, ktile, block_type)                                                                  \
     do {                                                                                                    \
         const int64_t row_bytes = cols / QK_K * (int64_t) sizeof(block_type);                               \
         int32_t r8 = row_start;                                                                             \
-        for (; r8 + 8 <= row_end; r8 += 8) {                                                                \
-            int32_t t = 0;                                                                                  \
-            for (; t + TILE_N8 <= batch; t += TILE_N8)                                                      \
-                kernel8(w + r8 * row_bytes, cols, xq + t * stride, stride, out + t * out_stride + r8, out_stride, TILE_N8); \
-            for (; t < batch; t++)                                                                          \
-                kernel8(w + r8 * row_bytes, cols, xq + t * stride, stride, out + t * out_stride + r8, out_stride, 1); \
-        }                                                                                                   \
+        for (; r8 + 8 <= row_end; r8 += 8)                                                                  \
+            for (int32_t t = 0; t < batch; t += PANEL)                                                      \
+                kernel8(w + r8 * row_bytes, cols, xq + t * stride, stride, out + t * out_stride + r8, out_stride, \
+                        batch - t < PANEL ? batch - t : PANEL);                                             \
         const int32_t row_start_ = row_start;                                                               \
         row_start = r8;                                                                                     \
         K_ROWS(ktile, block_type);                                                                          \
@@ -666,18 +764,15 @@ TEK_INLINE void ktile_q6_K(const uint8_t *w, int64_t cols, const uint8_t *xq, in
             kernel(w + r * row_bytes, cols, xq, stride, out + r, out_stride, 1, 1);                         \
     } while (0)
 
-/* Eight rows at a time by TILE_N8 vectors, then the rest of the rows as ROWS does. */
+/* Eight rows at a time against the vectors PANEL at a time, then the rest of the rows as ROWS does. */
 #define ROWS8(kernel8, kernel, block_type)                                                                   \
     do {                                                                                                    \
         const int64_t row_bytes = cols / QK * (int64_t) sizeof(block_type);                                 \
         int32_t r = row_start;                                                                              \
-        for (; r + 8 <= row_end; r += 8) {                                                                  \
-            int32_t t = 0;                                                                                  \
-            for (; t + TILE_N8 <= batch; t += TILE_N8)                                                      \
-                kernel8(w + r * row_bytes, cols, xq + t * stride, stride, out + t * out_stride + r, out_stride, TILE_N8); \
-            for (; t < batch; t++)                                                                          \
-                kernel8(w + r * row_bytes, cols, xq + t * stride, stride, out + t * out_stride + r, out_stride, 1); \
-        }                                                                                                   \
+        for (; r + 8 <= row_end; r += 8)                                                                    \
+            for (int32_t t = 0; t < batch; t += PANEL)                                                      \
+                kernel8(w + r * row_bytes, cols, xq + t * stride, stride, out + t * out_stride + r, out_stride, \
+                        batch - t < PANEL ? batch - t : PANEL);                                             \
         for (; r < row_end; r++) TILES(kernel, 1, w, row_bytes, r, xq, 0, out);                             \
     } while (0)
 
@@ -696,7 +791,10 @@ TEK_EXPORT void TIER_FN(matmul)(TEK_MATMUL_ARGS) {
             else K_ROWS8(rows8_q4_K, ktile_q4_K, block_q4_K);
             break;
         case TEK_Q5_K: K_ROWS(ktile_q5_K, block_q5_K); break;
-        case TEK_Q6_K: K_ROWS(ktile_q6_K, block_q6_K); break;
+        case TEK_Q6_K:
+            if (batch == 1) K_ROWS(ktile_q6_K, block_q6_K);
+            else K_ROWS8(rows8_q6_K, ktile_q6_K, block_q6_K);
+            break;
         default: break;
     }
 }

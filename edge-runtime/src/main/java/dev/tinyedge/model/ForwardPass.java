@@ -27,6 +27,11 @@ public final class ForwardPass {
     private static final int MAX_BATCH = 64;
     /** Elements of the gated activation per work item: a decode token's 5632 split in a few, a batch's in many. */
     private static final int GATE_CHUNK = 512;
+    /**
+     * Rows that threads take of a product as one unit: the native kernels run eight rows at a time in the
+     * vector lanes and a thread's rows past a multiple of eight one by one, several times slower.
+     */
+    private static final int ROW_GROUP = 8;
 
     private final ModelWeights model;
     private final ModelConfig c;
@@ -75,6 +80,7 @@ public final class ForwardPass {
     private final int[] productOutOffsets = new int[3];
     private final int[] productRows = new int[3];
     private int products;
+    private int productRowsTotal;
     private final KernelProvider kernels;
     private final ProductInput productInput;
     private int layer;
@@ -335,11 +341,7 @@ public final class ForwardPass {
             scores[t] = score;
             max = Math.max(max, score);
         }
-        float sum = 0;
-        for (int t = 0; t < to - from; t++) {
-            scores[t] = (float) Math.exp(scores[t] - max);
-            sum += scores[t];
-        }
+        float sum = Simd.expShifted(scores, 0, to - from, max);
         Arrays.fill(out, outAt, outAt + headDim, 0f);
         for (int t = 0, slot = first; t < to - from; t++, slot = slot + 1 == ring ? 0 : slot + 1) {
             Simd.axpy(scores[t] / sum, values, slot * kvDim + kvAt, out, outAt, headDim);
@@ -348,10 +350,7 @@ public final class ForwardPass {
 
     /** gate[i] = silu(gate[i]) · up[i] for i in [from, to): SwiGLU's gating, before the down projection. */
     static void swiglu(float[] gate, float[] up, int from, int to) {
-        for (int i = from; i < to; i++) {
-            float g = gate[i];
-            gate[i] = g / (1 + (float) Math.exp(-g)) * up[i];
-        }
+        Simd.siluGate(gate, up, from, to);
     }
 
     /**
@@ -463,7 +462,8 @@ public final class ForwardPass {
         for (int i = 0; i < count; i++) {
             rows += productRows[i];
         }
-        pool.run(rows, batch > 1 ? batchProductTask : vectorProductTask);
+        productRowsTotal = rows;
+        pool.run((rows + ROW_GROUP - 1) / ROW_GROUP, batch > 1 ? batchProductTask : vectorProductTask);
     }
 
     /** out = RMSNorm(in) · weight for each of the batch's vectors, split across the pool (decode: one, on this thread). */
@@ -480,7 +480,7 @@ public final class ForwardPass {
         }
     }
 
-    /** The gated activation over chunks [start, end) of GATE_CHUNK elements: in one thread it would hold up the pool. */
+    /** The gated activation over chunks [start, end) of GATE_CHUNK elements: an exponential each, which in one thread would hold up the pool. */
     private void gateChunks(int start, int end, int worker) {
         int from = start * GATE_CHUNK;
         int to = Math.min(gatedElements, end * GATE_CHUNK);
@@ -496,11 +496,13 @@ public final class ForwardPass {
     }
 
     /**
-     * Rows [start, end) of the products laid end to end, for a batch. The single vector's products are a task
-     * of their own ({@link #vectorProductRows}), so that the JIT compiles each kernel family into its own
-     * method (see {@link dev.tinyedge.kernels.JavaKernels}).
+     * Rows of groups [startGroup, endGroup) of the products laid end to end, for a batch. The single vector's
+     * products are a task of their own ({@link #vectorProductRows}), so that the JIT compiles each kernel
+     * family into its own method (see {@link dev.tinyedge.kernels.JavaKernels}).
      */
-    private void batchProductRows(int start, int end, int worker) {
+    private void batchProductRows(int startGroup, int endGroup, int worker) {
+        int start = startGroup * ROW_GROUP;
+        int end = Math.min(endGroup * ROW_GROUP, productRowsTotal);
         int first = 0;
         for (int i = 0; i < products; i++) {
             int from = Math.max(start, first) - first;
@@ -513,8 +515,10 @@ public final class ForwardPass {
         }
     }
 
-    /** Rows [start, end) of the products laid end to end, for a single vector (decode). */
-    private void vectorProductRows(int start, int end, int worker) {
+    /** Rows of groups [startGroup, endGroup) of the products laid end to end, for a single vector (decode). */
+    private void vectorProductRows(int startGroup, int endGroup, int worker) {
+        int start = startGroup * ROW_GROUP;
+        int end = Math.min(endGroup * ROW_GROUP, productRowsTotal);
         int first = 0;
         for (int i = 0; i < products; i++) {
             int from = Math.max(start, first) - first;

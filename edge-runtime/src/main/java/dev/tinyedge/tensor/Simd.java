@@ -1,6 +1,7 @@
 package dev.tinyedge.tensor;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -201,5 +202,68 @@ public final class Simd {
         for (; i < n; i++) {
             y[yOffset + i] += a * x[xOffset + i];
         }
+    }
+
+    /**
+     * gate[i] = silu(gate[i]) · up[i] = gate[i] / (1 + e^-gate[i]) · up[i] for i in [from, to): SwiGLU's gating,
+     * with {@link #exp} (Math.exp is a call per element).
+     */
+    public static void siluGate(float[] gate, float[] up, int from, int to) {
+        int i = from;
+        for (int bound = from + FLOATS.loopBound(to - from); i < bound; i += FLOATS.length()) {
+            FloatVector g = FloatVector.fromArray(FLOATS, gate, i);
+            g.div(exp(g.neg()).add(1f)).mul(FloatVector.fromArray(FLOATS, up, i)).intoArray(gate, i);
+        }
+        for (; i < to; i++) {
+            float g = gate[i];
+            gate[i] = g / (1 + (float) Math.exp(-g)) * up[i];
+        }
+    }
+
+    /** x[i] = e^(x[i] - shift) for i in [from, to); returns their sum (softmax's numerators and denominator). */
+    public static float expShifted(float[] x, int from, int to, float shift) {
+        FloatVector sum = FloatVector.zero(FLOATS);
+        int i = from;
+        for (int bound = from + FLOATS.loopBound(to - from); i < bound; i += FLOATS.length()) {
+            FloatVector e = exp(FloatVector.fromArray(FLOATS, x, i).sub(shift));
+            e.intoArray(x, i);
+            sum = sum.add(e);
+        }
+        float total = sum.reduceLanes(VectorOperators.ADD);
+        for (; i < to; i++) {
+            x[i] = (float) Math.exp(x[i] - shift);
+            total += x[i];
+        }
+        return total;
+    }
+
+    private static final float LOG2_E = 1.44269504f;
+    /** ln 2 in two parts: the high one has zeros in its low mantissa bits, so n * LN2_HIGH is exact for |n| < 2^9. */
+    private static final float LN2_HIGH = 0.693359375f;
+    private static final float LN2_LOW = -2.12194440e-4f;
+    /** 1.5 * 2^23: adding it rounds a float below 2^22 in magnitude to an integer, half to even. */
+    private static final float ROUNDER = 12582912f;
+
+    /**
+     * e^x per lane, within 2 ulp of Math.exp for x in [-87, 88] (inputs outside are clamped there: e^-87 and
+     * e^88 for what would underflow or overflow). x = n ln2 + r with |r| <= ln2/2, e^r by its Taylor series to
+     * r^7 (the next term is below 2^-27 of it), times 2^n put into the exponent bits. The Vector API's own EXP
+     * is a call into a math library where the JDK has one for the CPU (x86 SVML), and lane by lane Math.exp where
+     * it has none: this one is the same few instructions on every CPU.
+     */
+    static FloatVector exp(FloatVector x) {
+        x = x.max(-87f).min(88f);
+        FloatVector n = x.fma(FloatVector.broadcast(FLOATS, LOG2_E), FloatVector.broadcast(FLOATS, ROUNDER)).sub(ROUNDER);
+        FloatVector r = n.fma(FloatVector.broadcast(FLOATS, -LN2_HIGH), x);
+        r = n.fma(FloatVector.broadcast(FLOATS, -LN2_LOW), r);
+        FloatVector p = r.fma(FloatVector.broadcast(FLOATS, 1f / 5040), FloatVector.broadcast(FLOATS, 1f / 720));
+        p = p.fma(r, FloatVector.broadcast(FLOATS, 1f / 120));
+        p = p.fma(r, FloatVector.broadcast(FLOATS, 1f / 24));
+        p = p.fma(r, FloatVector.broadcast(FLOATS, 1f / 6));
+        p = p.fma(r, FloatVector.broadcast(FLOATS, 0.5f));
+        p = p.fma(r, FloatVector.broadcast(FLOATS, 1f));
+        p = p.fma(r, FloatVector.broadcast(FLOATS, 1f));
+        IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        return p.mul(bits.reinterpretAsFloats());
     }
 }

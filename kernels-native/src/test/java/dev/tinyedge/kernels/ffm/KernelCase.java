@@ -29,13 +29,21 @@ record KernelCase(GgmlType type, int rows, int cols, int batch, boolean exact, b
 
     static final List<GgmlType> TYPES = List.of(GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K);
 
-    /** Rows that are not multiples of the tiles, one block and several, single vectors and batches of odd sizes. */
+    /** The largest batch of {@link #all()}: past the 64 vectors that a rows-in-lanes kernel runs against at once. */
+    static final int MAX_BATCH = 70;
+
+    /**
+     * Rows that are not multiples of the tiles, one block and several, single vectors and batches of odd sizes.
+     * Products are computed in two halves of the rows, as two threads would: 29 rows give halves of 14 and 15,
+     * which the kernels with eight rows in the lanes run as one group of eight and a rest, the second starting
+     * at an odd row. A batch of 70 runs one panel of 64 vectors and one of 6.
+     */
     static List<KernelCase> all() {
         List<KernelCase> cases = new ArrayList<>();
         long seed = 1;
         for (GgmlType type : TYPES) {
             int[] colsChoices = type.blockSize == 32 ? new int[] {32, 96, 288} : new int[] {256, 512};
-            for (int rows : new int[] {1, 3, 5, 13}) {
+            for (int rows : new int[] {1, 3, 5, 13, 29}) {
                 for (int cols : colsChoices) {
                     for (int batch : new int[] {1, 2, 3, 5, 9}) {
                         cases.add(make(type, rows, cols, batch, true, seed++));
@@ -43,6 +51,9 @@ record KernelCase(GgmlType type, int rows, int cols, int batch, boolean exact, b
                     }
                 }
             }
+            int cols = colsChoices[colsChoices.length - 1];
+            cases.add(make(type, 29, cols, MAX_BATCH, true, seed++));
+            cases.add(make(type, 29, cols, MAX_BATCH, false, seed++));
         }
         return cases;
     }

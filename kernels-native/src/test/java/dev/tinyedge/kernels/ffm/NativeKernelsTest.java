@@ -37,7 +37,7 @@ class NativeKernelsTest {
     @MethodSource("tiers")
     void productsMatchTheScalarReference(String tier) throws IOException {
         NativeKernels kernels = NativeKernels.forTier(tier);
-        Products products = new Products(kernels, 9, 512);
+        Products products = new Products(kernels, KernelCase.MAX_BATCH, 512);
         for (KernelCase c : CASES) {
             FloatTensor w = FloatTensor.of(c.type(), MemorySegment.ofArray(c.weights()), (long) c.rows() * c.cols());
             float[] out = new float[2 + c.batch() * c.rows()];
