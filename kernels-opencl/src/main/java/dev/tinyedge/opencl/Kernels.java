@@ -53,7 +53,7 @@ public final class Kernels {
     private final Map<GgmlType, Long> mulMv = new EnumMap<>(GgmlType.class);
     private final Map<GgmlType, Long> mulMm = new EnumMap<>(GgmlType.class);
     private final long quantizeQ8_0, quantizeQ8_K;
-    private final long rmsNorm, rope, softmax, attentionScores, attentionValues, storeKv, swiglu, add, copy;
+    private final long rmsNorm, rope, softmax, attentionScores, attentionValues, storeKv, swiglu, add, addBias, copy;
     /** Where inputs are rounded, one set per rounding, grown to the largest input seen. */
     private final Map<Rounding, Rounded> rounded = new EnumMap<>(Rounding.class);
     /** Counts {@link #input} calls: an Input is valid until the next one. */
@@ -92,6 +92,7 @@ public final class Kernels {
         softmax = programs.kernel("softmax");
         swiglu = programs.kernel("swiglu");
         add = programs.kernel("add");
+        addBias = programs.kernel("add_bias");
         copy = programs.kernel("copy");
     }
 
@@ -229,9 +230,12 @@ public final class Kernels {
         run(rmsNorm, new long[] {(long) tokens * group}, new long[] {group});
     }
 
-    /** RoPE in place on x [tokens][heads][headDim], token t at position startPos + t. */
-    public void rope(long x, int tokens, int heads, int headDim, int nRot, int startPos, float freqBase) {
-        new Args(rope).mem(x).i(heads).i(headDim).i(nRot).i(startPos).f(freqBase);
+    /**
+     * RoPE in place on x [tokens][heads][headDim], turning pair i of token t by the angle whose cosine and sine are
+     * cos[t][i] and sin[t][i] ([tokens][headDim / 2]); pairs (2i, 2i+1), or (i, i + headDim/2) when {@code neox}.
+     */
+    public void rope(long x, long cos, long sin, int tokens, int heads, int headDim, boolean neox) {
+        new Args(rope).mem(x).mem(cos).mem(sin).i(heads).i(headDim).i(neox ? 1 : 0);
         runPadded(rope, headDim / 2, heads, tokens);
     }
 
@@ -251,11 +255,10 @@ public final class Kernels {
     /**
      * Causal grouped-query attention of q [tokens][heads][headDim] (positions startPos..) over one layer's caches
      * k, v [context][kvHeads][headDim], which already hold these tokens; scores is scratch of
-     * [tokens][heads][context] floats; out [tokens][heads][headDim].
+     * [tokens][heads][context] floats; out [tokens][heads][headDim]; scores are q·k times {@code scale}.
      */
     public void attention(long q, long k, long v, long scores, long out, int tokens, int heads, int kvHeads,
-                          int headDim, int context, int startPos) {
-        float scale = (float) (1.0 / Math.sqrt(headDim));
+                          int headDim, int context, int startPos, float scale) {
         new Args(attentionScores).mem(q).mem(k).mem(scores).i(heads).i(kvHeads).i(headDim).i(context).i(startPos)
                 .f(scale);
         runPadded(attentionScores, startPos + tokens, heads, tokens);
@@ -274,6 +277,12 @@ public final class Kernels {
     public void add(long x, long y, int n) {
         new Args(add).mem(x).mem(y).i(n);
         runPadded(add, n);
+    }
+
+    /** x[t][i] += bias[i] for x [n / width][width]. */
+    public void addBias(long x, long bias, int width, int n) {
+        new Args(addBias).mem(x).mem(bias).i(width).i(n);
+        runPadded(addBias, n);
     }
 
     /** dst = src for {@code bytes} bytes, a multiple of 16, through the copy kernel (not the driver's copy). */

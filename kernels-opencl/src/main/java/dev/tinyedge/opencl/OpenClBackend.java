@@ -1,6 +1,8 @@
 package dev.tinyedge.opencl;
 
 import dev.tinyedge.backend.Backend;
+import dev.tinyedge.model.Features;
+import dev.tinyedge.model.ForwardPass;
 import dev.tinyedge.model.ModelConfig;
 import dev.tinyedge.model.ModelWeights;
 import dev.tinyedge.tensor.FloatTensor;
@@ -16,7 +18,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The Llama forward pass on an OpenCL device. Weights are uploaded once (see {@link WeightLoader}); the
+ * The forward pass on an OpenCL device, for the blocks the kernels cover ({@link OpenClBackendProvider#missingOperations}
+ * names the others): llama (Llama 2 and 3, with RoPE factors), qwen2 (Q/K/V biases) and qwen3 (per-head Q/K norms,
+ * heads · headDim wider than the embedding), adjacent-pair or NEOX RoPE, tied or separate output heads. Weights are uploaded once (see {@link WeightLoader}); the
  * KV cache ([context][kvDim] per layer, fp16 unless {@code -Dtinyedge.opencl.kv=f32}) and every activation stay
  * on the device. Per batch the host only writes the token embeddings (rows looked up in the mapping) and reads
  * the last token's logits. Prompts longer than {@link #MAX_BATCH} tokens are evaluated in batches, which bounds
@@ -42,8 +46,16 @@ public final class OpenClBackend implements Backend {
     private final float[] embeddingRow;
     private final FloatBuffer embeddings;
     private final float[] logits;
+    /** RoPE's per-dimension frequency divisors (Llama 3's rope_freqs.weight), or null. */
+    private final float[] ropeFactors;
+    /** Per batch token, the cos and sin of each pair's angle ([token][headDim / 2]), computed here, read by rope.cl. */
+    private final long ropeCos, ropeSin;
+    private final float[] ropeCosHost, ropeSinHost;
+    private final FloatBuffer ropeStaging;
 
+    /** One block's weights on the device; an absent bias or Q/K norm is 0. */
     private record Layer(long attentionNorm, DeviceMatrix query, DeviceMatrix key, DeviceMatrix value,
+                         long queryBias, long keyBias, long valueBias, long queryNorm, long keyNorm,
                          DeviceMatrix attentionOutput, long ffnNorm, DeviceMatrix gate, DeviceMatrix up,
                          DeviceMatrix down, long keyCache, long valueCache) {
     }
@@ -64,10 +76,12 @@ public final class OpenClBackend implements Backend {
         for (int i = 0; i < layers.length; i++) {
             ModelWeights.Layer l = model.layers().get(i);
             layers[i] = new Layer(loader.uploadVector(l.attentionNorm().data()),
-                    matrix(loader, l.query(), c.dim(), c.dim()),
+                    matrix(loader, l.query(), c.qDim(), c.dim()),
                     matrix(loader, l.key(), c.kvDim(), c.dim()),
                     matrix(loader, l.value(), c.kvDim(), c.dim()),
-                    matrix(loader, l.attentionOutput(), c.dim(), c.dim()),
+                    vector(loader, l.queryBias()), vector(loader, l.keyBias()), vector(loader, l.valueBias()),
+                    vector(loader, l.queryNorm()), vector(loader, l.keyNorm()),
+                    matrix(loader, l.attentionOutput(), c.dim(), c.qDim()),
                     loader.uploadVector(l.ffnNorm().data()),
                     matrix(loader, l.gate(), c.ffnDim(), c.dim()),
                     matrix(loader, l.up(), c.ffnDim(), c.dim()),
@@ -78,10 +92,10 @@ public final class OpenClBackend implements Backend {
         output = matrix(loader, model.output(), c.vocabSize(), c.dim());
         x = activations(c.dim());
         normed = activations(c.dim());
-        q = activations(c.dim());
+        q = activations(c.qDim());
         k = activations(c.kvDim());
         v = activations(c.kvDim());
-        attention = activations(c.dim());
+        attention = activations(c.qDim());
         scores = activations((long) c.heads() * contextLength);
         gate = activations(c.ffnDim());
         up = activations(c.ffnDim());
@@ -90,6 +104,18 @@ public final class OpenClBackend implements Backend {
         embeddingRow = new float[c.dim()];
         embeddings = MemoryUtil.memAllocFloat(MAX_BATCH * c.dim());
         logits = new float[c.vocabSize()];
+        if (model.ropeFactors() == null) {
+            ropeFactors = null;
+        } else {
+            ropeFactors = new float[c.headDim() / 2];
+            model.ropeFactors().dequantize(0, ropeFactors, 0, ropeFactors.length);
+        }
+        int angles = MAX_BATCH * c.headDim() / 2;
+        ropeCos = activations(c.headDim() / 2);
+        ropeSin = activations(c.headDim() / 2);
+        ropeCosHost = new float[angles];
+        ropeSinHost = new float[angles];
+        ropeStaging = MemoryUtil.memAllocFloat(angles);
     }
 
     /**
@@ -153,7 +179,12 @@ public final class OpenClBackend implements Backend {
         List<FloatTensor> norms = new ArrayList<>(List.of(model.outputNorm()));
         for (ModelWeights.Layer l : model.layers()) {
             matrices.addAll(List.of(l.query(), l.key(), l.value(), l.attentionOutput(), l.gate(), l.up(), l.down()));
-            norms.addAll(List.of(l.attentionNorm(), l.ffnNorm()));
+            for (FloatTensor vector : new FloatTensor[] {l.attentionNorm(), l.ffnNorm(), l.queryBias(), l.keyBias(),
+                    l.valueBias(), l.queryNorm(), l.keyNorm()}) {
+                if (vector != null) {
+                    norms.add(vector);
+                }
+            }
         }
         for (FloatTensor matrix : matrices) {
             if (!Kernels.supports(matrix.type())) {
@@ -163,7 +194,8 @@ public final class OpenClBackend implements Backend {
         }
         for (FloatTensor norm : norms) {
             if (norm.type() != GgmlType.F32) {
-                throw new OpenClUnavailableException("the model has " + norm.type() + " norm weights; the OpenCL backend takes F32");
+                throw new OpenClUnavailableException("the model has " + norm.type()
+                        + " norm weights or biases; the OpenCL backend takes F32");
             }
         }
     }
@@ -176,6 +208,11 @@ public final class OpenClBackend implements Backend {
 
     private static DeviceMatrix matrix(WeightLoader loader, FloatTensor tensor, int rows, int cols) {
         return loader.upload(tensor.type(), rows, cols, tensor.data());
+    }
+
+    /** A 1-D F32 tensor on the device, or 0 for none. */
+    private static long vector(WeightLoader loader, FloatTensor tensor) {
+        return tensor == null ? 0 : loader.uploadVector(tensor.data());
     }
 
     private long activations(long perToken) {
@@ -227,6 +264,8 @@ public final class OpenClBackend implements Backend {
             embeddings.put(embeddingRow);
         }
         cl.write(x, 0, embeddings.flip());
+        writeRopeAngles(n, pos);
+        boolean neox = c.features().rope() == Features.RopeStyle.NEOX;
         long kvOffset = (long) pos * c.kvDim();
         for (Layer l : layers) {
             kernels.rmsNorm(x, l.attentionNorm(), normed, n, dim, c.rmsEps());
@@ -234,12 +273,19 @@ public final class OpenClBackend implements Backend {
             kernels.matmul(l.query(), h, q);
             kernels.matmul(l.key(), h, k);
             kernels.matmul(l.value(), h, v);
-            kernels.rope(q, n, c.heads(), c.headDim(), c.headDim(), pos, c.ropeBase());
-            kernels.rope(k, n, c.kvHeads(), c.headDim(), c.headDim(), pos, c.ropeBase());
+            addBias(q, l.queryBias(), c.qDim(), n);
+            addBias(k, l.keyBias(), c.kvDim(), n);
+            addBias(v, l.valueBias(), c.kvDim(), n);
+            if (l.queryNorm() != 0) { // each head normalized on its own, in place
+                kernels.rmsNorm(q, l.queryNorm(), q, n * c.heads(), c.headDim(), c.rmsEps());
+                kernels.rmsNorm(k, l.keyNorm(), k, n * c.kvHeads(), c.headDim(), c.rmsEps());
+            }
+            kernels.rope(q, ropeCos, ropeSin, n, c.heads(), c.headDim(), neox);
+            kernels.rope(k, ropeCos, ropeSin, n, c.kvHeads(), c.headDim(), neox);
             kernels.storeKv(k, l.keyCache(), kvOffset, n * c.kvDim());
             kernels.storeKv(v, l.valueCache(), kvOffset, n * c.kvDim());
             kernels.attention(q, l.keyCache(), l.valueCache(), scores, attention, n, c.heads(), c.kvHeads(),
-                    c.headDim(), contextLength, pos);
+                    c.headDim(), contextLength, pos, c.attentionScale());
             kernels.matmul(l.attentionOutput(), attention, normed, n);
             kernels.add(x, normed, n * dim);
             kernels.rmsNorm(x, l.ffnNorm(), normed, n, dim, c.rmsEps());
@@ -250,6 +296,26 @@ public final class OpenClBackend implements Backend {
             kernels.matmul(l.down(), gate, normed, n);
             kernels.add(x, normed, n * dim);
         }
+    }
+
+    private void addBias(long projection, long bias, int width, int tokens) {
+        if (bias != 0) {
+            kernels.addBias(projection, bias, width, tokens * width);
+        }
+    }
+
+    /**
+     * The cos and sin of every rotation angle of positions pos..pos+n-1, computed by the CPU backend's own code, so
+     * that both backends turn by the same float angles (see {@link ForwardPass#ropeAngles}), into the device's tables.
+     */
+    private void writeRopeAngles(int n, int pos) {
+        int pairs = config.headDim() / 2;
+        for (int t = 0; t < n; t++) {
+            ForwardPass.ropeAngles(pos + t, pairs, config.ropeBase(), config.ropeScale(), ropeFactors, ropeCosHost,
+                    ropeSinHost, t * pairs);
+        }
+        cl.write(ropeCos, 0, ropeStaging.clear().put(ropeCosHost, 0, n * pairs).flip());
+        cl.write(ropeSin, 0, ropeStaging.clear().put(ropeSinHost, 0, n * pairs).flip());
     }
 
     /** Bytes of weights one decode step reads: every matrix once (the embedding row is looked up on the host). */
@@ -314,5 +380,6 @@ public final class OpenClBackend implements Backend {
         programs.close();
         cl.close();
         MemoryUtil.memFree(embeddings);
+        MemoryUtil.memFree(ropeStaging);
     }
 }

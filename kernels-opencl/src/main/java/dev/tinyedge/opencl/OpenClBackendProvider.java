@@ -53,28 +53,13 @@ public final class OpenClBackendProvider implements Backend.Provider {
         }
     }
 
-    /** The parts of a model's block that the OpenCL kernels do not compute yet: they run the Llama-2 block. */
+    /**
+     * The parts of a model's block that the OpenCL kernels do not compute yet: they run llama (Llama 2 and 3),
+     * qwen2 and qwen3 blocks, not gemma3's.
+     */
     static List<String> missingOperations(ModelConfig c) {
         Features f = c.features();
         List<String> missing = new ArrayList<>();
-        if (f.rope() != Features.RopeStyle.ADJACENT_PAIRS) {
-            missing.add("NEOX RoPE");
-        }
-        if (f.ropeFactors()) {
-            missing.add("RoPE factors");
-        }
-        if (c.ropeScale() != 1) {
-            missing.add("RoPE scaling");
-        }
-        if (f.qkvBias()) {
-            missing.add("Q/K/V biases");
-        }
-        if (f.qkNorm()) {
-            missing.add("Q/K norms");
-        }
-        if (c.qDim() != c.dim()) {
-            missing.add("a query width other than the embedding's");
-        }
         if (f.postNorms()) {
             missing.add("post-norms");
         }

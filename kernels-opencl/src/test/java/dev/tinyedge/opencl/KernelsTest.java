@@ -1,5 +1,6 @@
 package dev.tinyedge.opencl;
 
+import dev.tinyedge.model.ForwardPass;
 import dev.tinyedge.tensor.GgmlType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -160,6 +161,40 @@ class KernelsTest {
         };
     }
 
+    /**
+     * Qwen3's Q/K norms: each head of each token normalized on its own by one weight of the head's length, in place
+     * (the rows are [token][head], the kernel's input and output one buffer).
+     */
+    @ParameterizedTest(name = "{0} tokens of {1} heads of {2}")
+    @CsvSource({"1, 16, 128", "7, 4, 16", "3, 2, 64"})
+    void rmsNormOfEachHeadInPlaceMatchesReference(int tokens, int heads, int headDim) {
+        float[] x = randomFloats(random, tokens * heads * headDim, 3);
+        float[] w = randomFloats(random, headDim, 1);
+        long buffer = device.upload(x);
+
+        device.kernels.rmsNorm(buffer, device.upload(w), buffer, tokens * heads, headDim, 1e-6f);
+
+        assertBelow(relativeError(device.download(buffer, x.length), Reference.rmsNorm(x, w, tokens * heads, headDim,
+                1e-6f)), "rms_norm per head");
+    }
+
+    /** Qwen2's Q/K/V biases: one bias row added to every token's row, exactly (one float addition each). */
+    @ParameterizedTest(name = "{0} tokens of {1}")
+    @CsvSource({"1, 896", "9, 128", "70, 48"})
+    void addBiasAddsTheBiasToEveryRow(int tokens, int width) {
+        float[] x = randomFloats(random, tokens * width, 4);
+        float[] bias = randomFloats(random, width, 1);
+        long buffer = device.upload(x);
+
+        device.kernels.addBias(buffer, device.upload(bias), width, x.length);
+
+        float[] expected = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            expected[i] = x[i] + bias[i % width];
+        }
+        assertArrayEquals(expected, device.download(buffer, x.length));
+    }
+
     @ParameterizedTest(name = "{0} tokens of {1}")
     @CsvSource({"1, 100", "3, 2048", "5, 65"})
     void rmsNormMatchesReference(int tokens, int dim) {
@@ -173,17 +208,39 @@ class KernelsTest {
                 "rms_norm");
     }
 
-    @ParameterizedTest(name = "{0} tokens from position {5}, {1} heads of {2}, rotating {3}")
-    @CsvSource({"1, 4, 64, 64, 10000, 0", "7, 3, 64, 64, 10000, 1500", "3, 2, 10, 6, 500000, 17"})
-    void ropeMatchesReference(int tokens, int heads, int headDim, int nRot, float base, int startPos) {
+    /**
+     * Angles from the CPU backend's own table code (as the backend computes them), turned on the device: bit for bit
+     * the CPU's rotation, and within float error of RoPE's definition. Adjacent pairs and NEOX halves; Llama 3's
+     * per-dimension factors; a linear frequency scale; a head of 128 (qwen3); positions up to 1500 (theta
+     * ~1500 rad: the float angle's rounding, ~1e-4 rad, bounds the distance to the double definition).
+     */
+    @ParameterizedTest(name = "{0} tokens from position {4}, {1} heads of {2}, base {3}, neox {5}, scale {6}, factors {7}")
+    @CsvSource({"1, 4, 64, 10000, 0, false, 1, false", "7, 3, 64, 10000, 1500, false, 1, false",
+            "3, 2, 10, 500000, 17, false, 1, false", "5, 3, 16, 1000000, 40, true, 1, false",
+            "2, 2, 128, 1000000, 900, true, 1, false", "4, 3, 16, 500000, 60, false, 1, true",
+            "3, 2, 32, 10000, 33, true, 0.25, true"})
+    void ropeMatchesTheCpuAndItsDefinition(int tokens, int heads, int headDim, float base, int startPos, boolean neox,
+                                           float scale, boolean withFactors) {
+        int pairs = headDim / 2;
+        float[] factors = withFactors ? randomFloats(random, pairs, 3.5f) : null;
+        if (factors != null) {
+            for (int i = 0; i < pairs; i++) {
+                factors[i] = 4.5f + factors[i]; // 1..8, as Llama 3's
+            }
+        }
+        float[] cos = new float[tokens * pairs];
+        float[] sin = new float[tokens * pairs];
+        for (int t = 0; t < tokens; t++) {
+            ForwardPass.ropeAngles(startPos + t, pairs, base, scale, factors, cos, sin, t * pairs);
+        }
         float[] x = randomFloats(random, tokens * heads * headDim, 1);
         long buffer = device.upload(x);
 
-        device.kernels.rope(buffer, tokens, heads, headDim, nRot, startPos, base);
+        device.kernels.rope(buffer, device.upload(cos), device.upload(sin), tokens, heads, headDim, neox);
 
-        float[] expected = Reference.rope(x, tokens, heads, headDim, nRot, startPos, base);
-        // theta reaches ~1500 rad: float32's pow and the angle's rounding (~1e-4 rad) bound the error here
-        double error = relativeError(device.download(buffer, x.length), expected);
+        float[] actual = device.download(buffer, x.length);
+        assertArrayEquals(Reference.rope(x, cos, sin, tokens, heads, headDim, neox), actual, "the CPU's rotation");
+        double error = relativeError(actual, Reference.rope(x, tokens, heads, headDim, startPos, base, scale, factors, neox));
         assertTrue(error < 1e-4, "rope relative error " + error);
     }
 
@@ -243,15 +300,16 @@ class KernelsTest {
         long scores = device.cl.buffer((long) tokens * heads * context * Float.BYTES);
         long out = device.cl.buffer((long) tokens * heads * headDim * Float.BYTES);
 
+        float scale = (float) (1 / Math.sqrt(headDim));
         kernels.attention(device.upload(q), keyCache, valueCache, scores, out, tokens, heads, kvHeads, headDim, context,
-                startPos);
+                startPos, scale);
 
         if (half) {
             assertArrayEquals(Reference.toHalfBits(k), device.downloadShorts(keyCache, kvValues), "keys stored as fp16");
             k = Reference.roundedToHalf(k);
             v = Reference.roundedToHalf(v);
         }
-        float[] expected = Reference.attention(q, k, v, tokens, heads, kvHeads, headDim, startPos);
+        float[] expected = Reference.attention(q, k, v, tokens, heads, kvHeads, headDim, startPos, scale);
         assertBelow(relativeError(device.download(out, expected.length), expected), "attention");
     }
 
