@@ -53,7 +53,7 @@ public final class Kernels {
     private final Map<GgmlType, Long> mulMv = new EnumMap<>(GgmlType.class);
     private final Map<GgmlType, Long> mulMm = new EnumMap<>(GgmlType.class);
     private final long quantizeQ8_0, quantizeQ8_K;
-    private final long rmsNorm, rope, softmax, attentionScores, attentionValues, storeKv, swiglu, add, addBias, copy;
+    private final long rmsNorm, rope, softmax, attentionScores, attentionValues, storeKv, swiglu, geglu, add, addBias, copy;
     /** Where inputs are rounded, one set per rounding, grown to the largest input seen. */
     private final Map<Rounding, Rounded> rounded = new EnumMap<>(Rounding.class);
     /** Counts {@link #input} calls: an Input is valid until the next one. */
@@ -91,6 +91,7 @@ public final class Kernels {
         rope = programs.kernel("rope");
         softmax = programs.kernel("softmax");
         swiglu = programs.kernel("swiglu");
+        geglu = programs.kernel("geglu");
         add = programs.kernel("add");
         addBias = programs.kernel("add_bias");
         copy = programs.kernel("copy");
@@ -255,15 +256,17 @@ public final class Kernels {
     /**
      * Causal grouped-query attention of q [tokens][heads][headDim] (positions startPos..) over one layer's caches
      * k, v [context][kvHeads][headDim], which already hold these tokens; scores is scratch of
-     * [tokens][heads][context] floats; out [tokens][heads][headDim]; scores are q·k times {@code scale}.
+     * [tokens][heads][context] floats; out [tokens][heads][headDim]; scores are q·k times {@code scale}. With a
+     * {@code window} (0: none) position p attends to positions p - window + 1..p only.
      */
     public void attention(long q, long k, long v, long scores, long out, int tokens, int heads, int kvHeads,
-                          int headDim, int context, int startPos, float scale) {
+                          int headDim, int context, int startPos, float scale, int window) {
         new Args(attentionScores).mem(q).mem(k).mem(scores).i(heads).i(kvHeads).i(headDim).i(context).i(startPos)
-                .f(scale);
+                .f(scale).i(window);
         runPadded(attentionScores, startPos + tokens, heads, tokens);
         softmax(scores, tokens * heads, context, startPos + 1, heads);
-        new Args(attentionValues).mem(scores).mem(v).mem(out).i(heads).i(kvHeads).i(headDim).i(context).i(startPos);
+        new Args(attentionValues).mem(scores).mem(v).mem(out).i(heads).i(kvHeads).i(headDim).i(context).i(startPos)
+                .i(window);
         runPadded(attentionValues, headDim, heads, tokens);
     }
 
@@ -271,6 +274,12 @@ public final class Kernels {
     public void swiglu(long gate, long up, int n) {
         new Args(swiglu).mem(gate).mem(up).i(n);
         runPadded(swiglu, n);
+    }
+
+    /** gate[i] = gelu(gate[i]) * up[i] for i < n, GELU's tanh form through fp16 as ggml's CPU backend. */
+    public void geglu(long gate, long up, int n) {
+        new Args(geglu).mem(gate).mem(up).i(n);
+        runPadded(geglu, n);
     }
 
     /** x[i] += y[i] for i < n. */

@@ -18,9 +18,12 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The forward pass on an OpenCL device, for the blocks the kernels cover ({@link OpenClBackendProvider#missingOperations}
- * names the others): llama (Llama 2 and 3, with RoPE factors), qwen2 (Q/K/V biases) and qwen3 (per-head Q/K norms,
- * heads · headDim wider than the embedding), adjacent-pair or NEOX RoPE, tied or separate output heads. Weights are uploaded once (see {@link WeightLoader}); the
+ * The forward pass on an OpenCL device, for every family the CPU backend runs, with the parts of the block each
+ * has ({@link Features}): llama (Llama 2 and 3, with RoPE factors), qwen2 (Q/K/V biases), qwen3
+ * (per-head Q/K norms, heads · headDim wider than the embedding), gemma3 (embeddings scaled by √dim, norms after
+ * attention and the feed-forward, GELU gate, sliding-window attention on the local layers with their own RoPE
+ * base); adjacent-pair or NEOX RoPE, tied or separate output heads. Local layers keep a whole context of keys and
+ * values here (the CPU backend keeps only their window). Weights are uploaded once (see {@link WeightLoader}); the
  * KV cache ([context][kvDim] per layer, fp16 unless {@code -Dtinyedge.opencl.kv=f32}) and every activation stay
  * on the device. Per batch the host only writes the token embeddings (rows looked up in the mapping) and reads
  * the last token's logits. Prompts longer than {@link #MAX_BATCH} tokens are evaluated in batches, which bounds
@@ -48,16 +51,19 @@ public final class OpenClBackend implements Backend {
     private final float[] logits;
     /** RoPE's per-dimension frequency divisors (Llama 3's rope_freqs.weight), or null. */
     private final float[] ropeFactors;
-    /** Per batch token, the cos and sin of each pair's angle ([token][headDim / 2]), computed here, read by rope.cl. */
-    private final long ropeCos, ropeSin;
+    /**
+     * Per RoPE table (global layers, then local layers' if the model has a window) and batch token, the cos and sin of
+     * each pair's angle ([token][headDim / 2]), computed here, read by rope.cl.
+     */
+    private final long[] ropeCos, ropeSin;
     private final float[] ropeCosHost, ropeSinHost;
     private final FloatBuffer ropeStaging;
 
     /** One block's weights on the device; an absent bias or Q/K norm is 0. */
     private record Layer(long attentionNorm, DeviceMatrix query, DeviceMatrix key, DeviceMatrix value,
                          long queryBias, long keyBias, long valueBias, long queryNorm, long keyNorm,
-                         DeviceMatrix attentionOutput, long ffnNorm, DeviceMatrix gate, DeviceMatrix up,
-                         DeviceMatrix down, long keyCache, long valueCache) {
+                         DeviceMatrix attentionOutput, long postAttentionNorm, long ffnNorm, DeviceMatrix gate,
+                         DeviceMatrix up, DeviceMatrix down, long postFfnNorm, long keyCache, long valueCache) {
     }
 
     private OpenClBackend(ModelWeights model, int contextLength, ClContext cl, ClPrograms programs, Kernels kernels,
@@ -82,10 +88,12 @@ public final class OpenClBackend implements Backend {
                     vector(loader, l.queryBias()), vector(loader, l.keyBias()), vector(loader, l.valueBias()),
                     vector(loader, l.queryNorm()), vector(loader, l.keyNorm()),
                     matrix(loader, l.attentionOutput(), c.dim(), c.qDim()),
+                    vector(loader, l.postAttentionNorm()),
                     loader.uploadVector(l.ffnNorm().data()),
                     matrix(loader, l.gate(), c.ffnDim(), c.dim()),
                     matrix(loader, l.up(), c.ffnDim(), c.dim()),
                     matrix(loader, l.down(), c.dim(), c.ffnDim()),
+                    vector(loader, l.postFfnNorm()),
                     cl.buffer(cacheBytes), cl.buffer(cacheBytes));
         }
         outputNorm = loader.uploadVector(model.outputNorm().data());
@@ -111,8 +119,13 @@ public final class OpenClBackend implements Backend {
             model.ropeFactors().dequantize(0, ropeFactors, 0, ropeFactors.length);
         }
         int angles = MAX_BATCH * c.headDim() / 2;
-        ropeCos = activations(c.headDim() / 2);
-        ropeSin = activations(c.headDim() / 2);
+        int tables = c.window().size() > 0 ? 2 : 1;
+        ropeCos = new long[tables];
+        ropeSin = new long[tables];
+        for (int table = 0; table < tables; table++) {
+            ropeCos[table] = activations(c.headDim() / 2);
+            ropeSin[table] = activations(c.headDim() / 2);
+        }
         ropeCosHost = new float[angles];
         ropeSinHost = new float[angles];
         ropeStaging = MemoryUtil.memAllocFloat(angles);
@@ -180,7 +193,7 @@ public final class OpenClBackend implements Backend {
         for (ModelWeights.Layer l : model.layers()) {
             matrices.addAll(List.of(l.query(), l.key(), l.value(), l.attentionOutput(), l.gate(), l.up(), l.down()));
             for (FloatTensor vector : new FloatTensor[] {l.attentionNorm(), l.ffnNorm(), l.queryBias(), l.keyBias(),
-                    l.valueBias(), l.queryNorm(), l.keyNorm()}) {
+                    l.valueBias(), l.queryNorm(), l.keyNorm(), l.postAttentionNorm(), l.postFfnNorm()}) {
                 if (vector != null) {
                     norms.add(vector);
                 }
@@ -258,16 +271,27 @@ public final class OpenClBackend implements Backend {
     private void evaluate(int[] tokens, int from, int n, int pos) {
         ModelConfig c = config;
         int dim = c.dim();
+        float embeddingScale = c.embeddingScale();
         embeddings.clear();
         for (int t = 0; t < n; t++) {
             tokenEmbedding.dequantize((long) tokens[from + t] * dim, embeddingRow, 0, dim);
+            if (embeddingScale != 1f) {
+                for (int i = 0; i < dim; i++) {
+                    embeddingRow[i] *= embeddingScale;
+                }
+            }
             embeddings.put(embeddingRow);
         }
         cl.write(x, 0, embeddings.flip());
         writeRopeAngles(n, pos);
-        boolean neox = c.features().rope() == Features.RopeStyle.NEOX;
+        boolean neox = switch (c.features().rope()) { // exhaustive: a new style fails to compile here
+            case ADJACENT_PAIRS -> false;
+            case NEOX -> true;
+        };
         long kvOffset = (long) pos * c.kvDim();
-        for (Layer l : layers) {
+        for (int i = 0; i < layers.length; i++) {
+            Layer l = layers[i];
+            int table = c.isLocal(i) ? 1 : 0;
             kernels.rmsNorm(x, l.attentionNorm(), normed, n, dim, c.rmsEps());
             Kernels.Input h = kernels.input(normed, dim, n);
             kernels.matmul(l.query(), h, q);
@@ -280,21 +304,33 @@ public final class OpenClBackend implements Backend {
                 kernels.rmsNorm(q, l.queryNorm(), q, n * c.heads(), c.headDim(), c.rmsEps());
                 kernels.rmsNorm(k, l.keyNorm(), k, n * c.kvHeads(), c.headDim(), c.rmsEps());
             }
-            kernels.rope(q, ropeCos, ropeSin, n, c.heads(), c.headDim(), neox);
-            kernels.rope(k, ropeCos, ropeSin, n, c.kvHeads(), c.headDim(), neox);
+            kernels.rope(q, ropeCos[table], ropeSin[table], n, c.heads(), c.headDim(), neox);
+            kernels.rope(k, ropeCos[table], ropeSin[table], n, c.kvHeads(), c.headDim(), neox);
             kernels.storeKv(k, l.keyCache(), kvOffset, n * c.kvDim());
             kernels.storeKv(v, l.valueCache(), kvOffset, n * c.kvDim());
             kernels.attention(q, l.keyCache(), l.valueCache(), scores, attention, n, c.heads(), c.kvHeads(),
-                    c.headDim(), contextLength, pos, c.attentionScale());
+                    c.headDim(), contextLength, pos, c.attentionScale(), c.isLocal(i) ? c.window().size() : 0);
             kernels.matmul(l.attentionOutput(), attention, normed, n);
+            postNorm(l.postAttentionNorm(), n);
             kernels.add(x, normed, n * dim);
             kernels.rmsNorm(x, l.ffnNorm(), normed, n, dim, c.rmsEps());
             Kernels.Input f = kernels.input(normed, dim, n);
             kernels.matmul(l.gate(), f, gate);
             kernels.matmul(l.up(), f, up);
-            kernels.swiglu(gate, up, n * c.ffnDim());
+            switch (c.features().activation()) {
+                case SILU -> kernels.swiglu(gate, up, n * c.ffnDim());
+                case GELU_TANH -> kernels.geglu(gate, up, n * c.ffnDim());
+            }
             kernels.matmul(l.down(), gate, normed, n);
+            postNorm(l.postFfnNorm(), n);
             kernels.add(x, normed, n * dim);
+        }
+    }
+
+    /** Gemma's norm of a sub-block's output (in normed) before its residual add; nothing without one. */
+    private void postNorm(long weight, int tokens) {
+        if (weight != 0) {
+            kernels.rmsNorm(normed, weight, normed, tokens, config.dim(), config.rmsEps());
         }
     }
 
@@ -310,12 +346,16 @@ public final class OpenClBackend implements Backend {
      */
     private void writeRopeAngles(int n, int pos) {
         int pairs = config.headDim() / 2;
-        for (int t = 0; t < n; t++) {
-            ForwardPass.ropeAngles(pos + t, pairs, config.ropeBase(), config.ropeScale(), ropeFactors, ropeCosHost,
-                    ropeSinHost, t * pairs);
+        for (int table = 0; table < ropeCos.length; table++) {
+            // the local layers' table: their own base, never scaled (ModelConfig.ropeBase(layer), ropeScale(layer))
+            float base = table == 0 ? config.ropeBase() : config.window().ropeBase();
+            float scale = table == 0 ? config.ropeScale() : 1f;
+            for (int t = 0; t < n; t++) {
+                ForwardPass.ropeAngles(pos + t, pairs, base, scale, ropeFactors, ropeCosHost, ropeSinHost, t * pairs);
+            }
+            cl.write(ropeCos[table], 0, ropeStaging.clear().put(ropeCosHost, 0, n * pairs).flip());
+            cl.write(ropeSin[table], 0, ropeStaging.clear().put(ropeSinHost, 0, n * pairs).flip());
         }
-        cl.write(ropeCos, 0, ropeStaging.clear().put(ropeCosHost, 0, n * pairs).flip());
-        cl.write(ropeSin, 0, ropeStaging.clear().put(ropeSinHost, 0, n * pairs).flip());
     }
 
     /** Bytes of weights one decode step reads: every matrix once (the embedding row is looked up on the host). */

@@ -273,11 +273,13 @@ class KernelsTest {
      * Keys and values stored into the cache by store_kv (f32, or fp16 rounded to nearest even as ggml's F16 cache
      * holds them), then attention over it, against the reference over the same values rounded through fp16.
      */
-    @ParameterizedTest(name = "{0} tokens at position {4}, {1} heads on {2} kv heads of {3}, fp16 cache {5}")
-    @CsvSource({"1, 4, 2, 64, 0, false", "1, 32, 4, 64, 37, false", "9, 6, 2, 16, 70, false", "5, 3, 3, 8, 0, false",
-            "1, 32, 4, 64, 37, true", "9, 6, 2, 16, 70, true", "5, 3, 3, 8, 0, true"})
+    @ParameterizedTest(name = "{0} tokens at position {4}, {1} heads on {2} kv heads of {3}, fp16 cache {5}, window {6}")
+    @CsvSource({"1, 4, 2, 64, 0, false, 0", "1, 32, 4, 64, 37, false, 0", "9, 6, 2, 16, 70, false, 0",
+            "5, 3, 3, 8, 0, false, 0", "1, 32, 4, 64, 37, true, 0", "9, 6, 2, 16, 70, true, 0", "5, 3, 3, 8, 0, true, 0",
+            "1, 4, 1, 256, 37, false, 8", "9, 6, 2, 16, 70, false, 5", "12, 4, 2, 32, 0, true, 8",
+            "3, 4, 2, 16, 2, false, 1"})
     void attentionOverTheStoredCacheMatchesReference(int tokens, int heads, int kvHeads, int headDim, int startPos,
-                                                    boolean half) {
+                                                    boolean half, int window) {
         int context = startPos + tokens + 3;
         int kvValues = context * kvHeads * headDim;
         float[] q = randomFloats(random, tokens * heads * headDim, 1);
@@ -302,14 +304,14 @@ class KernelsTest {
 
         float scale = (float) (1 / Math.sqrt(headDim));
         kernels.attention(device.upload(q), keyCache, valueCache, scores, out, tokens, heads, kvHeads, headDim, context,
-                startPos, scale);
+                startPos, scale, window);
 
         if (half) {
             assertArrayEquals(Reference.toHalfBits(k), device.downloadShorts(keyCache, kvValues), "keys stored as fp16");
             k = Reference.roundedToHalf(k);
             v = Reference.roundedToHalf(v);
         }
-        float[] expected = Reference.attention(q, k, v, tokens, heads, kvHeads, headDim, startPos, scale);
+        float[] expected = Reference.attention(q, k, v, tokens, heads, kvHeads, headDim, startPos, scale, window);
         assertBelow(relativeError(device.download(out, expected.length), expected), "attention");
     }
 
@@ -322,6 +324,39 @@ class KernelsTest {
         device.kernels.swiglu(buffer, device.upload(up), gate.length);
 
         assertBelow(relativeError(device.download(buffer, gate.length), Reference.swiglu(gate, up)), "swiglu");
+    }
+
+    /**
+     * Gemma's GELU gate against the CPU's arithmetic: inputs across -12..12 (past both cut-offs) and exactly at them.
+     * The device's tanh may differ from the CPU's by a few ulp (OpenCL allows it). Below about -3, where tanh is
+     * near -1, 0.5 x (1 + tanh) cancels and that difference shows, but stays a few 1e-7 absolute; elsewhere the
+     * rounding of the result to fp16 hides it, so results there are bit for bit the CPU's but for the odd one
+     * next to an fp16 tie, one fp16 step (2^-11 relative) away.
+     */
+    @Test
+    void gegluMatchesTheCpusArithmetic() {
+        float[] gate = randomFloats(random, 4099, 12);
+        gate[0] = -10f;
+        gate[1] = 10f;
+        gate[2] = 0f;
+        float[] up = randomFloats(random, gate.length, 2);
+        long buffer = device.upload(gate);
+
+        device.kernels.geglu(buffer, device.upload(up), gate.length);
+
+        float[] actual = device.download(buffer, gate.length);
+        float[] expected = Reference.geglu(gate, up);
+        int away = 0;
+        int differing = 0;
+        for (int i = 0; i < gate.length; i++) {
+            assertTrue(Math.abs(actual[i] - expected[i]) <= Math.abs(expected[i]) * 0x1p-10 + 1e-6 * Math.abs(up[i]),
+                    "geglu(" + gate[i] + ") * " + up[i] + ": " + actual[i] + ", expected " + expected[i]);
+            if (gate[i] > -3) {
+                away++;
+                differing += actual[i] == expected[i] ? 0 : 1;
+            }
+        }
+        assertTrue(differing <= away / 100, differing + " of " + away + " results for inputs above -3 differ");
     }
 
     @Test

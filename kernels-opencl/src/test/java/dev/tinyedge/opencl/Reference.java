@@ -261,28 +261,30 @@ final class Reference {
 
     /**
      * Causal GQA attention: query head h of token t (position startPos + t) attends to positions
-     * 0..startPos + t of kv head h / (heads / kvHeads), scores scaled by {@code scale}.
+     * 0..startPos + t of kv head h / (heads / kvHeads), scores scaled by {@code scale}; with a window (0: none)
+     * only the last {@code window} of those positions.
      */
     static float[] attention(float[] q, float[] k, float[] v, int tokens, int heads, int kvHeads, int headDim,
-                             int startPos, double scale) {
+                             int startPos, double scale, int window) {
         float[] out = new float[tokens * heads * headDim];
         for (int t = 0; t < tokens; t++) {
             for (int h = 0; h < heads; h++) {
                 int kvHead = h / (heads / kvHeads);
                 int len = startPos + t + 1;
-                float[] scores = new float[len];
-                for (int j = 0; j < len; j++) {
+                int from = window > 0 ? Math.max(0, len - window) : 0;
+                float[] scores = new float[len - from];
+                for (int j = from; j < len; j++) {
                     double dot = 0;
                     for (int i = 0; i < headDim; i++) {
                         dot += (double) q[(t * heads + h) * headDim + i] * k[(j * kvHeads + kvHead) * headDim + i];
                     }
-                    scores[j] = (float) (dot * scale);
+                    scores[j - from] = (float) (dot * scale);
                 }
-                softmax(scores, 0, len);
+                softmax(scores, 0, scores.length);
                 for (int i = 0; i < headDim; i++) {
                     double sum = 0;
-                    for (int j = 0; j < len; j++) {
-                        sum += scores[j] * (double) v[(j * kvHeads + kvHead) * headDim + i];
+                    for (int j = from; j < len; j++) {
+                        sum += scores[j - from] * (double) v[(j * kvHeads + kvHead) * headDim + i];
                     }
                     out[(t * heads + h) * headDim + i] = (float) sum;
                 }
@@ -296,6 +298,29 @@ final class Reference {
         for (int i = 0; i < gate.length; i++) {
             double g = gate[i];
             out[i] = (float) (g / (1 + Math.exp(-g)) * up[i]);
+        }
+        return out;
+    }
+
+    /**
+     * gate[i] = gelu(gate[i]) * up[i] as ggml's CPU backend (and tinyedge's) computes it: 0 at or below -10, the input
+     * at or above 10, between them GELU's tanh form in float of the input rounded to fp16, rounded to fp16 itself.
+     */
+    static float[] geglu(float[] gate, float[] up) {
+        float[] out = new float[gate.length];
+        for (int i = 0; i < gate.length; i++) {
+            float g = gate[i];
+            float gelu;
+            if (g <= -10f) {
+                gelu = 0f;
+            } else if (g >= 10f) {
+                gelu = g;
+            } else {
+                float x = Float.float16ToFloat(Float.floatToFloat16(g));
+                float tanh = (float) Math.tanh(0.79788456080286535587989211986876f * x * (1.0f + 0.044715f * x * x));
+                gelu = Float.float16ToFloat(Float.floatToFloat16(0.5f * x * (1.0f + tanh)));
+            }
+            out[i] = gelu * up[i];
         }
         return out;
     }
