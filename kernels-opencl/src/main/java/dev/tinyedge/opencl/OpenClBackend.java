@@ -59,7 +59,7 @@ public final class OpenClBackend implements Backend {
     private final float[] ropeCosHost, ropeSinHost;
     private final FloatBuffer ropeStaging;
 
-    /** One block's weights on the device; an absent bias or Q/K norm is 0. */
+    /** One block's weights on the device; an absent bias or norm is 0. */
     private record Layer(long attentionNorm, DeviceMatrix query, DeviceMatrix key, DeviceMatrix value,
                          long queryBias, long keyBias, long valueBias, long queryNorm, long keyNorm,
                          DeviceMatrix attentionOutput, long postAttentionNorm, long ffnNorm, DeviceMatrix gate,
