@@ -247,26 +247,31 @@ public final class Kernels {
         run(softmax, new long[] {(long) rows * group}, new long[] {group});
     }
 
-    /** cache[offset + i] = x[i] for i < n, in the cache's type (fp16 rounded to nearest even, or f32). */
-    public void storeKv(long x, long cache, long offset, int n) {
-        new Args(storeKv).mem(x).mem(cache).i(Math.toIntExact(offset)).i(n);
+    /**
+     * Stores x [tokens][kvDim], the keys or values of positions startPos.., into a cache of {@code ring} positions
+     * (position p at slot p % ring), in the cache's type (fp16 rounded to nearest even, or f32).
+     */
+    public void storeKv(long x, long cache, int startPos, int tokens, int kvDim, int ring) {
+        int n = tokens * kvDim;
+        new Args(storeKv).mem(x).mem(cache).i(startPos).i(kvDim).i(ring).i(n);
         runPadded(storeKv, n);
     }
 
     /**
      * Causal grouped-query attention of q [tokens][heads][headDim] (positions startPos..) over one layer's caches
-     * k, v [context][kvHeads][headDim], which already hold these tokens; scores is scratch of
+     * k, v [ring][kvHeads][headDim] (position p at slot p % ring), which already hold these tokens; scores is scratch of
      * [tokens][heads][context] floats; out [tokens][heads][headDim]; scores are q·k times {@code scale}. With a
-     * {@code window} (0: none) position p attends to positions p - window + 1..p only.
+     * {@code window} (0: none) position p attends to positions p - window + 1..p only, and the caches need to hold
+     * only the last window + tokens - 1 positions.
      */
     public void attention(long q, long k, long v, long scores, long out, int tokens, int heads, int kvHeads,
-                          int headDim, int context, int startPos, float scale, int window) {
+                          int headDim, int context, int startPos, float scale, int window, int ring) {
         new Args(attentionScores).mem(q).mem(k).mem(scores).i(heads).i(kvHeads).i(headDim).i(context).i(startPos)
-                .f(scale).i(window);
+                .f(scale).i(window).i(ring);
         runPadded(attentionScores, startPos + tokens, heads, tokens);
         softmax(scores, tokens * heads, context, startPos + 1, heads);
         new Args(attentionValues).mem(scores).mem(v).mem(out).i(heads).i(kvHeads).i(headDim).i(context).i(startPos)
-                .i(window);
+                .i(window).i(ring);
         runPadded(attentionValues, headDim, heads, tokens);
     }
 

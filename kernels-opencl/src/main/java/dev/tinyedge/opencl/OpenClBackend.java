@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -22,10 +23,10 @@ import java.util.Optional;
  * has ({@link Features}): llama (Llama 2 and 3, with RoPE factors), qwen2 (Q/K/V biases), qwen3
  * (per-head Q/K norms, heads · headDim wider than the embedding), gemma3 (embeddings scaled by √dim, norms after
  * attention and the feed-forward, GELU gate, sliding-window attention on the local layers with their own RoPE
- * base); adjacent-pair or NEOX RoPE, tied or separate output heads. Local layers keep a whole context of keys and
- * values here (the CPU backend keeps only their window). Weights are uploaded once (see {@link WeightLoader}); the
- * KV cache ([context][kvDim] per layer, fp16 unless {@code -Dtinyedge.opencl.kv=f32}) and every activation stay
- * on the device. Per batch the host only writes the token embeddings (rows looked up in the mapping) and reads
+ * base); adjacent-pair or NEOX RoPE, tied or separate output heads. Weights are uploaded once (see
+ * {@link WeightLoader}); the KV cache ([context][kvDim] per layer, fp16 unless {@code -Dtinyedge.opencl.kv=f32};
+ * a sliding-window layer keeps a ring of only the positions its window can see while a batch is added, as the CPU
+ * backend does) and every activation stay on the device. Per batch the host only writes the token embeddings (rows looked up in the mapping) and reads
  * the last token's logits. Prompts longer than {@link #MAX_BATCH} tokens are evaluated in batches, which bounds
  * the attention scratch at MAX_BATCH x heads x context floats.
  */
@@ -58,6 +59,12 @@ public final class OpenClBackend implements Backend {
     private final long[] ropeCos, ropeSin;
     private final float[] ropeCosHost, ropeSinHost;
     private final FloatBuffer ropeStaging;
+    /** Positions the sliding-window layers' caches hold (the context where there is no window). */
+    private final int ringLength;
+    /** Which position each slot of those rings holds (-1: none yet); null without a ring. */
+    private final int[] ringPositions;
+    /** The token evaluated at each position, to rebuild a ring that a rewind finds overwritten. */
+    private final int[] history;
 
     /** One block's weights on the device; an absent bias or norm is 0. */
     private record Layer(long attentionNorm, DeviceMatrix query, DeviceMatrix key, DeviceMatrix value,
@@ -77,10 +84,16 @@ public final class OpenClBackend implements Backend {
         this.kvHalf = kvHalf;
         ModelConfig c = config;
         WeightLoader loader = new WeightLoader(cl);
-        long cacheBytes = (long) contextLength * c.kvDim() * (kvHalf ? 2 : Float.BYTES);
+        ringLength = Math.min(contextLength, c.window().size() + MAX_BATCH - 1);
+        ringPositions = ringLength < contextLength ? new int[ringLength] : null;
+        if (ringPositions != null) {
+            Arrays.fill(ringPositions, -1);
+        }
+        history = new int[contextLength];
         layers = new Layer[c.layers()];
         for (int i = 0; i < layers.length; i++) {
             ModelWeights.Layer l = model.layers().get(i);
+            long cacheBytes = (long) cachedPositions(i) * c.kvDim() * (kvHalf ? 2 : Float.BYTES);
             layers[i] = new Layer(loader.uploadVector(l.attentionNorm().data()),
                     matrix(loader, l.query(), c.qDim(), c.dim()),
                     matrix(loader, l.key(), c.kvDim(), c.dim()),
@@ -223,6 +236,10 @@ public final class OpenClBackend implements Backend {
         return loader.upload(tensor.type(), rows, cols, tensor.data());
     }
 
+    private int cachedPositions(int layer) {
+        return config.isLocal(layer) ? ringLength : contextLength;
+    }
+
     /** A 1-D F32 tensor on the device, or 0 for none. */
     private static long vector(WeightLoader loader, FloatTensor tensor) {
         return tensor == null ? 0 : loader.uploadVector(tensor.data());
@@ -253,11 +270,12 @@ public final class OpenClBackend implements Backend {
             throw new IllegalArgumentException("positions " + startPos + ".." + (startPos + count - 1)
                     + " do not fit the context of " + contextLength);
         }
-        int batch = 0;
-        for (int done = 0; done < count; done += batch) {
-            batch = Math.min(MAX_BATCH, count - done);
-            evaluate(tokens, done, batch, startPos + done);
+        if (!ringHolds(startPos)) {
+            // a rewind to a prefix whose window later positions have overwritten: evaluate the prefix again
+            evaluateBatches(history, startPos, 0);
         }
+        System.arraycopy(tokens, 0, history, startPos, count);
+        int batch = evaluateBatches(tokens, count, startPos);
         // the last token's hidden state is row batch - 1 of x
         int dim = config.dim();
         cl.copy(x, (long) (batch - 1) * dim * Float.BYTES, last, 0, (long) dim * Float.BYTES);
@@ -265,6 +283,34 @@ public final class OpenClBackend implements Backend {
         kernels.matmul(output, normed, logitsOnDevice, 1);
         cl.read(logitsOnDevice, 0, logits);
         return logits;
+    }
+
+    /** Whether the rings still hold every position below {@code startPos} that a window can see from it. */
+    private boolean ringHolds(int startPos) {
+        if (ringPositions == null) {
+            return true;
+        }
+        for (int p = Math.max(0, startPos - config.window().size() + 1); p < startPos; p++) {
+            if (ringPositions[p % ringLength] != p) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Evaluates tokens[0, count) at positions startPos.., batch by batch; returns the last batch's size (0: none). */
+    private int evaluateBatches(int[] tokens, int count, int startPos) {
+        int batch = 0;
+        for (int done = 0; done < count; done += batch) {
+            batch = Math.min(MAX_BATCH, count - done);
+            evaluate(tokens, done, batch, startPos + done);
+            if (ringPositions != null) {
+                for (int p = startPos + done; p < startPos + done + batch; p++) {
+                    ringPositions[p % ringLength] = p;
+                }
+            }
+        }
+        return batch;
     }
 
     /** Runs tokens[from, from + n) at positions pos.. through every layer, leaving their states in x. */
@@ -288,7 +334,6 @@ public final class OpenClBackend implements Backend {
             case ADJACENT_PAIRS -> false;
             case NEOX -> true;
         };
-        long kvOffset = (long) pos * c.kvDim();
         for (int i = 0; i < layers.length; i++) {
             Layer l = layers[i];
             int table = c.isLocal(i) ? 1 : 0;
@@ -306,10 +351,11 @@ public final class OpenClBackend implements Backend {
             }
             kernels.rope(q, ropeCos[table], ropeSin[table], n, c.heads(), c.headDim(), neox);
             kernels.rope(k, ropeCos[table], ropeSin[table], n, c.kvHeads(), c.headDim(), neox);
-            kernels.storeKv(k, l.keyCache(), kvOffset, n * c.kvDim());
-            kernels.storeKv(v, l.valueCache(), kvOffset, n * c.kvDim());
+            int ring = cachedPositions(i);
+            kernels.storeKv(k, l.keyCache(), pos, n, c.kvDim(), ring);
+            kernels.storeKv(v, l.valueCache(), pos, n, c.kvDim(), ring);
             kernels.attention(q, l.keyCache(), l.valueCache(), scores, attention, n, c.heads(), c.kvHeads(),
-                    c.headDim(), contextLength, pos, c.attentionScale(), c.isLocal(i) ? c.window().size() : 0);
+                    c.headDim(), contextLength, pos, c.attentionScale(), c.isLocal(i) ? c.window().size() : 0, ring);
             kernels.matmul(l.attentionOutput(), attention, normed, n);
             postNorm(l.postAttentionNorm(), n);
             kernels.add(x, normed, n * dim);

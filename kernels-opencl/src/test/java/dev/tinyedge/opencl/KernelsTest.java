@@ -271,43 +271,51 @@ class KernelsTest {
 
     /**
      * Keys and values stored into the cache by store_kv (f32, or fp16 rounded to nearest even as ggml's F16 cache
-     * holds them), then attention over it, against the reference over the same values rounded through fp16.
+     * holds them), then attention over it, against the reference over the same values rounded through fp16. Without
+     * a window the cache holds the whole context (three positions past the batch too, which must stay unseen); with
+     * one, a ring of the window + tokens - 1 positions the batch needs, as the backend keeps for local layers, so
+     * that positions wrap around it.
      */
     @ParameterizedTest(name = "{0} tokens at position {4}, {1} heads on {2} kv heads of {3}, fp16 cache {5}, window {6}")
     @CsvSource({"1, 4, 2, 64, 0, false, 0", "1, 32, 4, 64, 37, false, 0", "9, 6, 2, 16, 70, false, 0",
             "5, 3, 3, 8, 0, false, 0", "1, 32, 4, 64, 37, true, 0", "9, 6, 2, 16, 70, true, 0", "5, 3, 3, 8, 0, true, 0",
-            "1, 4, 1, 256, 37, false, 8", "9, 6, 2, 16, 70, false, 5", "12, 4, 2, 32, 0, true, 8",
-            "3, 4, 2, 16, 2, false, 1"})
+            "1, 4, 1, 256, 37, false, 8", "9, 6, 2, 16, 70, false, 5", "9, 6, 2, 16, 70, true, 5",
+            "12, 4, 2, 32, 0, true, 8", "3, 4, 2, 16, 2, false, 1"})
     void attentionOverTheStoredCacheMatchesReference(int tokens, int heads, int kvHeads, int headDim, int startPos,
                                                     boolean half, int window) {
         int context = startPos + tokens + 3;
-        int kvValues = context * kvHeads * headDim;
+        int perToken = kvHeads * headDim;
+        int kvValues = context * perToken;
+        int ring = window > 0 ? Math.min(context, window + tokens - 1) : context;
         float[] q = randomFloats(random, tokens * heads * headDim, 1);
         float[] k = randomFloats(random, kvValues, 1);
         float[] v = randomFloats(random, kvValues, 1);
         Kernels kernels = half ? device.withHalfKv() : device.kernels;
-        long keyCache = device.cl.buffer((long) kvValues * (half ? 2 : 4));
-        long valueCache = device.cl.buffer((long) kvValues * (half ? 2 : 4));
-        int perToken = kvHeads * headDim;
-        // the positions before first, then the tokens at theirs, as the backend stores them
-        if (startPos > 0) {
-            kernels.storeKv(device.upload(Arrays.copyOf(k, startPos * perToken)), keyCache, 0, startPos * perToken);
-            kernels.storeKv(device.upload(Arrays.copyOf(v, startPos * perToken)), valueCache, 0, startPos * perToken);
+        long keyCache = device.cl.buffer((long) ring * perToken * (half ? 2 : 4));
+        long valueCache = device.cl.buffer((long) ring * perToken * (half ? 2 : 4));
+        // the positions before the batch that the ring holds, then the batch's (and without a window the rest), as
+        // the backend stores them
+        int first = Math.max(0, startPos + tokens - ring);
+        int end = window > 0 ? startPos + tokens : context;
+        for (int[] range : new int[][] {{first, startPos}, {startPos, end}}) {
+            if (range[1] > range[0]) {
+                kernels.storeKv(device.upload(Arrays.copyOfRange(k, range[0] * perToken, range[1] * perToken)), keyCache,
+                        range[0], range[1] - range[0], perToken, ring);
+                kernels.storeKv(device.upload(Arrays.copyOfRange(v, range[0] * perToken, range[1] * perToken)),
+                        valueCache, range[0], range[1] - range[0], perToken, ring);
+            }
         }
-        int rest = kvValues - startPos * perToken;
-        kernels.storeKv(device.upload(Arrays.copyOfRange(k, startPos * perToken, kvValues)), keyCache,
-                (long) startPos * perToken, rest);
-        kernels.storeKv(device.upload(Arrays.copyOfRange(v, startPos * perToken, kvValues)), valueCache,
-                (long) startPos * perToken, rest);
         long scores = device.cl.buffer((long) tokens * heads * context * Float.BYTES);
         long out = device.cl.buffer((long) tokens * heads * headDim * Float.BYTES);
 
         float scale = (float) (1 / Math.sqrt(headDim));
         kernels.attention(device.upload(q), keyCache, valueCache, scores, out, tokens, heads, kvHeads, headDim, context,
-                startPos, scale, window);
+                startPos, scale, window, ring);
 
         if (half) {
-            assertArrayEquals(Reference.toHalfBits(k), device.downloadShorts(keyCache, kvValues), "keys stored as fp16");
+            if (window == 0) {
+                assertArrayEquals(Reference.toHalfBits(k), device.downloadShorts(keyCache, kvValues), "keys stored as fp16");
+            }
             k = Reference.roundedToHalf(k);
             v = Reference.roundedToHalf(v);
         }

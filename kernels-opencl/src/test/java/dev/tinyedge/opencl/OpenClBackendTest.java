@@ -182,6 +182,30 @@ class OpenClBackendTest {
         }
     }
 
+    /**
+     * gemma3's local layers keep a ring of window + 63 positions (71 for the tiny model's window of 8): a prompt of
+     * 150 wraps it twice; a rewind to position 70 then finds the positions its window needs overwritten and
+     * evaluates the prefix again, as the CPU backend does; decode steps follow.
+     */
+    @Test
+    void gemma3RewindPastItsLocalLayersRingMatchesTheCpuBackend() throws IOException, GgufFormatException {
+        Path path = write(models, SyntheticModel.TINY_GEMMA3, GgmlType.F32, 11);
+        try (GgufFile file = GgufFile.open(path)) {
+            ModelWeights model = ModelWeights.load(file);
+            int[] tokens = new Random(7).ints(200, 0, model.config().vocabSize()).toArray();
+            try (CpuBackend cpu = new CpuBackend(model, 200, 1); OpenClBackend device = OpenClBackend.open(model, 200, null)) {
+                assertClose(cpu.forward(tokens, 150, 0), device.forward(tokens, 150, 0), "prompt of 150", GEMMA3_F32_BOUND);
+                int[] rest = Arrays.copyOfRange(tokens, 70, 100);
+                assertClose(cpu.forward(rest, rest.length, 70), device.forward(rest, rest.length, 70), "rewound to 70",
+                        GEMMA3_F32_BOUND);
+                for (int pos = 100; pos < 104; pos++) {
+                    int[] one = {tokens[pos]};
+                    assertClose(cpu.forward(one, 1, pos), device.forward(one, 1, pos), "decode at " + pos, GEMMA3_F32_BOUND);
+                }
+            }
+        }
+    }
+
     /** The families as people download them: Q4_K_M (Q6_K output head, here tied to the embedding). */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"k-qwen2", "k-qwen3", "k-llama3", "k-gemma3"})
