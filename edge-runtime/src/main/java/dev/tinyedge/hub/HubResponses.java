@@ -7,8 +7,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.Reader;
 import java.net.URI;
 import java.net.http.HttpHeaders;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -50,11 +54,14 @@ public final class HubResponses {
      */
     public static List<HubFile> listing(InputStream body, String endpoint, String repo) throws IOException {
         List<TreeEntry> entries;
-        try {
-            entries = JSON.readValue(body, new TypeReference<List<TreeEntry>>() { });
+        // JSON between systems is UTF-8 (RFC 8259); Jackson would guess UTF-16 or UTF-32 from the first bytes
+        try (Reader utf8 = new InputStreamReader(body, StandardCharsets.UTF_8.newDecoder())) {
+            entries = JSON.readValue(utf8, new TypeReference<List<TreeEntry>>() { });
         } catch (JacksonException e) {
             throw new HubException(endpoint + " sent a file listing for " + repo + " that is not the hub's JSON: "
                     + e.getOriginalMessage());
+        } catch (CharacterCodingException e) {
+            throw new HubException(endpoint + " sent a file listing for " + repo + " that is not UTF-8 text");
         }
         if (entries == null) {
             throw new HubException(endpoint + " sent a file listing for " + repo + " that is not the hub's JSON: null");

@@ -32,8 +32,10 @@ class EvalPairsFuzzTest {
     private static final Language TARGET = Language.of("es").orElseThrow();
 
     @FuzzTest(maxDuration = FuzzDuration.DEFAULT)
-    @DictionaryEntries({"\t", "\n", "\r\n", "\r", "\u0000", "\uFEFF", " ", "\u00a0", "\u2028", "\u0085", "\u001c",
-            "\u00e9", "\ud83d\ude00", "\u0301", "\u00ff\u00fe", "\u00c0\u0080", "\u00ed\u00a0\u0080"})
+    // No tab, line feed or carriage return here: Jazzer 0.30.0 writes control characters that Java counts as
+    // whitespace into the dictionary file unescaped, and libFuzzer then refuses the file (the seeds have them).
+    // Entries are UTF-8 text, so bytes that are not UTF-8 come from the seeds and the mutations.
+    @DictionaryEntries({"\u0000", "\uFEFF", " ", "\u00a0", "\u2028", "\u0085", "\u00e9", "\ud83d\ude00", "\u0301"})
     void readsOrRefusesAnyPairs(byte[] bytes) throws IOException {
         Files.write(TSV, bytes);
         check(TSV, null);

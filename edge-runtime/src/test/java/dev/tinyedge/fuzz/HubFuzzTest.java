@@ -127,12 +127,13 @@ class HubFuzzTest {
             HubResponses.checkRange(headers, asked, size, "model.Q4_0.gguf");
             // accepted: "bytes ASKED-END/SIZE" (or /*) that continues the file where it stopped
             String range = headers.firstValue("Content-Range").orElseThrow();
-            assertTrue(range.startsWith("bytes " + asked + "-"), range);
-            String[] endAndTotal = range.substring(("bytes " + asked + "-").length()).split("/", -1);
-            assertEquals(2, endAndTotal.length, range);
-            long end = Long.parseLong(endAndTotal[0]);
+            assertTrue(range.startsWith("bytes "), range);
+            String[] startEndTotal = range.substring("bytes ".length()).split("[-/]", -1);
+            assertEquals(3, startEndTotal.length, range);
+            assertEquals(asked, Long.parseLong(startEndTotal[0]), range);
+            long end = Long.parseLong(startEndTotal[1]);
             assertTrue(end >= asked && end < size, range);
-            assertTrue(endAndTotal[1].equals("*") || Long.parseLong(endAndTotal[1]) == size, range);
+            assertTrue(startEndTotal[2].equals("*") || Long.parseLong(startEndTotal[2]) == size, range);
         } catch (HubException e) {
             assertRefusal(e);
         }
