@@ -754,8 +754,7 @@ TEK_INLINE void ktile_q6_K(const uint8_t *w, int64_t cols, const uint8_t *xq, in
 
 /*
  * A single vector, row after row: one stream through memory per thread. Reading four or eight rows at once
- * (four or eight streams) took twice as long per byte here (Zen 4, weights from DRAM), though it is fewer
- * instructions per weight.
+ * (four or eight streams) is fewer instructions per weight but slower per byte from DRAM (bench/RESULTS.md).
  */
 #define SINGLE_ROWS(kernel, block_type)                                                                      \
     do {                                                                                                    \
