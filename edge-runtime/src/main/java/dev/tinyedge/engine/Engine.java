@@ -23,6 +23,8 @@ import java.util.Optional;
  */
 public final class Engine implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Engine.class);
+    /** The OpenCL backend's KV-cache type ("f16" or "f32"), which its provider reads when it loads. */
+    private static final String OPENCL_KV_PROPERTY = "tinyedge.opencl.kv";
     private final GgufFile file;
     private final ModelConfig config;
     private final Tokenizer tokenizer;
@@ -56,9 +58,8 @@ public final class Engine implements AutoCloseable {
                         + " exceeds the model's " + config.contextLength());
             }
             int context = options.contextLength() > 0 ? options.contextLength() : config.contextLength();
-            if (options.kvCache() == KvCacheType.F16 && !options.backend().equals("cpu")) {
-                throw new IllegalArgumentException("kv_cache_type \"f16\" is implemented on the cpu backend only; "
-                        + "the " + options.backend() + " backend keeps an f32 KV cache: set kv_cache_type = \"f32\"");
+            if (!options.backend().equals("cpu") && System.getProperty(OPENCL_KV_PROPERTY) == null) {
+                System.setProperty(OPENCL_KV_PROPERTY, options.kvCache().toString()); // -D given by hand wins
             }
             Backend backend = Backend.load(options.backend(), weights, context, options.resolvedThreads(),
                     options.parallel(), options.kvCache() == KvCacheType.F16);

@@ -88,7 +88,7 @@ public final class ForwardPass {
     /** Per worker thread: decoded weight rows, and attention scores over the positions. */
     private final float[][] rowScratch;
     private final float[][] scores;
-    /** Per worker thread: one head of keys or values converted from fp16. */
+    /** Per worker thread: a query head rounded to fp16, and one head of keys or values widened from fp16. */
     private final float[][] headScratch;
 
     // The job on the pool, set by the caller before each pool.run (which publishes it to the workers):
@@ -200,7 +200,7 @@ public final class ForwardPass {
         productInput = kernels.newInput(maxBatch, widest);
         rowScratch = new float[pool.threads()][kernels.scratchSize(widest)];
         scores = new float[pool.threads()][contextLength];
-        headScratch = new float[pool.threads()][c.headDim()];
+        headScratch = new float[pool.threads()][2 * c.headDim()];
     }
 
     public int contextLength() {
@@ -513,24 +513,30 @@ public final class ForwardPass {
 
     /**
      * {@link #attendHead(float[], int, float[], float[], int, int, int, int, int, int, float, float[], float[], int)}
-     * over keys and values kept as fp16: each position's head is widened to floats in {@code head} (headDim floats)
-     * before its dot product and its weighted add, so the arithmetic is the float one on the rounded values.
+     * over keys and values kept as fp16, as ggml multiplies an f16 KV cache (llama.cpp's default, without flash
+     * attention): the query is rounded to fp16 for its products with the keys, and each attention weight to fp16 for
+     * its product with the values, both summed in float. {@code head} holds 2 x headDim floats: the rounded query,
+     * and each position's key or value widened to floats.
      */
     static void attendHead(float[] q, int qAt, short[] keys, short[] values, int kvAt, int kvDim, int from, int to,
                            int ring, int headDim, float scale, float[] scores, float[] head, float[] out, int outAt) {
+        for (int i = 0; i < headDim; i++) {
+            head[i] = Float.float16ToFloat(Float.floatToFloat16(q[qAt + i]));
+        }
         float max = Float.NEGATIVE_INFINITY;
         int first = from % ring;
         for (int t = 0, slot = first; t < to - from; t++, slot = slot + 1 == ring ? 0 : slot + 1) {
-            toFloat(keys, slot * kvDim + kvAt, head, headDim);
-            float score = Simd.dot(q, qAt, head, 0, headDim) * scale;
+            toFloat(keys, slot * kvDim + kvAt, head, headDim, headDim);
+            float score = Simd.dot(head, 0, head, headDim, headDim) * scale;
             scores[t] = score;
             max = Math.max(max, score);
         }
         float sum = Simd.expShifted(scores, 0, to - from, max);
         Arrays.fill(out, outAt, outAt + headDim, 0f);
         for (int t = 0, slot = first; t < to - from; t++, slot = slot + 1 == ring ? 0 : slot + 1) {
-            toFloat(values, slot * kvDim + kvAt, head, headDim);
-            Simd.axpy(scores[t] / sum, head, 0, out, outAt, headDim);
+            toFloat(values, slot * kvDim + kvAt, head, headDim, headDim);
+            float weight = Float.float16ToFloat(Float.floatToFloat16(scores[t] / sum));
+            Simd.axpy(weight, head, headDim, out, outAt, headDim);
         }
     }
 
@@ -541,9 +547,9 @@ public final class ForwardPass {
         }
     }
 
-    private static void toFloat(short[] in, int at, float[] out, int n) {
+    private static void toFloat(short[] in, int at, float[] out, int outAt, int n) {
         for (int i = 0; i < n; i++) {
-            out[i] = Float.float16ToFloat(in[at + i]);
+            out[outAt + i] = Float.float16ToFloat(in[at + i]);
         }
     }
 

@@ -155,9 +155,28 @@ class ParityTest {
      * vocabulary. Prints the largest gap.
      */
     static void assertNextTokensMatch(LlamaCpp llamaCpp, Path model, Engine engine, double bound, String label) throws IOException {
+        assertNextTokensMatch(llamaCpp.nextTokens(model, PROMPTS, TOP), engine, bound, label);
+    }
+
+    /**
+     * llama.cpp's default fp16 KV cache against tinyedge's: both round keys and values to fp16, and (ggml's
+     * products with an f16 matrix) the queries and the attention weights too.
+     */
+    @ParameterizedTest(name = "{0} {1}, bound {2}")
+    @CsvSource({
+            "synth, f32, 1e-3",
+            "synth, q8_0, 1e-3",
+            "python, q4_0, 1e-3"})
+    void nextTokenLogitsMatchLlamaCppWithAnF16KvCache(String writer, String type, double bound)
+            throws IOException, GgufFormatException {
+        Path model = model(writer, type);
+        assertNextTokensMatch(llamaCpp.nextTokens(model, PROMPTS, TOP, "F16"), engines.withHalfCache(model), bound,
+                writer + " " + type + " f16 KV");
+    }
+
+    static void assertNextTokensMatch(List<NextTokens> llamaCppResults, Engine engine, double bound, String label) {
         List<Executable> checks = new ArrayList<>();
         double largestGap = 0;
-        List<NextTokens> llamaCppResults = llamaCpp.nextTokens(model, PROMPTS, TOP);
         for (int p = 0; p < PROMPTS.size(); p++) {
             String prompt = PROMPTS.get(p);
             NextTokens expected = llamaCppResults.get(p);
