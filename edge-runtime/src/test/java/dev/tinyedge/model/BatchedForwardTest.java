@@ -28,13 +28,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class BatchedForwardTest {
     /**
      * Alone, a decoded token's products take the single-vector kernels; in a step, the batched ones: float sums in
-     * another order (f32 weights; measured ~1e-6). An fp16 KV cache rounds keys and values, and float noise can put
-     * one a whole fp16 step away (measured 1.5e-5). Gemma's GELU rounds its input to fp16 likewise (see
+     * another order (f32 weights; measured ~1e-6). An fp16 KV cache rounds keys, values, queries and attention weights
+     * to fp16 (as ggml does), and float noise can put one of them a whole fp16 step away (measured up to 5.8e-4). Gemma's GELU rounds its input to fp16 likewise (see
      * FamiliesForwardTest.GELU_TOLERANCE): measured up to 2.8e-4 here, in one slot as in four. A token attending to
      * another sequence's positions moves logits by a good part of themselves.
      */
     private static final double KERNEL_TOLERANCE = 1e-5;
-    private static final double HALF_KERNEL_TOLERANCE = 1e-4;
+    private static final double HALF_KERNEL_TOLERANCE = 3e-3;
     private static final double GELU_TOLERANCE = 2e-3;
     /**
      * Keys and values rounded to fp16 (11 significant bits) move attention outputs by ~1e-3 of themselves; through
