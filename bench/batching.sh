@@ -11,7 +11,9 @@
 # markers). Columns: aggregate generated tokens per second over the whole run (tinyedge: wall time from the first
 # request sent to the last reply, prompts and MQTT included; llama.cpp: all sequences' decode steps, and in
 # brackets prefill included), per-request latency and time to first token (p50 / p99), and the ratios the issue
-# asks for. Needs JDK 25, Maven, Node.js, Mosquitto; about 5 minutes on a 2-core machine.
+# asks for. Then, in one process without MQTT (bench/BatchStep.java), the time of one decode step of the forward
+# pass with 1, 2, 4 and 8 sequences, sizes alternated: what batching does to a step. Needs JDK 25, Maven, Node.js,
+# Mosquitto; about 10 minutes on a 2-core machine.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -49,6 +51,7 @@ mvn -B -q -ntp -DskipTests package -pl deploy -am >&2
 deploy/aot-cache.sh deploy/target/tinyedge.aot >/dev/null
 mvn -B -q -ntp -pl tests -am test-compile dependency:build-classpath -Dtinyedge.fuzzTargets=none \
     -Dmdep.outputFile="$root/$work/classpath.txt" -Dmdep.includeScope=test >&2
+"$JAVA_HOME/bin/javac" -d "$work/classes" -cp "deploy/target/lib/*" --add-modules jdk.incubator.vector bench/BatchStep.java
 tests/node/install.sh
 tests/node/install.sh --cpu-variant icelake bench/node/icelake
 
@@ -119,6 +122,11 @@ for n in $clients_list; do
 done
 cleanup
 pids=()
+say "one decode step in process, 1/2/4/8 sequences"
+step=$("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+    --sun-misc-unsafe-memory-access=allow -XX:+UseSerialGC -Dtinyedge.native.dir="$root/kernels-native/target/native" \
+    -cp "$work/classes:deploy/target/lib/*" BatchStep "$model" "$threads" 15 2>/dev/null)
+say "$step"
 
 : > "$work/llama.jsonl"
 for n in $clients_list; do
@@ -167,6 +175,11 @@ section=$(mktemp)
     echo "  context with N sequences, each a $prompt_tokens-token prompt then $gen_tokens greedy tokens, their steps batched"
     echo "  by node-llama-cpp (tests/node/oracle.mjs bench --sequences N): decode tok/s after every prompt is in, and in"
     echo "  brackets over the whole run."
+    echo "- One decode step of the forward pass in one process (bench/BatchStep.java, median of 15 alternated rounds):"
+    node -e '
+        const s = JSON.parse(process.argv[1]);
+        console.log("  " + [1, 2, 4, 8].map(n => `${n} sequence${n > 1 ? "s" : ""} ${s["step_ms_" + n]} ms`
+            + ` (${s["tok_s_" + n].toFixed(1)} tok/s)`).join(", ") + ".");' "$step"
 } > "$section"
 node -e '
     const fs = require("fs");

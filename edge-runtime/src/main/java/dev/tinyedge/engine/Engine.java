@@ -58,7 +58,8 @@ public final class Engine implements AutoCloseable {
                         + " exceeds the model's " + config.contextLength());
             }
             int context = options.contextLength() > 0 ? options.contextLength() : config.contextLength();
-            if (!options.backend().equals("cpu") && System.getProperty(OPENCL_KV_PROPERTY) == null) {
+            if (!options.backend().equals("cpu") && options.kvCache() != null
+                    && System.getProperty(OPENCL_KV_PROPERTY) == null) {
                 System.setProperty(OPENCL_KV_PROPERTY, options.kvCache().toString()); // -D given by hand wins
             }
             Backend backend = Backend.load(options.backend(), weights, context, options.resolvedThreads(),

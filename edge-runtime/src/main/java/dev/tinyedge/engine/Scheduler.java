@@ -21,8 +21,13 @@ import java.util.concurrent.ExecutionException;
  * {@link #generate} blocks its caller until its sequence ends; callers on several threads run together.
  */
 public final class Scheduler implements AutoCloseable {
-    /** Prompt tokens one step takes, all admitted sequences together, while other sequences decode. */
-    public static final int PROMPT_TOKENS_WHILE_DECODING = 16;
+    /**
+     * Prompt tokens one step takes, all admitted sequences together, while other sequences decode: a translation
+     * request's own part of its prompt (the instructions are held already) fits one or two steps, so its first
+     * token comes about as soon as on an idle board, while the running streams' step costs at most that of a
+     * 56-token batch.
+     */
+    public static final int PROMPT_TOKENS_WHILE_DECODING = 48;
 
     private final Engine engine;
     private final boolean reusePrefix;
@@ -147,7 +152,12 @@ public final class Scheduler implements AutoCloseable {
                     return;
                 }
                 while (!waiting.isEmpty() && running.size() < sessions.length) {
-                    admit(waiting.poll());
+                    Sequence sequence = waiting.poll();
+                    try {
+                        admit(sequence);
+                    } catch (RuntimeException | Error e) {
+                        sequence.done.completeExceptionally(e);
+                    }
                 }
             }
             step();

@@ -117,8 +117,8 @@ public final class Session implements AutoCloseable {
         if (positions > other.length) {
             throw new IllegalArgumentException("the other session holds " + other.length + " tokens, not " + positions);
         }
+        length = 0; // until the copy is through, the slot holds nothing it can vouch for
         engine.copyPrefix(other.slot, slot, positions);
-        length = 0;
         evaluated(other.held, 0, positions);
     }
 
