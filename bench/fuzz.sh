@@ -26,14 +26,16 @@ minutes=${1:-10}
 [[ "$minutes" =~ ^[1-9][0-9]*$ ]] || die "usage: bench/fuzz.sh [MINUTES] [CLASS#METHOD...]"
 shift || true
 
-# Every fuzz target. The hub's listing and headers (pull) and the eval pairs reader join this list, as
-# CLASS#METHOD, once their targets are written next to these.
+# Every fuzz target
 targets=(
     GgufFuzzTest#loadsOrRefusesAnyFile
     TokenizerFuzzTest#encodesAnyTextAndDecodesItBack
     RequestParserFuzzTest#answersEveryPayload
     ConfigFuzzTest#readsOrRefusesAnyConfiguration
     ConfigFuzzTest#readsOrRefusesAnyProfile
+    HubFuzzTest#readsOrRefusesAnyListing
+    HubFuzzTest#readsOrRefusesAnyAnswerHeaders
+    EvalPairsFuzzTest#readsOrRefusesAnyPairs
 )
 (( $# )) && targets=("$@")
 

@@ -18,7 +18,6 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -103,7 +102,12 @@ final class EvalCommand implements Callable<Integer> {
 
     private Evaluation.Report scoreGiven(List<SentencePairs.Pair> set, Language source, Language target)
             throws IOException {
-        List<String> lines = Files.readAllLines(system.hypotheses, StandardCharsets.UTF_8);
+        List<String> lines;
+        try {
+            lines = SentencePairs.readLines(system.hypotheses);
+        } catch (IllegalArgumentException e) {
+            throw new Main.UsageException(e.getMessage());
+        }
         if (limit > 0 && lines.size() > limit) {
             lines = lines.subList(0, limit);
         }

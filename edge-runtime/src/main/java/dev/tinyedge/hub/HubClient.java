@@ -1,8 +1,5 @@
 package dev.tinyedge.hub;
 
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,8 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The two calls of the Hugging Face Hub that a download needs, as huggingface_hub makes them:
@@ -39,8 +34,9 @@ import java.util.regex.Pattern;
 public final class HubClient {
     public static final String DEFAULT_ENDPOINT = "https://huggingface.co";
     private static final int MAX_REDIRECTS = 8;
-    private static final Pattern NEXT_LINK = Pattern.compile("<([^>]+)>\\s*;\\s*rel=\"?next\"?");
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Bounds on one listing, far above any model repository's, so that a server that never stops is refused. */
+    private static final int MAX_LISTING_PAGES = 100;
+    private static final int MAX_LISTING_PAGE_BYTES = 16 << 20;
 
     private final String endpoint;
     private final String token;
@@ -50,18 +46,13 @@ public final class HubClient {
     public record Fetch(int status, HttpHeaders hubHeaders, HttpHeaders headers, InputStream body) {
         /** The SHA-256 the hub names for the file's LFS object, if it names one. */
         public Optional<String> linkedSha256() {
-            return hubHeaders.firstValue("X-Linked-Etag")
-                    .map(tag -> tag.replaceFirst("^W/", "").replace("\"", "").toLowerCase(java.util.Locale.ROOT))
-                    .filter(tag -> tag.matches("[0-9a-f]{64}"));
+            return HubResponses.linkedSha256(hubHeaders);
         }
-    }
 
-    @JsonIgnoreProperties(ignoreUnknown = true)
-    private record TreeEntry(String type, String path, long size, Lfs lfs) {
-    }
-
-    @JsonIgnoreProperties(ignoreUnknown = true)
-    private record Lfs(String oid, long size) {
+        /** The size the hub names for the file's LFS object, if it names one. */
+        public java.util.OptionalLong linkedSize() {
+            return HubResponses.linkedSize(hubHeaders);
+        }
     }
 
     HubClient(String endpoint, String token, HttpClient http) {
@@ -93,33 +84,27 @@ public final class HubClient {
     public List<HubFile> listFiles(String repo) throws IOException {
         List<HubFile> files = new ArrayList<>();
         URI page = URI.create(endpoint + "/api/models/" + repo + "/tree/main?recursive=true");
-        while (page != null) {
+        for (int pages = 1; page != null; pages++) {
+            if (pages > MAX_LISTING_PAGES) {
+                throw new HubException(endpoint + " sent more than " + MAX_LISTING_PAGES + " pages of file listing for "
+                        + repo + ": not a model repository");
+            }
             HttpResponse<InputStream> response = send(page, -1, true);
             try (InputStream body = response.body()) {
                 if (response.statusCode() != 200) {
                     throw HubException.forStatus(response.statusCode(), response.headers(), endpoint, repo,
                             "file listing", token != null);
                 }
-                for (TreeEntry entry : JSON.readValue(body, new TypeReference<List<TreeEntry>>() { })) {
-                    if ("file".equals(entry.type())) {
-                        String sha = entry.lfs() == null || entry.lfs().oid() == null ? null
-                                : entry.lfs().oid().toLowerCase(java.util.Locale.ROOT);
-                        files.add(new HubFile(entry.path(), entry.size(), sha));
-                    }
+                byte[] json = body.readNBytes(MAX_LISTING_PAGE_BYTES + 1);
+                if (json.length > MAX_LISTING_PAGE_BYTES) {
+                    throw new HubException(endpoint + " sent a page of file listing for " + repo + " over "
+                            + (MAX_LISTING_PAGE_BYTES >> 20) + " MiB: not a model repository");
                 }
-            } catch (com.fasterxml.jackson.core.JacksonException e) {
-                throw new HubException(endpoint + " sent a file listing for " + repo + " that is not the hub's JSON: "
-                        + e.getOriginalMessage());
+                files.addAll(HubResponses.listing(new java.io.ByteArrayInputStream(json), endpoint, repo));
             }
-            page = response.headers().allValues("Link").stream()
-                    .map(NEXT_LINK::matcher).filter(Matcher::find).map(m -> page(m.group(1)))
-                    .findFirst().orElse(null);
+            page = HubResponses.nextPage(response.headers(), URI.create(endpoint + "/")).orElse(null);
         }
         return files;
-    }
-
-    private URI page(String link) {
-        return URI.create(endpoint + "/").resolve(link);
     }
 
     /**
@@ -130,7 +115,7 @@ public final class HubClient {
         URI uri = URI.create(endpoint + "/" + repo + "/resolve/main/" + encodePath(path));
         HttpHeaders hubHeaders = null;
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-            boolean hub = sameHost(uri, URI.create(endpoint));
+            boolean hub = HubResponses.sameOrigin(uri, URI.create(endpoint));
             HttpResponse<InputStream> response = send(uri, offset, hub);
             if (hubHeaders == null) {
                 hubHeaders = response.headers();
@@ -139,7 +124,7 @@ public final class HubClient {
             Optional<String> location = response.headers().firstValue("Location");
             if (status / 100 == 3 && location.isPresent()) {
                 response.body().close();
-                uri = uri.resolve(location.get());
+                uri = HubResponses.redirect(uri, location.get());
                 continue;
             }
             if (status == 200 || status == 206 || status == 416) {
@@ -185,11 +170,6 @@ public final class HubClient {
                 ? "the name does not resolve" : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         return new HubException("cannot reach " + uri.getScheme() + "://" + uri.getAuthority() + " (" + why
                 + "): no network? a proxy is set with HTTPS_PROXY; another hub with HF_ENDPOINT", e);
-    }
-
-    private static boolean sameHost(URI a, URI b) {
-        return a.getHost() != null && a.getHost().equalsIgnoreCase(b.getHost()) && a.getPort() == b.getPort()
-                && a.getScheme().equalsIgnoreCase(b.getScheme());
     }
 
     private static String encodePath(String path) {

@@ -14,8 +14,6 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Downloads one file of a repository into a folder the safe way: free space checked first, the bytes written
@@ -29,7 +27,6 @@ public final class ModelDownload {
     /** Attempts in a row that bring no new byte before the download gives up. */
     private static final int MAX_IDLE_ATTEMPTS = 5;
     private static final long FIRST_RETRY_MILLIS = 500;
-    private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
 
     private final HubClient hub;
     private final TransferProgress progress;
@@ -82,7 +79,7 @@ public final class ModelDownload {
                     if (start < 0) { // 416: nothing more to send
                         break;
                     }
-                    if (start != have) { // the server sent the whole file: start again
+                    if (start != have) { // a 200: the server sent the whole file, so start again
                         out.truncate(0);
                         out.position(0);
                         digest.reset();
@@ -126,12 +123,20 @@ public final class ModelDownload {
         return new Result(target, false, transferred);
     }
 
-    /** The listing's hash, checked against the one the file's answer names; a file without either is refused. */
+    /**
+     * The listing's hash, checked against the one the file's answer names (and the sizes likewise); a file
+     * without either hash is refused.
+     */
     private static String agreedHash(String listed, HubClient.Fetch fetch, HubFile file) throws HubException {
         String linked = fetch.linkedSha256().orElse(null);
         if (listed != null && linked != null && !listed.equals(linked)) {
             throw new HubException(file.fileName() + " changed on the hub during the download (listed SHA-256 "
                     + listed + ", now " + linked + "): run pull again");
+        }
+        java.util.OptionalLong linkedSize = fetch.linkedSize();
+        if (linkedSize.isPresent() && linkedSize.getAsLong() != file.size()) {
+            throw new HubException(file.fileName() + " changed on the hub during the download (listed with "
+                    + file.size() + " bytes, now " + linkedSize.getAsLong() + "): run pull again");
         }
         String hash = listed != null ? listed : linked;
         if (hash == null) {
@@ -141,7 +146,7 @@ public final class ModelDownload {
         return hash;
     }
 
-    /** Where the body starts: the asked offset for a 206, 0 for a 200, -1 for a 416 at the end. */
+    /** Where the body starts: 0 for a 200, the asked offset for a 206 (checked), -1 for a 416 at the end. */
     private static long startOf(HubClient.Fetch fetch, long asked, HubFile file) throws HubException {
         if (fetch.status() == 200) {
             return 0;
@@ -153,12 +158,8 @@ public final class ModelDownload {
             throw new HubException("the storage host refused to resume " + file.fileName() + " at byte " + asked
                     + " (416): run pull again");
         }
-        Matcher range = CONTENT_RANGE.matcher(fetch.headers().firstValue("Content-Range").orElse(""));
-        if (!range.matches()) {
-            throw new HubException("the storage host answered a range request for " + file.fileName()
-                    + " without a valid Content-Range");
-        }
-        return Long.parseLong(range.group(1));
+        HubResponses.checkRange(fetch.headers(), asked, file.size(), file.fileName());
+        return asked;
     }
 
     private long copy(InputStream body, FileChannel out, MessageDigest digest, long have, long size) throws IOException {

@@ -461,7 +461,7 @@ public final class ForwardPass {
      * multiplication), so that both engines turn by the same float angles: a quantized product rounds its input to
      * Q8_0, and an angle one bit apart can round an activation a whole step the other way.
      */
-    static void ropeAngles(int pos, int pairs, float base, float scale, float[] factors, float[] cos, float[] sin, int at) {
+    public static void ropeAngles(int pos, int pairs, float base, float scale, float[] factors, float[] cos, float[] sin, int at) {
         float thetaScale = (float) Math.pow(base, -2.0f / (2 * pairs));
         float theta = pos;
         for (int i = 0; i < pairs; i++) {

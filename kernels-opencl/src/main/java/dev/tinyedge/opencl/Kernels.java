@@ -53,7 +53,7 @@ public final class Kernels {
     private final Map<GgmlType, Long> mulMv = new EnumMap<>(GgmlType.class);
     private final Map<GgmlType, Long> mulMm = new EnumMap<>(GgmlType.class);
     private final long quantizeQ8_0, quantizeQ8_K;
-    private final long rmsNorm, rope, softmax, attentionScores, attentionValues, storeKv, swiglu, add, copy;
+    private final long rmsNorm, rope, softmax, attentionScores, attentionValues, storeKv, swiglu, geglu, add, addBias, copy;
     /** Where inputs are rounded, one set per rounding, grown to the largest input seen. */
     private final Map<Rounding, Rounded> rounded = new EnumMap<>(Rounding.class);
     /** Counts {@link #input} calls: an Input is valid until the next one. */
@@ -91,7 +91,9 @@ public final class Kernels {
         rope = programs.kernel("rope");
         softmax = programs.kernel("softmax");
         swiglu = programs.kernel("swiglu");
+        geglu = programs.kernel("geglu");
         add = programs.kernel("add");
+        addBias = programs.kernel("add_bias");
         copy = programs.kernel("copy");
     }
 
@@ -229,9 +231,12 @@ public final class Kernels {
         run(rmsNorm, new long[] {(long) tokens * group}, new long[] {group});
     }
 
-    /** RoPE in place on x [tokens][heads][headDim], token t at position startPos + t. */
-    public void rope(long x, int tokens, int heads, int headDim, int nRot, int startPos, float freqBase) {
-        new Args(rope).mem(x).i(heads).i(headDim).i(nRot).i(startPos).f(freqBase);
+    /**
+     * RoPE in place on x [tokens][heads][headDim], turning pair i of token t by the angle whose cosine and sine are
+     * cos[t][i] and sin[t][i] ([tokens][headDim / 2]); pairs (2i, 2i+1), or (i, i + headDim/2) when {@code neox}.
+     */
+    public void rope(long x, long cos, long sin, int tokens, int heads, int headDim, boolean neox) {
+        new Args(rope).mem(x).mem(cos).mem(sin).i(heads).i(headDim).i(neox ? 1 : 0);
         runPadded(rope, headDim / 2, heads, tokens);
     }
 
@@ -242,25 +247,31 @@ public final class Kernels {
         run(softmax, new long[] {(long) rows * group}, new long[] {group});
     }
 
-    /** cache[offset + i] = x[i] for i < n, in the cache's type (fp16 rounded to nearest even, or f32). */
-    public void storeKv(long x, long cache, long offset, int n) {
-        new Args(storeKv).mem(x).mem(cache).i(Math.toIntExact(offset)).i(n);
+    /**
+     * Stores x [tokens][kvDim], the keys or values of positions startPos.., into a cache of {@code ring} positions
+     * (position p at slot p % ring), in the cache's type (fp16 rounded to nearest even, or f32).
+     */
+    public void storeKv(long x, long cache, int startPos, int tokens, int kvDim, int ring) {
+        int n = tokens * kvDim;
+        new Args(storeKv).mem(x).mem(cache).i(startPos).i(kvDim).i(ring).i(n);
         runPadded(storeKv, n);
     }
 
     /**
      * Causal grouped-query attention of q [tokens][heads][headDim] (positions startPos..) over one layer's caches
-     * k, v [context][kvHeads][headDim], which already hold these tokens; scores is scratch of
-     * [tokens][heads][context] floats; out [tokens][heads][headDim].
+     * k, v [ring][kvHeads][headDim] (position p at slot p % ring), which already hold these tokens; scores is scratch of
+     * [tokens][heads][context] floats; out [tokens][heads][headDim]; scores are q·k times {@code scale}. With a
+     * {@code window} (0: none) position p attends to positions p - window + 1..p only, and the caches need to hold
+     * only the last window + tokens - 1 positions.
      */
     public void attention(long q, long k, long v, long scores, long out, int tokens, int heads, int kvHeads,
-                          int headDim, int context, int startPos) {
-        float scale = (float) (1.0 / Math.sqrt(headDim));
+                          int headDim, int context, int startPos, float scale, int window, int ring) {
         new Args(attentionScores).mem(q).mem(k).mem(scores).i(heads).i(kvHeads).i(headDim).i(context).i(startPos)
-                .f(scale);
+                .f(scale).i(window).i(ring);
         runPadded(attentionScores, startPos + tokens, heads, tokens);
         softmax(scores, tokens * heads, context, startPos + 1, heads);
-        new Args(attentionValues).mem(scores).mem(v).mem(out).i(heads).i(kvHeads).i(headDim).i(context).i(startPos);
+        new Args(attentionValues).mem(scores).mem(v).mem(out).i(heads).i(kvHeads).i(headDim).i(context).i(startPos)
+                .i(window).i(ring);
         runPadded(attentionValues, headDim, heads, tokens);
     }
 
@@ -270,10 +281,22 @@ public final class Kernels {
         runPadded(swiglu, n);
     }
 
+    /** gate[i] = gelu(gate[i]) * up[i] for i < n, GELU's tanh form through fp16 as ggml's CPU backend. */
+    public void geglu(long gate, long up, int n) {
+        new Args(geglu).mem(gate).mem(up).i(n);
+        runPadded(geglu, n);
+    }
+
     /** x[i] += y[i] for i < n. */
     public void add(long x, long y, int n) {
         new Args(add).mem(x).mem(y).i(n);
         runPadded(add, n);
+    }
+
+    /** x[t][i] += bias[i] for x [n / width][width]. */
+    public void addBias(long x, long bias, int width, int n) {
+        new Args(addBias).mem(x).mem(bias).i(width).i(n);
+        runPadded(addBias, n);
     }
 
     /** dst = src for {@code bytes} bytes, a multiple of 16, through the copy kernel (not the driver's copy). */

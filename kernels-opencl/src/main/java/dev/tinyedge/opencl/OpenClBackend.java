@@ -1,6 +1,8 @@
 package dev.tinyedge.opencl;
 
 import dev.tinyedge.backend.Backend;
+import dev.tinyedge.model.Features;
+import dev.tinyedge.model.ForwardPass;
 import dev.tinyedge.model.ModelConfig;
 import dev.tinyedge.model.ModelWeights;
 import dev.tinyedge.tensor.FloatTensor;
@@ -12,13 +14,19 @@ import org.slf4j.LoggerFactory;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * The Llama forward pass on an OpenCL device. Weights are uploaded once (see {@link WeightLoader}); the
- * KV cache ([context][kvDim] per layer, fp16 unless {@code -Dtinyedge.opencl.kv=f32}) and every activation stay
- * on the device. Per batch the host only writes the token embeddings (rows looked up in the mapping) and reads
+ * The forward pass on an OpenCL device, for every family the CPU backend runs, with the parts of the block each
+ * has ({@link Features}): llama (Llama 2 and 3, with RoPE factors), qwen2 (Q/K/V biases), qwen3
+ * (per-head Q/K norms, heads · headDim wider than the embedding), gemma3 (embeddings scaled by √dim, norms after
+ * attention and the feed-forward, GELU gate, sliding-window attention on the local layers with their own RoPE
+ * base); adjacent-pair or NEOX RoPE, tied or separate output heads. Weights are uploaded once (see
+ * {@link WeightLoader}); the KV cache ([context][kvDim] per layer, fp16 unless {@code -Dtinyedge.opencl.kv=f32};
+ * a sliding-window layer keeps a ring of only the positions its window can see while a batch is added, as the CPU
+ * backend does) and every activation stay on the device. Per batch the host only writes the token embeddings (rows looked up in the mapping) and reads
  * the last token's logits. Prompts longer than {@link #MAX_BATCH} tokens are evaluated in batches, which bounds
  * the attention scratch at MAX_BATCH x heads x context floats.
  */
@@ -42,10 +50,27 @@ public final class OpenClBackend implements Backend {
     private final float[] embeddingRow;
     private final FloatBuffer embeddings;
     private final float[] logits;
+    /** RoPE's per-dimension frequency divisors (Llama 3's rope_freqs.weight), or null. */
+    private final float[] ropeFactors;
+    /**
+     * Per RoPE table (global layers, then local layers' if the model has a window) and batch token, the cos and sin of
+     * each pair's angle ([token][headDim / 2]), computed here, read by rope.cl.
+     */
+    private final long[] ropeCos, ropeSin;
+    private final float[] ropeCosHost, ropeSinHost;
+    private final FloatBuffer ropeStaging;
+    /** Positions the sliding-window layers' caches hold (the context where there is no window). */
+    private final int ringLength;
+    /** Which position each slot of those rings holds (-1: none yet); null without a ring. */
+    private final int[] ringPositions;
+    /** The token evaluated at each position, to rebuild a ring that a rewind finds overwritten. */
+    private final int[] history;
 
+    /** One block's weights on the device; an absent bias or norm is 0. */
     private record Layer(long attentionNorm, DeviceMatrix query, DeviceMatrix key, DeviceMatrix value,
-                         DeviceMatrix attentionOutput, long ffnNorm, DeviceMatrix gate, DeviceMatrix up,
-                         DeviceMatrix down, long keyCache, long valueCache) {
+                         long queryBias, long keyBias, long valueBias, long queryNorm, long keyNorm,
+                         DeviceMatrix attentionOutput, long postAttentionNorm, long ffnNorm, DeviceMatrix gate,
+                         DeviceMatrix up, DeviceMatrix down, long postFfnNorm, long keyCache, long valueCache) {
     }
 
     private OpenClBackend(ModelWeights model, int contextLength, ClContext cl, ClPrograms programs, Kernels kernels,
@@ -59,29 +84,39 @@ public final class OpenClBackend implements Backend {
         this.kvHalf = kvHalf;
         ModelConfig c = config;
         WeightLoader loader = new WeightLoader(cl);
-        long cacheBytes = (long) contextLength * c.kvDim() * (kvHalf ? 2 : Float.BYTES);
+        ringLength = Math.min(contextLength, c.window().size() + MAX_BATCH - 1);
+        ringPositions = ringLength < contextLength ? new int[ringLength] : null;
+        if (ringPositions != null) {
+            Arrays.fill(ringPositions, -1);
+        }
+        history = new int[contextLength];
         layers = new Layer[c.layers()];
         for (int i = 0; i < layers.length; i++) {
             ModelWeights.Layer l = model.layers().get(i);
+            long cacheBytes = (long) cachedPositions(i) * c.kvDim() * (kvHalf ? 2 : Float.BYTES);
             layers[i] = new Layer(loader.uploadVector(l.attentionNorm().data()),
-                    matrix(loader, l.query(), c.dim(), c.dim()),
+                    matrix(loader, l.query(), c.qDim(), c.dim()),
                     matrix(loader, l.key(), c.kvDim(), c.dim()),
                     matrix(loader, l.value(), c.kvDim(), c.dim()),
-                    matrix(loader, l.attentionOutput(), c.dim(), c.dim()),
+                    vector(loader, l.queryBias()), vector(loader, l.keyBias()), vector(loader, l.valueBias()),
+                    vector(loader, l.queryNorm()), vector(loader, l.keyNorm()),
+                    matrix(loader, l.attentionOutput(), c.dim(), c.qDim()),
+                    vector(loader, l.postAttentionNorm()),
                     loader.uploadVector(l.ffnNorm().data()),
                     matrix(loader, l.gate(), c.ffnDim(), c.dim()),
                     matrix(loader, l.up(), c.ffnDim(), c.dim()),
                     matrix(loader, l.down(), c.dim(), c.ffnDim()),
+                    vector(loader, l.postFfnNorm()),
                     cl.buffer(cacheBytes), cl.buffer(cacheBytes));
         }
         outputNorm = loader.uploadVector(model.outputNorm().data());
         output = matrix(loader, model.output(), c.vocabSize(), c.dim());
         x = activations(c.dim());
         normed = activations(c.dim());
-        q = activations(c.dim());
+        q = activations(c.qDim());
         k = activations(c.kvDim());
         v = activations(c.kvDim());
-        attention = activations(c.dim());
+        attention = activations(c.qDim());
         scores = activations((long) c.heads() * contextLength);
         gate = activations(c.ffnDim());
         up = activations(c.ffnDim());
@@ -90,6 +125,23 @@ public final class OpenClBackend implements Backend {
         embeddingRow = new float[c.dim()];
         embeddings = MemoryUtil.memAllocFloat(MAX_BATCH * c.dim());
         logits = new float[c.vocabSize()];
+        if (model.ropeFactors() == null) {
+            ropeFactors = null;
+        } else {
+            ropeFactors = new float[c.headDim() / 2];
+            model.ropeFactors().dequantize(0, ropeFactors, 0, ropeFactors.length);
+        }
+        int angles = MAX_BATCH * c.headDim() / 2;
+        int tables = c.window().size() > 0 ? 2 : 1;
+        ropeCos = new long[tables];
+        ropeSin = new long[tables];
+        for (int table = 0; table < tables; table++) {
+            ropeCos[table] = activations(c.headDim() / 2);
+            ropeSin[table] = activations(c.headDim() / 2);
+        }
+        ropeCosHost = new float[angles];
+        ropeSinHost = new float[angles];
+        ropeStaging = MemoryUtil.memAllocFloat(angles);
     }
 
     /**
@@ -153,7 +205,12 @@ public final class OpenClBackend implements Backend {
         List<FloatTensor> norms = new ArrayList<>(List.of(model.outputNorm()));
         for (ModelWeights.Layer l : model.layers()) {
             matrices.addAll(List.of(l.query(), l.key(), l.value(), l.attentionOutput(), l.gate(), l.up(), l.down()));
-            norms.addAll(List.of(l.attentionNorm(), l.ffnNorm()));
+            for (FloatTensor vector : new FloatTensor[] {l.attentionNorm(), l.ffnNorm(), l.queryBias(), l.keyBias(),
+                    l.valueBias(), l.queryNorm(), l.keyNorm(), l.postAttentionNorm(), l.postFfnNorm()}) {
+                if (vector != null) {
+                    norms.add(vector);
+                }
+            }
         }
         for (FloatTensor matrix : matrices) {
             if (!Kernels.supports(matrix.type())) {
@@ -163,7 +220,8 @@ public final class OpenClBackend implements Backend {
         }
         for (FloatTensor norm : norms) {
             if (norm.type() != GgmlType.F32) {
-                throw new OpenClUnavailableException("the model has " + norm.type() + " norm weights; the OpenCL backend takes F32");
+                throw new OpenClUnavailableException("the model has " + norm.type()
+                        + " norm weights or biases; the OpenCL backend takes F32");
             }
         }
     }
@@ -176,6 +234,15 @@ public final class OpenClBackend implements Backend {
 
     private static DeviceMatrix matrix(WeightLoader loader, FloatTensor tensor, int rows, int cols) {
         return loader.upload(tensor.type(), rows, cols, tensor.data());
+    }
+
+    private int cachedPositions(int layer) {
+        return config.isLocal(layer) ? ringLength : contextLength;
+    }
+
+    /** A 1-D F32 tensor on the device, or 0 for none. */
+    private static long vector(WeightLoader loader, FloatTensor tensor) {
+        return tensor == null ? 0 : loader.uploadVector(tensor.data());
     }
 
     private long activations(long perToken) {
@@ -203,11 +270,12 @@ public final class OpenClBackend implements Backend {
             throw new IllegalArgumentException("positions " + startPos + ".." + (startPos + count - 1)
                     + " do not fit the context of " + contextLength);
         }
-        int batch = 0;
-        for (int done = 0; done < count; done += batch) {
-            batch = Math.min(MAX_BATCH, count - done);
-            evaluate(tokens, done, batch, startPos + done);
+        if (!ringHolds(startPos)) {
+            // a rewind to a prefix whose window later positions have overwritten: evaluate the prefix again
+            evaluateBatches(history, startPos, 0);
         }
+        System.arraycopy(tokens, 0, history, startPos, count);
+        int batch = evaluateBatches(tokens, count, startPos);
         // the last token's hidden state is row batch - 1 of x
         int dim = config.dim();
         cl.copy(x, (long) (batch - 1) * dim * Float.BYTES, last, 0, (long) dim * Float.BYTES);
@@ -217,38 +285,122 @@ public final class OpenClBackend implements Backend {
         return logits;
     }
 
+    /** Whether the rings still hold every position below {@code startPos} that a window can see from it. */
+    private boolean ringHolds(int startPos) {
+        if (ringPositions == null) {
+            return true;
+        }
+        for (int p = Math.max(0, startPos - config.window().size() + 1); p < startPos; p++) {
+            if (ringPositions[p % ringLength] != p) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Evaluates tokens[0, count) at positions startPos.., batch by batch; returns the last batch's size (0: none). */
+    private int evaluateBatches(int[] tokens, int count, int startPos) {
+        int batch = 0;
+        for (int done = 0; done < count; done += batch) {
+            batch = Math.min(MAX_BATCH, count - done);
+            evaluate(tokens, done, batch, startPos + done);
+            if (ringPositions != null) {
+                for (int p = startPos + done; p < startPos + done + batch; p++) {
+                    ringPositions[p % ringLength] = p;
+                }
+            }
+        }
+        return batch;
+    }
+
     /** Runs tokens[from, from + n) at positions pos.. through every layer, leaving their states in x. */
     private void evaluate(int[] tokens, int from, int n, int pos) {
         ModelConfig c = config;
         int dim = c.dim();
+        float embeddingScale = c.embeddingScale();
         embeddings.clear();
         for (int t = 0; t < n; t++) {
             tokenEmbedding.dequantize((long) tokens[from + t] * dim, embeddingRow, 0, dim);
+            if (embeddingScale != 1f) {
+                for (int i = 0; i < dim; i++) {
+                    embeddingRow[i] *= embeddingScale;
+                }
+            }
             embeddings.put(embeddingRow);
         }
         cl.write(x, 0, embeddings.flip());
-        long kvOffset = (long) pos * c.kvDim();
-        for (Layer l : layers) {
+        writeRopeAngles(n, pos);
+        boolean neox = switch (c.features().rope()) { // exhaustive: a new style fails to compile here
+            case ADJACENT_PAIRS -> false;
+            case NEOX -> true;
+        };
+        for (int i = 0; i < layers.length; i++) {
+            Layer l = layers[i];
+            int table = c.isLocal(i) ? 1 : 0;
             kernels.rmsNorm(x, l.attentionNorm(), normed, n, dim, c.rmsEps());
             Kernels.Input h = kernels.input(normed, dim, n);
             kernels.matmul(l.query(), h, q);
             kernels.matmul(l.key(), h, k);
             kernels.matmul(l.value(), h, v);
-            kernels.rope(q, n, c.heads(), c.headDim(), c.headDim(), pos, c.ropeBase());
-            kernels.rope(k, n, c.kvHeads(), c.headDim(), c.headDim(), pos, c.ropeBase());
-            kernels.storeKv(k, l.keyCache(), kvOffset, n * c.kvDim());
-            kernels.storeKv(v, l.valueCache(), kvOffset, n * c.kvDim());
+            addBias(q, l.queryBias(), c.qDim(), n);
+            addBias(k, l.keyBias(), c.kvDim(), n);
+            addBias(v, l.valueBias(), c.kvDim(), n);
+            if (l.queryNorm() != 0) { // each head normalized on its own, in place
+                kernels.rmsNorm(q, l.queryNorm(), q, n * c.heads(), c.headDim(), c.rmsEps());
+                kernels.rmsNorm(k, l.keyNorm(), k, n * c.kvHeads(), c.headDim(), c.rmsEps());
+            }
+            kernels.rope(q, ropeCos[table], ropeSin[table], n, c.heads(), c.headDim(), neox);
+            kernels.rope(k, ropeCos[table], ropeSin[table], n, c.kvHeads(), c.headDim(), neox);
+            int ring = cachedPositions(i);
+            kernels.storeKv(k, l.keyCache(), pos, n, c.kvDim(), ring);
+            kernels.storeKv(v, l.valueCache(), pos, n, c.kvDim(), ring);
             kernels.attention(q, l.keyCache(), l.valueCache(), scores, attention, n, c.heads(), c.kvHeads(),
-                    c.headDim(), contextLength, pos);
+                    c.headDim(), contextLength, pos, c.attentionScale(), c.isLocal(i) ? c.window().size() : 0, ring);
             kernels.matmul(l.attentionOutput(), attention, normed, n);
+            postNorm(l.postAttentionNorm(), n);
             kernels.add(x, normed, n * dim);
             kernels.rmsNorm(x, l.ffnNorm(), normed, n, dim, c.rmsEps());
             Kernels.Input f = kernels.input(normed, dim, n);
             kernels.matmul(l.gate(), f, gate);
             kernels.matmul(l.up(), f, up);
-            kernels.swiglu(gate, up, n * c.ffnDim());
+            switch (c.features().activation()) {
+                case SILU -> kernels.swiglu(gate, up, n * c.ffnDim());
+                case GELU_TANH -> kernels.geglu(gate, up, n * c.ffnDim());
+            }
             kernels.matmul(l.down(), gate, normed, n);
+            postNorm(l.postFfnNorm(), n);
             kernels.add(x, normed, n * dim);
+        }
+    }
+
+    /** Gemma's norm of a sub-block's output (in normed) before its residual add; nothing without one. */
+    private void postNorm(long weight, int tokens) {
+        if (weight != 0) {
+            kernels.rmsNorm(normed, weight, normed, tokens, config.dim(), config.rmsEps());
+        }
+    }
+
+    private void addBias(long projection, long bias, int width, int tokens) {
+        if (bias != 0) {
+            kernels.addBias(projection, bias, width, tokens * width);
+        }
+    }
+
+    /**
+     * The cos and sin of every rotation angle of positions pos..pos+n-1, computed by the CPU backend's own code, so
+     * that both backends turn by the same float angles (see {@link ForwardPass#ropeAngles}), into the device's tables.
+     */
+    private void writeRopeAngles(int n, int pos) {
+        int pairs = config.headDim() / 2;
+        for (int table = 0; table < ropeCos.length; table++) {
+            // the local layers' table: their own base, never scaled (ModelConfig.ropeBase(layer), ropeScale(layer))
+            float base = table == 0 ? config.ropeBase() : config.window().ropeBase();
+            float scale = table == 0 ? config.ropeScale() : 1f;
+            for (int t = 0; t < n; t++) {
+                ForwardPass.ropeAngles(pos + t, pairs, base, scale, ropeFactors, ropeCosHost, ropeSinHost, t * pairs);
+            }
+            cl.write(ropeCos[table], 0, ropeStaging.clear().put(ropeCosHost, 0, n * pairs).flip());
+            cl.write(ropeSin[table], 0, ropeStaging.clear().put(ropeSinHost, 0, n * pairs).flip());
         }
     }
 
@@ -314,5 +466,6 @@ public final class OpenClBackend implements Backend {
         programs.close();
         cl.close();
         MemoryUtil.memFree(embeddings);
+        MemoryUtil.memFree(ropeStaging);
     }
 }

@@ -2,21 +2,16 @@ package dev.tinyedge.opencl;
 
 import dev.tinyedge.backend.Backend;
 import dev.tinyedge.backend.CpuBackend;
-import dev.tinyedge.model.Features;
-import dev.tinyedge.model.ModelConfig;
 import dev.tinyedge.model.ModelWeights;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Makes {@code --backend opencl} backends (registered for {@link java.util.ServiceLoader}). When OpenCL
  * cannot run the model here — no library, no platform or matching device, a kernel that does not
- * build, a device out of memory, a tensor type without kernels, a model whose block has an operation the
- * kernels lack ({@link #missingOperations}) — it logs one line and returns the CPU backend, unless
+ * build, a device out of memory, a tensor type without kernels — it logs one line and returns the CPU backend, unless
  * {@code -Dtinyedge.opencl.required=true} demands the device: then loading fails.
  * {@code -Dtinyedge.opencl.device=N|NAME} picks the device (see {@link OpenCl#select}).
  */
@@ -30,15 +25,6 @@ public final class OpenClBackendProvider implements Backend.Provider {
 
     @Override
     public Backend load(ModelWeights model, int contextLength, int threads) throws IOException {
-        List<String> missing = missingOperations(model.config());
-        if (!missing.isEmpty()) {
-            String what = "OpenCL has no kernels for " + String.join(", ", missing) + " (" + model.config().architecture().ggufName + ")";
-            if (Boolean.getBoolean("tinyedge.opencl.required")) {
-                throw new IOException("OpenCL backend required (tinyedge.opencl.required) but unusable: " + what);
-            }
-            log.warn("{}, running on the CPU instead", what);
-            return new CpuBackend(model, contextLength, threads);
-        }
         try {
             OpenClBackend backend = OpenClBackend.open(model, contextLength, System.getProperty("tinyedge.opencl.device"));
             log.info("Backend: {}", backend.description());
@@ -51,42 +37,5 @@ public final class OpenClBackendProvider implements Backend.Provider {
             log.warn("OpenCL unusable, running on the CPU instead: {}", e.getMessage().replaceAll("\\s*\\R\\s*", "; "));
             return new CpuBackend(model, contextLength, threads);
         }
-    }
-
-    /** The parts of a model's block that the OpenCL kernels do not compute yet: they run the Llama-2 block. */
-    static List<String> missingOperations(ModelConfig c) {
-        Features f = c.features();
-        List<String> missing = new ArrayList<>();
-        if (f.rope() != Features.RopeStyle.ADJACENT_PAIRS) {
-            missing.add("NEOX RoPE");
-        }
-        if (f.ropeFactors()) {
-            missing.add("RoPE factors");
-        }
-        if (c.ropeScale() != 1) {
-            missing.add("RoPE scaling");
-        }
-        if (f.qkvBias()) {
-            missing.add("Q/K/V biases");
-        }
-        if (f.qkNorm()) {
-            missing.add("Q/K norms");
-        }
-        if (c.qDim() != c.dim()) {
-            missing.add("a query width other than the embedding's");
-        }
-        if (f.postNorms()) {
-            missing.add("post-norms");
-        }
-        if (f.activation() != Features.Activation.SILU) {
-            missing.add("GELU");
-        }
-        if (f.scaledEmbedding()) {
-            missing.add("embedding scale");
-        }
-        if (c.window().size() > 0) {
-            missing.add("sliding-window attention");
-        }
-        return missing;
     }
 }

@@ -49,8 +49,9 @@ inline int2 k_scale_min(global const uchar* s, int j) {
     return (int2) ((s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4), (s[j + 4] >> 4) | ((s[j] >> 6) << 4));
 }
 
-// The KV cache of one layer, [context][n_kv_heads][head_dim]: fp16 with KV_HALF (rounded to nearest even
-// when stored, as ggml's F16 cache), else f32.
+// The KV cache of one layer, [ring][n_kv_heads][head_dim], position p at slot p % ring (ring: the context, or
+// for a sliding-window layer the positions its window can still see while a batch is added): fp16 with KV_HALF
+// (rounded to nearest even when stored, as ggml's F16 cache), else f32.
 #ifdef KV_HALF
 typedef half kv_t;
 #define load_kv(p, i) vload_half((i), (p))

@@ -1,5 +1,6 @@
 package dev.tinyedge.opencl;
 
+import dev.tinyedge.model.ForwardPass;
 import dev.tinyedge.tensor.GgmlType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -160,6 +161,40 @@ class KernelsTest {
         };
     }
 
+    /**
+     * Qwen3's Q/K norms: each head of each token normalized on its own by one weight of the head's length, in place
+     * (the rows are [token][head], the kernel's input and output one buffer).
+     */
+    @ParameterizedTest(name = "{0} tokens of {1} heads of {2}")
+    @CsvSource({"1, 16, 128", "7, 4, 16", "3, 2, 64"})
+    void rmsNormOfEachHeadInPlaceMatchesReference(int tokens, int heads, int headDim) {
+        float[] x = randomFloats(random, tokens * heads * headDim, 3);
+        float[] w = randomFloats(random, headDim, 1);
+        long buffer = device.upload(x);
+
+        device.kernels.rmsNorm(buffer, device.upload(w), buffer, tokens * heads, headDim, 1e-6f);
+
+        assertBelow(relativeError(device.download(buffer, x.length), Reference.rmsNorm(x, w, tokens * heads, headDim,
+                1e-6f)), "rms_norm per head");
+    }
+
+    /** Qwen2's Q/K/V biases: one bias row added to every token's row, exactly (one float addition each). */
+    @ParameterizedTest(name = "{0} tokens of {1}")
+    @CsvSource({"1, 896", "9, 128", "70, 48"})
+    void addBiasAddsTheBiasToEveryRow(int tokens, int width) {
+        float[] x = randomFloats(random, tokens * width, 4);
+        float[] bias = randomFloats(random, width, 1);
+        long buffer = device.upload(x);
+
+        device.kernels.addBias(buffer, device.upload(bias), width, x.length);
+
+        float[] expected = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            expected[i] = x[i] + bias[i % width];
+        }
+        assertArrayEquals(expected, device.download(buffer, x.length));
+    }
+
     @ParameterizedTest(name = "{0} tokens of {1}")
     @CsvSource({"1, 100", "3, 2048", "5, 65"})
     void rmsNormMatchesReference(int tokens, int dim) {
@@ -173,17 +208,39 @@ class KernelsTest {
                 "rms_norm");
     }
 
-    @ParameterizedTest(name = "{0} tokens from position {5}, {1} heads of {2}, rotating {3}")
-    @CsvSource({"1, 4, 64, 64, 10000, 0", "7, 3, 64, 64, 10000, 1500", "3, 2, 10, 6, 500000, 17"})
-    void ropeMatchesReference(int tokens, int heads, int headDim, int nRot, float base, int startPos) {
+    /**
+     * Angles from the CPU backend's own table code (as the backend computes them), turned on the device: bit for bit
+     * the CPU's rotation, and within float error of RoPE's definition. Adjacent pairs and NEOX halves; Llama 3's
+     * per-dimension factors; a linear frequency scale; a head of 128 (qwen3); positions up to 1500 (theta
+     * ~1500 rad: the float angle's rounding, ~1e-4 rad, bounds the distance to the double definition).
+     */
+    @ParameterizedTest(name = "{0} tokens from position {4}, {1} heads of {2}, base {3}, neox {5}, scale {6}, factors {7}")
+    @CsvSource({"1, 4, 64, 10000, 0, false, 1, false", "7, 3, 64, 10000, 1500, false, 1, false",
+            "3, 2, 10, 500000, 17, false, 1, false", "5, 3, 16, 1000000, 40, true, 1, false",
+            "2, 2, 128, 1000000, 900, true, 1, false", "4, 3, 16, 500000, 60, false, 1, true",
+            "3, 2, 32, 10000, 33, true, 0.25, true"})
+    void ropeMatchesTheCpuAndItsDefinition(int tokens, int heads, int headDim, float base, int startPos, boolean neox,
+                                           float scale, boolean withFactors) {
+        int pairs = headDim / 2;
+        float[] factors = withFactors ? randomFloats(random, pairs, 3.5f) : null;
+        if (factors != null) {
+            for (int i = 0; i < pairs; i++) {
+                factors[i] = 4.5f + factors[i]; // 1..8, as Llama 3's
+            }
+        }
+        float[] cos = new float[tokens * pairs];
+        float[] sin = new float[tokens * pairs];
+        for (int t = 0; t < tokens; t++) {
+            ForwardPass.ropeAngles(startPos + t, pairs, base, scale, factors, cos, sin, t * pairs);
+        }
         float[] x = randomFloats(random, tokens * heads * headDim, 1);
         long buffer = device.upload(x);
 
-        device.kernels.rope(buffer, tokens, heads, headDim, nRot, startPos, base);
+        device.kernels.rope(buffer, device.upload(cos), device.upload(sin), tokens, heads, headDim, neox);
 
-        float[] expected = Reference.rope(x, tokens, heads, headDim, nRot, startPos, base);
-        // theta reaches ~1500 rad: float32's pow and the angle's rounding (~1e-4 rad) bound the error here
-        double error = relativeError(device.download(buffer, x.length), expected);
+        float[] actual = device.download(buffer, x.length);
+        assertArrayEquals(Reference.rope(x, cos, sin, tokens, heads, headDim, neox), actual, "the CPU's rotation");
+        double error = relativeError(actual, Reference.rope(x, tokens, heads, headDim, startPos, base, scale, factors, neox));
         assertTrue(error < 1e-4, "rope relative error " + error);
     }
 
@@ -214,44 +271,55 @@ class KernelsTest {
 
     /**
      * Keys and values stored into the cache by store_kv (f32, or fp16 rounded to nearest even as ggml's F16 cache
-     * holds them), then attention over it, against the reference over the same values rounded through fp16.
+     * holds them), then attention over it, against the reference over the same values rounded through fp16. Without
+     * a window the cache holds the whole context (three positions past the batch too, which must stay unseen); with
+     * one, a ring of the window + tokens - 1 positions the batch needs, as the backend keeps for local layers, so
+     * that positions wrap around it.
      */
-    @ParameterizedTest(name = "{0} tokens at position {4}, {1} heads on {2} kv heads of {3}, fp16 cache {5}")
-    @CsvSource({"1, 4, 2, 64, 0, false", "1, 32, 4, 64, 37, false", "9, 6, 2, 16, 70, false", "5, 3, 3, 8, 0, false",
-            "1, 32, 4, 64, 37, true", "9, 6, 2, 16, 70, true", "5, 3, 3, 8, 0, true"})
+    @ParameterizedTest(name = "{0} tokens at position {4}, {1} heads on {2} kv heads of {3}, fp16 cache {5}, window {6}")
+    @CsvSource({"1, 4, 2, 64, 0, false, 0", "1, 32, 4, 64, 37, false, 0", "9, 6, 2, 16, 70, false, 0",
+            "5, 3, 3, 8, 0, false, 0", "1, 32, 4, 64, 37, true, 0", "9, 6, 2, 16, 70, true, 0", "5, 3, 3, 8, 0, true, 0",
+            "1, 4, 1, 256, 37, false, 8", "9, 6, 2, 16, 70, false, 5", "9, 6, 2, 16, 70, true, 5",
+            "12, 4, 2, 32, 0, true, 8", "3, 4, 2, 16, 2, false, 1"})
     void attentionOverTheStoredCacheMatchesReference(int tokens, int heads, int kvHeads, int headDim, int startPos,
-                                                    boolean half) {
+                                                    boolean half, int window) {
         int context = startPos + tokens + 3;
-        int kvValues = context * kvHeads * headDim;
+        int perToken = kvHeads * headDim;
+        int kvValues = context * perToken;
+        int ring = window > 0 ? Math.min(context, window + tokens - 1) : context;
         float[] q = randomFloats(random, tokens * heads * headDim, 1);
         float[] k = randomFloats(random, kvValues, 1);
         float[] v = randomFloats(random, kvValues, 1);
         Kernels kernels = half ? device.withHalfKv() : device.kernels;
-        long keyCache = device.cl.buffer((long) kvValues * (half ? 2 : 4));
-        long valueCache = device.cl.buffer((long) kvValues * (half ? 2 : 4));
-        int perToken = kvHeads * headDim;
-        // the positions before first, then the tokens at theirs, as the backend stores them
-        if (startPos > 0) {
-            kernels.storeKv(device.upload(Arrays.copyOf(k, startPos * perToken)), keyCache, 0, startPos * perToken);
-            kernels.storeKv(device.upload(Arrays.copyOf(v, startPos * perToken)), valueCache, 0, startPos * perToken);
+        long keyCache = device.cl.buffer((long) ring * perToken * (half ? 2 : 4));
+        long valueCache = device.cl.buffer((long) ring * perToken * (half ? 2 : 4));
+        // the positions before the batch that the ring holds, then the batch's (and without a window the rest), as
+        // the backend stores them
+        int first = Math.max(0, startPos + tokens - ring);
+        int end = window > 0 ? startPos + tokens : context;
+        for (int[] range : new int[][] {{first, startPos}, {startPos, end}}) {
+            if (range[1] > range[0]) {
+                kernels.storeKv(device.upload(Arrays.copyOfRange(k, range[0] * perToken, range[1] * perToken)), keyCache,
+                        range[0], range[1] - range[0], perToken, ring);
+                kernels.storeKv(device.upload(Arrays.copyOfRange(v, range[0] * perToken, range[1] * perToken)),
+                        valueCache, range[0], range[1] - range[0], perToken, ring);
+            }
         }
-        int rest = kvValues - startPos * perToken;
-        kernels.storeKv(device.upload(Arrays.copyOfRange(k, startPos * perToken, kvValues)), keyCache,
-                (long) startPos * perToken, rest);
-        kernels.storeKv(device.upload(Arrays.copyOfRange(v, startPos * perToken, kvValues)), valueCache,
-                (long) startPos * perToken, rest);
         long scores = device.cl.buffer((long) tokens * heads * context * Float.BYTES);
         long out = device.cl.buffer((long) tokens * heads * headDim * Float.BYTES);
 
+        float scale = (float) (1 / Math.sqrt(headDim));
         kernels.attention(device.upload(q), keyCache, valueCache, scores, out, tokens, heads, kvHeads, headDim, context,
-                startPos);
+                startPos, scale, window, ring);
 
         if (half) {
-            assertArrayEquals(Reference.toHalfBits(k), device.downloadShorts(keyCache, kvValues), "keys stored as fp16");
+            if (window == 0) {
+                assertArrayEquals(Reference.toHalfBits(k), device.downloadShorts(keyCache, kvValues), "keys stored as fp16");
+            }
             k = Reference.roundedToHalf(k);
             v = Reference.roundedToHalf(v);
         }
-        float[] expected = Reference.attention(q, k, v, tokens, heads, kvHeads, headDim, startPos);
+        float[] expected = Reference.attention(q, k, v, tokens, heads, kvHeads, headDim, startPos, scale, window);
         assertBelow(relativeError(device.download(out, expected.length), expected), "attention");
     }
 
@@ -264,6 +332,39 @@ class KernelsTest {
         device.kernels.swiglu(buffer, device.upload(up), gate.length);
 
         assertBelow(relativeError(device.download(buffer, gate.length), Reference.swiglu(gate, up)), "swiglu");
+    }
+
+    /**
+     * Gemma's GELU gate against the CPU's arithmetic: inputs across -12..12 (past both cut-offs) and exactly at them.
+     * The device's tanh may differ from the CPU's by a few ulp (OpenCL allows it). Below about -3, where tanh is
+     * near -1, 0.5 x (1 + tanh) cancels and that difference shows, but stays a few 1e-7 absolute; elsewhere the
+     * rounding of the result to fp16 hides it, so results there are bit for bit the CPU's but for the odd one
+     * next to an fp16 tie, one fp16 step (2^-11 relative) away.
+     */
+    @Test
+    void gegluMatchesTheCpusArithmetic() {
+        float[] gate = randomFloats(random, 4099, 12);
+        gate[0] = -10f;
+        gate[1] = 10f;
+        gate[2] = 0f;
+        float[] up = randomFloats(random, gate.length, 2);
+        long buffer = device.upload(gate);
+
+        device.kernels.geglu(buffer, device.upload(up), gate.length);
+
+        float[] actual = device.download(buffer, gate.length);
+        float[] expected = Reference.geglu(gate, up);
+        int away = 0;
+        int differing = 0;
+        for (int i = 0; i < gate.length; i++) {
+            assertTrue(Math.abs(actual[i] - expected[i]) <= Math.abs(expected[i]) * 0x1p-10 + 1e-6 * Math.abs(up[i]),
+                    "geglu(" + gate[i] + ") * " + up[i] + ": " + actual[i] + ", expected " + expected[i]);
+            if (gate[i] > -3) {
+                away++;
+                differing += actual[i] == expected[i] ? 0 : 1;
+            }
+        }
+        assertTrue(differing <= away / 100, differing + " of " + away + " results for inputs above -3 differ");
     }
 
     @Test

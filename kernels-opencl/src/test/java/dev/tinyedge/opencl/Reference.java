@@ -193,20 +193,53 @@ final class Reference {
         return out;
     }
 
-    /** llama.cpp normal-mode RoPE: adjacent pairs, theta = pos * base^(-2i/nRot). */
-    static float[] rope(float[] x, int tokens, int heads, int headDim, int nRot, int startPos, float base) {
+    /**
+     * RoPE by given angles, in float as the CPU backend turns a head: pair i of token t, (2i, 2i+1) or in NEOX mode
+     * (i, i + headDim/2), by the angle whose cos and sin are cos[t][i], sin[t][i].
+     */
+    static float[] rope(float[] x, float[] cos, float[] sin, int tokens, int heads, int headDim, boolean neox) {
         float[] out = x.clone();
+        int pairs = headDim / 2;
         for (int t = 0; t < tokens; t++) {
             for (int h = 0; h < heads; h++) {
-                for (int i = 0; 2 * i < nRot; i++) {
-                    int at = (t * heads + h) * headDim + 2 * i;
-                    double theta = (startPos + t) * Math.pow(base, -2.0 * i / nRot);
-                    double x0 = x[at];
-                    double x1 = x[at + 1];
-                    out[at] = (float) (x0 * Math.cos(theta) - x1 * Math.sin(theta));
-                    out[at + 1] = (float) (x0 * Math.sin(theta) + x1 * Math.cos(theta));
+                for (int i = 0; i < pairs; i++) {
+                    int first = (t * heads + h) * headDim + (neox ? i : 2 * i);
+                    int second = neox ? first + pairs : first + 1;
+                    float c = cos[t * pairs + i];
+                    float s = sin[t * pairs + i];
+                    out[first] = x[first] * c - x[second] * s;
+                    out[second] = x[first] * s + x[second] * c;
                 }
             }
+        }
+        return out;
+    }
+
+    /**
+     * RoPE from its definition, in double: pair i of the token at position p turns by
+     * theta = p · scale · base^(-2i/headDim) / factors[i] (factors null: 1), pairs as in {@link #rope}.
+     */
+    static float[] rope(float[] x, int tokens, int heads, int headDim, int startPos, double base, double scale,
+                        float[] factors, boolean neox) {
+        int pairs = headDim / 2;
+        float[] cos = new float[tokens * pairs];
+        float[] sin = new float[tokens * pairs];
+        double[] rotated = new double[x.length];
+        for (int t = 0; t < tokens; t++) {
+            for (int h = 0; h < heads; h++) {
+                for (int i = 0; i < pairs; i++) {
+                    double theta = (startPos + t) * scale * Math.pow(base, -2.0 * i / headDim)
+                            / (factors == null ? 1 : factors[i]);
+                    int first = (t * heads + h) * headDim + (neox ? i : 2 * i);
+                    int second = neox ? first + pairs : first + 1;
+                    rotated[first] = x[first] * Math.cos(theta) - x[second] * Math.sin(theta);
+                    rotated[second] = x[first] * Math.sin(theta) + x[second] * Math.cos(theta);
+                }
+            }
+        }
+        float[] out = new float[x.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (float) rotated[i];
         }
         return out;
     }
@@ -228,28 +261,30 @@ final class Reference {
 
     /**
      * Causal GQA attention: query head h of token t (position startPos + t) attends to positions
-     * 0..startPos + t of kv head h / (heads / kvHeads), scores scaled by 1/sqrt(headDim).
+     * 0..startPos + t of kv head h / (heads / kvHeads), scores scaled by {@code scale}; with a window (0: none)
+     * only the last {@code window} of those positions.
      */
     static float[] attention(float[] q, float[] k, float[] v, int tokens, int heads, int kvHeads, int headDim,
-                             int startPos) {
+                             int startPos, double scale, int window) {
         float[] out = new float[tokens * heads * headDim];
         for (int t = 0; t < tokens; t++) {
             for (int h = 0; h < heads; h++) {
                 int kvHead = h / (heads / kvHeads);
                 int len = startPos + t + 1;
-                float[] scores = new float[len];
-                for (int j = 0; j < len; j++) {
+                int from = window > 0 ? Math.max(0, len - window) : 0;
+                float[] scores = new float[len - from];
+                for (int j = from; j < len; j++) {
                     double dot = 0;
                     for (int i = 0; i < headDim; i++) {
                         dot += (double) q[(t * heads + h) * headDim + i] * k[(j * kvHeads + kvHead) * headDim + i];
                     }
-                    scores[j] = (float) (dot / Math.sqrt(headDim));
+                    scores[j - from] = (float) (dot * scale);
                 }
-                softmax(scores, 0, len);
+                softmax(scores, 0, scores.length);
                 for (int i = 0; i < headDim; i++) {
                     double sum = 0;
-                    for (int j = 0; j < len; j++) {
-                        sum += scores[j] * (double) v[(j * kvHeads + kvHead) * headDim + i];
+                    for (int j = from; j < len; j++) {
+                        sum += scores[j - from] * (double) v[(j * kvHeads + kvHead) * headDim + i];
                     }
                     out[(t * heads + h) * headDim + i] = (float) sum;
                 }
@@ -263,6 +298,29 @@ final class Reference {
         for (int i = 0; i < gate.length; i++) {
             double g = gate[i];
             out[i] = (float) (g / (1 + Math.exp(-g)) * up[i]);
+        }
+        return out;
+    }
+
+    /**
+     * gate[i] = gelu(gate[i]) * up[i] as ggml's CPU backend (and tinyedge's) computes it: 0 at or below -10, the input
+     * at or above 10, between them GELU's tanh form in float of the input rounded to fp16, rounded to fp16 itself.
+     */
+    static float[] geglu(float[] gate, float[] up) {
+        float[] out = new float[gate.length];
+        for (int i = 0; i < gate.length; i++) {
+            float g = gate[i];
+            float gelu;
+            if (g <= -10f) {
+                gelu = 0f;
+            } else if (g >= 10f) {
+                gelu = g;
+            } else {
+                float x = Float.float16ToFloat(Float.floatToFloat16(g));
+                float tanh = (float) Math.tanh(0.79788456080286535587989211986876f * x * (1.0f + 0.044715f * x * x));
+                gelu = Float.float16ToFloat(Float.floatToFloat16(0.5f * x * (1.0f + tanh)));
+            }
+            out[i] = gelu * up[i];
         }
         return out;
     }
