@@ -5,7 +5,11 @@
 # to llama.cpp decoding 1, 2, 4 and 8 sequences of one context on the same file (node-llama-cpp 3.21.1, only the
 # no-AMX icelake CPU variant, F16 KV cache, 2 threads: tests/node/oracle.mjs bench --sequences N).
 #
-#   bench/batching.sh [--requests N]     N requests per client (default 2), after one warm-up request
+#   bench/batching.sh [--requests N] [--reuse-llama]
+#
+# --requests N: requests per client (default 2), after one warm-up request. --reuse-llama: keep llama.cpp's
+# results of the previous run (bench/target/batching/llama.jsonl) instead of measuring them again; the table says
+# when they were measured.
 #
 # Prints one Markdown table and writes it with the setup to bench/RESULTS.md (between the bench/batching.sh
 # markers). Columns: aggregate generated tokens per second over the whole run (tinyedge: wall time from the first
@@ -23,10 +27,13 @@ say() { echo "bench/batching.sh: $*" >&2; }
 die() { say "error: $*"; exit 1; }
 
 requests=2
+reuse_llama=false
+usage="usage: bench/batching.sh [--requests N] [--reuse-llama]"
 while (( $# )); do
     case "$1" in
-        --requests) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || die "usage: bench/batching.sh [--requests N]"; requests=$2; shift 2 ;;
-        *) die "usage: bench/batching.sh [--requests N]" ;;
+        --requests) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || die "$usage"; requests=$2; shift 2 ;;
+        --reuse-llama) reuse_llama=true; shift ;;
+        *) die "$usage" ;;
     esac
 done
 clients_list="1 2 4 8"
@@ -128,8 +135,14 @@ step=$("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-
     -cp "$work/classes:deploy/target/lib/*" BatchStep "$model" "$threads" 15 2>/dev/null)
 say "$step"
 
-: > "$work/llama.jsonl"
-for n in $clients_list; do
+if $reuse_llama; then
+    [[ -s "$work/llama.jsonl" ]] || die "--reuse-llama: no $work/llama.jsonl from an earlier run"
+    llama_when="measured $(date -u -r "$work/llama.jsonl" '+%Y-%m-%d %H:%M UTC') by an earlier run (--reuse-llama)"
+else
+    llama_when="measured in this run"
+    : > "$work/llama.jsonl"
+fi
+$reuse_llama || for n in $clients_list; do
     say "llama.cpp: $n sequence(s)"
     node tests/node/oracle.mjs bench "$model" --threads "$threads" --prompt-tokens "$prompt_tokens" \
         --gen-tokens "$gen_tokens" --kv-type F16 --sequences "$n" --llama-dir bench/node/icelake \
@@ -158,7 +171,7 @@ section=$(mktemp)
 {
     echo "## Continuous batching: N clients at once"
     echo
-    echo "Written by \`bench/batching.sh --requests $requests\` on $started. Machine: $(lscpu | sed -n 's/^Model name: *//p'),"
+    echo "Written by \`bench/batching.sh --requests $requests$($reuse_llama && echo " --reuse-llama")\` on $started. Machine: $(lscpu | sed -n 's/^Model name: *//p'),"
     echo "$(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, shared with other jobs (builds, fuzzing): load average"
     echo "$load_before before, $load_after after. One run: the numbers are noisy."
     echo
@@ -174,7 +187,7 @@ section=$(mktemp)
     echo "- llama.cpp: node-llama-cpp 3.21.1, only libggml-cpu-icelake.so (no AMX), F16 KV cache, $threads threads, one"
     echo "  context with N sequences, each a $prompt_tokens-token prompt then $gen_tokens greedy tokens, their steps batched"
     echo "  by node-llama-cpp (tests/node/oracle.mjs bench --sequences N): decode tok/s after every prompt is in, and in"
-    echo "  brackets over the whole run."
+    echo "  brackets over the whole run; $llama_when."
     echo "- One decode step of the forward pass in one process (bench/BatchStep.java, median of 15 alternated rounds):"
     node -e '
         const s = JSON.parse(process.argv[1]);
