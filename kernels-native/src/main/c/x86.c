@@ -261,22 +261,11 @@ TEK_INLINE void rows8_q4_0(const uint8_t *w, int64_t cols, const uint8_t *xq, in
     for (int t = 0; t < n; t++) _mm256_storeu_ps(out + t * out_stride, acc[t]);
 }
 
-#if defined(__AVX512VNNI__) || defined(__AVXVNNI__)
-/*
- * Q8_0, eight rows at a time with the rows in the lanes, as rows8_q4_0. vpdpbusd wants one unsigned operand:
- * the input's quants plus 128 (a flipped sign bit) are, and sum((x+128) w) = sum(x w) + 128 sum(w) with the
- * weights' sums taken once per block for all vectors. Only with VNNI: maddubs would saturate on (x+128) w.
- */
-TEK_INLINE void q8_0_rows8_blocks(const uint8_t *b0, int64_t row_bytes, __m256i q[8], __m256i *bias, __m256 *dw) {
-    __m256i y[8];
-    uint16_t d[8];
+/* Rows 0-7's 32 bytes at p + r * row_bytes, transposed as 4-byte groups: q[k] lane r = row r's bytes 4k..4k+3. */
+TEK_INLINE void transpose8x32(const uint8_t *p, int64_t row_bytes, __m256i q[8]) {
+    __m256i y[8], u[8], v[8];
 #pragma GCC unroll 8
-    for (int r = 0; r < 8; r++) {
-        y[r] = _mm256_loadu_si256((const __m256i *) (b0 + r * row_bytes + 2));
-        memcpy(&d[r], b0 + r * row_bytes, 2);
-    }
-    /* 8x8 transposition of 4-byte groups: q[k] lane r = row r's bytes 4k..4k+3 */
-    __m256i u[8], v[8];
+    for (int r = 0; r < 8; r++) y[r] = _mm256_loadu_si256((const __m256i *) (p + r * row_bytes));
 #pragma GCC unroll 4
     for (int r = 0; r < 8; r += 2) {
         u[r] = _mm256_unpacklo_epi32(y[r], y[r + 1]);
@@ -289,12 +278,24 @@ TEK_INLINE void q8_0_rows8_blocks(const uint8_t *b0, int64_t row_bytes, __m256i 
         v[r + 2] = _mm256_unpacklo_epi64(u[r + 1], u[r + 3]);
         v[r + 3] = _mm256_unpackhi_epi64(u[r + 1], u[r + 3]);
     }
-    /* v[0..3]: groups 0,1,2,3 (low lanes) and 4,5,6,7 (high lanes) of rows 0-3; v[4..7] the same of rows 4-7 */
 #pragma GCC unroll 4
     for (int k = 0; k < 4; k++) {
         q[k] = _mm256_permute2x128_si256(v[k], v[4 + k], 0x20);
         q[4 + k] = _mm256_permute2x128_si256(v[k], v[4 + k], 0x31);
     }
+}
+
+#if defined(__AVX512VNNI__) || defined(__AVXVNNI__)
+/*
+ * Q8_0, eight rows at a time with the rows in the lanes, as rows8_q4_0. vpdpbusd wants one unsigned operand:
+ * the input's quants plus 128 (a flipped sign bit) are, and sum((x+128) w) = sum(x w) + 128 sum(w) with the
+ * weights' sums taken once per block for all vectors. Only with VNNI: maddubs would saturate on (x+128) w.
+ */
+TEK_INLINE void q8_0_rows8_blocks(const uint8_t *b0, int64_t row_bytes, __m256i q[8], __m256i *bias, __m256 *dw) {
+    uint16_t d[8];
+#pragma GCC unroll 8
+    for (int r = 0; r < 8; r++) memcpy(&d[r], b0 + r * row_bytes, 2);
+    transpose8x32(b0 + 2, row_bytes, q);
     __m256i wsum = _mm256_setzero_si256();
 #pragma GCC unroll 8
     for (int k = 0; k < 8; k++) wsum = DOT_U8S8(wsum, _mm256_set1_epi8(1), q[k]);
@@ -454,29 +455,6 @@ TEK_INLINE void ktile_q5_K(const uint8_t *w, int64_t cols, const uint8_t *xq, in
     ktile_q45_K(w, cols, xq, stride, out, out_stride, RN, 1);
 }
 
-/* Rows 0-7's 32 bytes at p + r * row_bytes, transposed as 4-byte groups: q[k] lane r = row r's bytes 4k..4k+3. */
-TEK_INLINE void transpose8x32(const uint8_t *p, int64_t row_bytes, __m256i q[8]) {
-    __m256i y[8], u[8], v[8];
-#pragma GCC unroll 8
-    for (int r = 0; r < 8; r++) y[r] = _mm256_loadu_si256((const __m256i *) (p + r * row_bytes));
-#pragma GCC unroll 4
-    for (int r = 0; r < 8; r += 2) {
-        u[r] = _mm256_unpacklo_epi32(y[r], y[r + 1]);
-        u[r + 1] = _mm256_unpackhi_epi32(y[r], y[r + 1]);
-    }
-#pragma GCC unroll 2
-    for (int r = 0; r < 8; r += 4) {
-        v[r] = _mm256_unpacklo_epi64(u[r], u[r + 2]);
-        v[r + 1] = _mm256_unpackhi_epi64(u[r], u[r + 2]);
-        v[r + 2] = _mm256_unpacklo_epi64(u[r + 1], u[r + 3]);
-        v[r + 3] = _mm256_unpackhi_epi64(u[r + 1], u[r + 3]);
-    }
-#pragma GCC unroll 4
-    for (int k = 0; k < 4; k++) {
-        q[k] = _mm256_permute2x128_si256(v[k], v[4 + k], 0x20);
-        q[4 + k] = _mm256_permute2x128_si256(v[k], v[4 + k], 0x31);
-    }
-}
 
 /*
  * Q4_K, eight rows at a time with the rows in the lanes, against up to PANEL vectors: per 64 elements of a
@@ -754,8 +732,7 @@ TEK_INLINE void ktile_q6_K(const uint8_t *w, int64_t cols, const uint8_t *xq, in
 
 /*
  * A single vector, row after row: one stream through memory per thread. Reading four or eight rows at once
- * (four or eight streams) took twice as long per byte here (Zen 4, weights from DRAM), though it is fewer
- * instructions per weight.
+ * (four or eight streams) is fewer instructions per weight but slower per byte from DRAM (bench/RESULTS.md).
  */
 #define SINGLE_ROWS(kernel, block_type)                                                                      \
     do {                                                                                                    \

@@ -40,10 +40,9 @@ public final class CpuBackend implements Backend {
     /**
      * Runs a short batch and a single token through the model, so that the JIT compiles the batched and the
      * single-vector Vector API kernels before the first request: interpreted, they run a hundred times
-     * slower, and the first request would otherwise pay for the compilation (measured on the TinyLlama
-     * shapes: 32-token prefill 12.9 s cold vs 3.7 s warm). Native kernels need no compiling: where they
-     * compute every product, one token suffices to get the rest of the pass (attention, norms) under way,
-     * which saves most of a second of start-up. The cache entries written here are overwritten by the
+     * slower, and the first request would otherwise pay for the compilation (bench/RESULTS.md, "Start-up and
+     * warm-up"). Native kernels need no compiling: where they compute every product, one token suffices to get
+     * the rest of the pass (attention, norms) under way. The cache entries written here are overwritten by the
      * first request, which starts at position 0.
      */
     private void warmUp(ModelWeights model) {

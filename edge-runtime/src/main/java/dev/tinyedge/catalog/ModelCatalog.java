@@ -67,11 +67,6 @@ public final class ModelCatalog {
                 .findFirst();
     }
 
-    /** Whether this build's model loader runs the entry's architecture. */
-    public static boolean runs(CatalogEntry entry) {
-        return ModelConfig.supports(entry.architecture());
-    }
-
     /**
      * The board profile with the least memory that the planner says holds the entry's file of {@code quant} at
      * {@link #DEFAULT_CONTEXT} tokens (or the model's own context, if shorter) translating one request at a time
@@ -93,6 +88,7 @@ public final class ModelCatalog {
     private void validate() {
         for (CatalogEntry e : entries) {
             require(e.name() != null && e.repo() != null && e.architecture() != null, e, "name, repo, architecture");
+            require(ModelConfig.supports(e.architecture()), e, "an architecture the model loader runs");
             require(e.files() != null && e.files().containsKey(e.defaultQuant()), e, "a file for default_quant");
             require(e.shape() != null && e.parameters() > 0, e, "shape and parameters");
             require(e.licence() != null && e.restrictions() != null && e.source() != null, e,

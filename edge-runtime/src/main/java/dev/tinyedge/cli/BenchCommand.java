@@ -64,10 +64,10 @@ final class BenchCommand implements Callable<Integer> {
         try (Engine engine = engineArguments.load(context); Session session = engine.openSession()) {
             Optional<Backend.MemoryTraffic> traffic = engine.memoryTraffic();
             int[] prompt = new int[promptTokens];
-            prompt[0] = engine.tokenizer().bos();
+            int bos = engine.tokenizer().bos();
             SplittableRandom random = new SplittableRandom(0);
-            for (int i = 1; i < promptTokens; i++) {
-                prompt[i] = random.nextInt(3, engine.config().vocabSize());
+            for (int i = 0; i < promptTokens; i++) {
+                prompt[i] = i == 0 && bos >= 0 ? bos : random.nextInt(3, engine.config().vocabSize());
             }
             run(session, Arrays.copyOf(prompt, Math.min(WARM_UP_TOKENS, promptTokens)), Math.min(WARM_UP_TOKENS, genTokens));
             long prefilled = 0;

@@ -12,7 +12,7 @@ import java.nio.file.NoSuchFileException;
  * is one line on stderr starting {@code tinyedge: error: }.
  */
 @Command(name = "tinyedge", mixinStandardHelpOptions = true, version = "tinyedge 0.1.0",
-        description = "Offline translation on small boards: GGUF Llama models on CPU or OpenCL, served over MQTT.",
+        description = "Offline translation on small boards: GGUF models (Llama 2/3, Qwen2, Qwen3, Gemma 3) on CPU or OpenCL, served over MQTT.",
         subcommands = {
                 CommandLine.HelpCommand.class,
                 TokenizeCommand.class,

@@ -1,5 +1,8 @@
 package dev.tinyedge.cli;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import dev.tinyedge.board.MemoryPlan;
 import dev.tinyedge.board.MemoryPlanner;
 import dev.tinyedge.board.Profile;
@@ -55,10 +58,20 @@ final class ModelsCommand implements Callable<Integer> {
         return catalog ? listCatalog() : listFolder();
     }
 
+    /** A GGUF file of the models folder; what could not be read of it is {@code error} (null fields are left out). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record LocalModel(String file, long sizeBytes, String catalogName, String family, String quant, Boolean runs,
+                      String profile, Integer context, Boolean fits, Long needsBytes, String verdict, String error) {
+    }
+
+    record FolderListing(String folder, List<LocalModel> models) {
+    }
+
     private int listFolder() throws IOException {
         Path folder = dir != null ? dir : ModelsFolder.of(System.getenv());
         ModelCatalog names = ModelCatalog.load();
-        List<Map<String, Object>> rows = new ArrayList<>();
+        List<LocalModel> rows = new ArrayList<>();
         if (Files.isDirectory(folder)) {
             List<Path> files;
             try (Stream<Path> list = Files.list(folder)) {
@@ -70,10 +83,7 @@ final class ModelsCommand implements Callable<Integer> {
             }
         }
         if (json) {
-            Map<String, Object> document = new LinkedHashMap<>();
-            document.put("folder", folder.toString());
-            document.put("models", rows);
-            Json.print(document);
+            Json.print(new FolderListing(folder.toString(), rows));
             return 0;
         }
         if (rows.isEmpty()) {
@@ -82,83 +92,69 @@ final class ModelsCommand implements Callable<Integer> {
         }
         out.println("models in " + folder);
         out.printf("%-44s %8s  %-8s %-7s %-5s %s%n", "file", "MB", "family", "quant", "runs", "memory plan");
-        for (Map<String, Object> row : rows) {
-            if (row.containsKey("error")) {
-                out.printf("%-44s %8d  %s%n", row.get("file"), (long) row.get("size_bytes") / 1_000_000,
-                        "unreadable: " + row.get("error"));
+        for (LocalModel row : rows) {
+            if (row.error() != null) {
+                out.printf("%-44s %8d  %s%n", row.file(), row.sizeBytes() / 1_000_000, "cannot run: " + row.error());
                 continue;
             }
-            out.printf("%-44s %8d  %-8s %-7s %-5s %s%n", row.get("file"), (long) row.get("size_bytes") / 1_000_000,
-                    row.get("family"), row.get("quant"), (boolean) row.get("runs") ? "yes" : "no", row.get("verdict"));
+            out.printf("%-44s %8d  %-8s %-7s %-5s %s%n", row.file(), row.sizeBytes() / 1_000_000, row.family(),
+                    row.quant(), row.runs() ? "yes" : "no", row.verdict());
         }
         return 0;
     }
 
-    private Map<String, Object> describe(Path file, ModelCatalog names) throws IOException {
-        Map<String, Object> row = new LinkedHashMap<>();
+    /** One file's row; a file that cannot be read or run is listed with why, not a reason to stop the listing. */
+    private LocalModel describe(Path file, ModelCatalog names) {
         String fileName = file.getFileName().toString();
-        row.put("file", fileName);
-        row.put("size_bytes", Files.size(file));
-        names.byFile(fileName).ifPresent(e -> row.put("catalog_name", e.name()));
+        long size = file.toFile().length();
+        String catalogName = names.byFile(fileName).map(CatalogEntry::name).orElse(null);
         try (GgufFile gguf = GgufFile.open(file)) {
             String family = gguf.getString("general.architecture", null);
-            row.put("family", family);
-            row.put("quant", GgufChoice.quantOf(fileName).orElse("?"));
-            row.put("runs", family != null && ModelConfig.supports(family));
             MemoryPlan plan = MemoryPlanner.planFor(gguf, profile, 0);
-            row.put("profile", plan.profile());
-            row.put("context", plan.contextLength());
-            row.put("fits", plan.fits());
-            row.put("needs_bytes", plan.totalBytes());
-            row.put("verdict", plan.verdict());
-        } catch (GgufFormatException e) {
-            row.put("error", e.getMessage());
+            return new LocalModel(fileName, size, catalogName, family, GgufChoice.quantOf(fileName).orElse("?"),
+                    family != null && ModelConfig.supports(family), plan.profile(), plan.contextLength(), plan.fits(),
+                    plan.totalBytes(), plan.verdict(), null);
+        } catch (GgufFormatException | IOException e) {
+            return new LocalModel(fileName, size, catalogName, null, null, null, null, null, null, null, null,
+                    e.getMessage());
         } catch (ProfileException e) {
             throw new Main.UsageException(e.getMessage());
         }
-        return row;
+    }
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record CatalogFile(String file, long sizeMb, String smallestBoard) {
+    }
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record CatalogModel(String name, String repo, String family, String defaultQuant,
+                        Map<String, CatalogFile> files, long parameters, List<String> languages, String licence,
+                        String restrictions, String prompt, String source, String unverified) {
+    }
+
+    record CatalogListing(int context, List<CatalogModel> models) {
     }
 
     private int listCatalog() {
         ModelCatalog models = ModelCatalog.load();
         List<Profile> profiles = ProfileCatalog.load().all();
-        List<Map<String, Object>> rows = new ArrayList<>();
+        List<CatalogModel> rows = new ArrayList<>();
         for (CatalogEntry e : models.entries()) {
-            Map<String, Object> row = new LinkedHashMap<>();
-            row.put("name", e.name());
-            row.put("repo", e.repo());
-            row.put("family", e.architecture());
-            row.put("runs", ModelCatalog.runs(e));
-            row.put("default_quant", e.defaultQuant());
-            Map<String, Object> files = new LinkedHashMap<>();
-            e.files().forEach((quant, f) -> {
-                Map<String, Object> file = new LinkedHashMap<>();
-                file.put("file", f.file());
-                file.put("size_mb", f.sizeMb());
-                file.put("smallest_board", ModelCatalog.smallestBoard(e, quant, profiles).map(Profile::name).orElse(null));
-                files.put(quant, file);
-            });
-            row.put("files", files);
-            row.put("parameters", e.parameters());
-            row.put("languages", e.languages());
-            row.put("licence", e.licence());
-            row.put("restrictions", e.restrictions());
-            row.put("prompt", e.prompt());
-            row.put("source", e.source());
-            row.put("unverified", e.unverified());
-            rows.add(row);
+            Map<String, CatalogFile> files = new LinkedHashMap<>();
+            e.files().forEach((quant, f) -> files.put(quant, new CatalogFile(f.file(), f.sizeMb(),
+                    ModelCatalog.smallestBoard(e, quant, profiles).map(Profile::name).orElse(null))));
+            rows.add(new CatalogModel(e.name(), e.repo(), e.architecture(), e.defaultQuant(), files,
+                    e.parameters(), e.languages(), e.licence(), e.restrictions(), e.prompt(), e.source(), e.unverified()));
         }
         if (json) {
-            Json.print(Map.of("context", ModelCatalog.DEFAULT_CONTEXT, "models", rows));
+            Json.print(new CatalogListing(ModelCatalog.DEFAULT_CONTEXT, rows));
             return 0;
         }
-        out.printf("%-24s %-7s %-7s %-7s %6s  %-20s %s%n", "name", "family", "runs", "quant", "MB",
-                "smallest board", "licence");
+        out.printf("%-24s %-7s %-7s %6s  %-20s %s%n", "name", "family", "quant", "MB", "smallest board", "licence");
         for (CatalogEntry e : models.entries()) {
             Optional<Profile> board = ModelCatalog.smallestBoard(e, e.defaultQuant(), profiles);
-            out.printf("%-24s %-7s %-7s %-7s %6d  %-20s %s%n", e.name(), e.architecture(),
-                    ModelCatalog.runs(e) ? "yes" : "not yet", e.defaultQuant(), e.file(e.defaultQuant()).sizeMb(),
-                    board.map(Profile::name).orElse("none"), e.licence());
+            out.printf("%-24s %-7s %-7s %6d  %-20s %s%n", e.name(), e.architecture(), e.defaultQuant(),
+                    e.file(e.defaultQuant()).sizeMb(), board.map(Profile::name).orElse("none"), e.licence());
         }
         out.println("boards planned at " + ModelCatalog.DEFAULT_CONTEXT + " tokens of context; pull one with "
                 + "'tinyedge pull NAME' (NAME:QUANT for another file); licences and sources: --json");

@@ -58,9 +58,6 @@ final class PullCommand implements Callable<Integer> {
             }
             choice = new GgufChoice(e.repo(), quant, null);
             catalogFile = e.file(quant).file();
-            if (!ModelCatalog.runs(e)) {
-                log.warn("{} is a {} model, which this build of tinyedge does not run yet", e.name(), e.architecture());
-            }
         } else {
             try {
                 choice = GgufChoice.parse(model);

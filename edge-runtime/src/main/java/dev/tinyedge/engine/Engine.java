@@ -51,7 +51,7 @@ public final class Engine implements AutoCloseable {
             if (tokenizer.vocabSize() != config.vocabSize()) {
                 // llama.cpp sizes the embedding by the vocabulary and refuses the file the same way
                 throw new GgufFormatException("tensor '" + ModelWeights.TOKEN_EMBEDDING + "' has " + config.vocabSize()
-                        + " rows, but the vocabulary has " + tokenizer.vocabSize() + " tokens", 0);
+                        + " rows, but the vocabulary has " + tokenizer.vocabSize() + " tokens");
             }
             if (options.contextLength() > config.contextLength()) {
                 throw new IllegalArgumentException("context length " + options.contextLength()

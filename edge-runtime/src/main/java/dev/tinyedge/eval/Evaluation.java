@@ -67,16 +67,21 @@ public final class Evaluation {
                 generatedTokens / seconds, decodeMs == 0 ? null : decodedTokens * 1000.0 / decodeMs);
     }
 
-    /** Scores translations made elsewhere (another system's output, one line per pair). */
+    /**
+     * Scores translations made elsewhere (another system's output): one line per pair, or one line per line of
+     * the pairs file (blank lines included, as a system run over that file writes them).
+     */
     public static Report score(String system, List<SentencePairs.Pair> pairs, List<String> hypotheses, Language from,
                                Language to, int worst) {
-        if (hypotheses.size() != pairs.size()) {
-            throw new IllegalArgumentException(hypotheses.size() + " hypotheses for " + pairs.size() + " sentence pairs");
+        boolean perPair = hypotheses.size() == pairs.size();
+        if (!perPair && hypotheses.size() < pairs.getLast().line()) {
+            throw new IllegalArgumentException(hypotheses.size() + " hypotheses for " + pairs.size()
+                    + " sentence pairs on " + pairs.getLast().line() + " lines: give one per pair or one per line");
         }
         List<Sentence> sentences = new ArrayList<>();
         for (int i = 0; i < pairs.size(); i++) {
             SentencePairs.Pair pair = pairs.get(i);
-            String hypothesis = hypotheses.get(i).strip();
+            String hypothesis = hypotheses.get(perPair ? i : pair.line() - 1).strip();
             sentences.add(new Sentence(pair.line(), pair.source(), pair.reference(), hypothesis,
                     Chrf.chrF().sentenceScore(hypothesis, pair.reference()), null, null, null));
         }

@@ -11,6 +11,7 @@ import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -34,6 +35,8 @@ import java.util.Optional;
 public final class HubClient {
     public static final String DEFAULT_ENDPOINT = "https://huggingface.co";
     private static final int MAX_REDIRECTS = 8;
+    /** From a request to its answer's headers; a host that takes the connection and never answers is given up. */
+    private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(30);
     /** Bounds on one listing, far above any model repository's, so that a server that never stops is refused. */
     private static final int MAX_LISTING_PAGES = 100;
     private static final int MAX_LISTING_PAGE_BYTES = 16 << 20;
@@ -142,6 +145,7 @@ public final class HubClient {
 
     private HttpResponse<InputStream> send(URI uri, long offset, boolean withToken) throws IOException {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri).GET()
+                .timeout(ANSWER_TIMEOUT)
                 .header("User-Agent", "tinyedge/0.1.0")
                 .header("Accept-Encoding", "identity");
         if (withToken && token != null) {
@@ -154,6 +158,9 @@ public final class HubClient {
             return http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
         } catch (ConnectException | HttpConnectTimeoutException | UnresolvedAddressException e) {
             throw unreachable(uri, e);
+        } catch (HttpTimeoutException e) {
+            throw new HttpTimeoutException(uri.getScheme() + "://" + uri.getAuthority() + " took the request but sent no "
+                    + "answer within " + ANSWER_TIMEOUT.toSeconds() + " s");
         } catch (IOException e) {
             if (e.getCause() instanceof UnresolvedAddressException || e.getCause() instanceof ConnectException) {
                 throw unreachable(uri, e);

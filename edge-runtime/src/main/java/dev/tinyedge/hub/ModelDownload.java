@@ -13,7 +13,10 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.HexFormat;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Downloads one file of a repository into a folder the safe way: free space checked first, the bytes written
@@ -28,16 +31,25 @@ public final class ModelDownload {
     private static final int MAX_IDLE_ATTEMPTS = 5;
     private static final long FIRST_RETRY_MILLIS = 500;
 
+    /** A body that brings no byte for this long is closed, and the download resumes with a new request. */
+    private static final Duration DEFAULT_STALL_LIMIT = Duration.ofSeconds(60);
+
     private final HubClient hub;
     private final TransferProgress progress;
+    private final Duration stallLimit;
 
     /** What happened: the file's place, and whether it was already there. */
     public record Result(Path file, boolean alreadyPresent, long bytesTransferred) {
     }
 
     public ModelDownload(HubClient hub, TransferProgress progress) {
+        this(hub, progress, DEFAULT_STALL_LIMIT);
+    }
+
+    ModelDownload(HubClient hub, TransferProgress progress, Duration stallLimit) {
         this.hub = hub;
         this.progress = progress;
+        this.stallLimit = stallLimit;
     }
 
     public Result download(String repo, HubFile file, Path folder) throws IOException {
@@ -71,22 +83,24 @@ public final class ModelDownload {
         try (FileChannel out = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
             out.position(have);
             while (have < file.size()) {
-                HubClient.Fetch fetch = hub.open(repo, file.path(), have);
-                expected = agreedHash(expected, fetch, file);
                 long before = have;
-                try (InputStream body = fetch.body()) {
-                    long start = startOf(fetch, have, file);
-                    if (start < 0) { // 416: nothing more to send
-                        break;
+                try {
+                    HubClient.Fetch fetch = hub.open(repo, file.path(), have);
+                    expected = agreedHash(expected, fetch, file);
+                    try (InputStream body = fetch.body()) {
+                        long start = startOf(fetch, have, file);
+                        if (start < 0) { // 416: nothing more to send
+                            break;
+                        }
+                        if (start != have) { // a 200: the server sent the whole file, so start again
+                            out.truncate(0);
+                            out.position(0);
+                            digest.reset();
+                            have = 0;
+                            progress.restartAt(0);
+                        }
+                        have = copy(body, out, digest, have, file.size());
                     }
-                    if (start != have) { // a 200: the server sent the whole file, so start again
-                        out.truncate(0);
-                        out.position(0);
-                        digest.reset();
-                        have = 0;
-                        progress.restartAt(0);
-                    }
-                    have = copy(body, out, digest, have, file.size());
                 } catch (HubException e) {
                     throw e;
                 } catch (IOException e) {
@@ -162,24 +176,54 @@ public final class ModelDownload {
         return asked;
     }
 
+    /**
+     * Copies the body to the file. A read has no time limit of its own (an open connection that stops sending
+     * blocks it forever), so a watchdog closes a body that brought no byte for {@code stallLimit}: the read then
+     * ends, and the missing bytes are a lost connection that the caller resumes.
+     */
     private long copy(InputStream body, FileChannel out, MessageDigest digest, long have, long size) throws IOException {
         byte[] buffer = new byte[1 << 16];
-        int n;
-        while ((n = body.read(buffer)) > 0) {
-            int keep = (int) Math.min(n, size - have);
-            if (keep <= 0) {
-                break;
+        AtomicLong lastByteNanos = new AtomicLong(System.nanoTime());
+        AtomicBoolean stalled = new AtomicBoolean();
+        Thread watchdog = Thread.ofVirtual().name("pull-stall-watchdog").start(() -> {
+            long limit = stallLimit.toNanos();
+            try {
+                while (System.nanoTime() - lastByteNanos.get() < limit) {
+                    Thread.sleep(Math.max(1, (limit - (System.nanoTime() - lastByteNanos.get())) / 1_000_000));
+                }
+                stalled.set(true);
+                body.close();
+            } catch (InterruptedException | IOException e) {
+                // the copy ended first, or the body is already closed
             }
-            ByteBuffer chunk = ByteBuffer.wrap(buffer, 0, keep);
-            while (chunk.hasRemaining()) {
-                out.write(chunk);
+        });
+        try {
+            int n;
+            while ((n = body.read(buffer)) > 0) {
+                lastByteNanos.set(System.nanoTime());
+                int keep = (int) Math.min(n, size - have);
+                if (keep <= 0) {
+                    break;
+                }
+                ByteBuffer chunk = ByteBuffer.wrap(buffer, 0, keep);
+                while (chunk.hasRemaining()) {
+                    out.write(chunk);
+                }
+                digest.update(buffer, 0, keep);
+                have += keep;
+                progress.advance(keep);
             }
-            digest.update(buffer, 0, keep);
-            have += keep;
-            progress.advance(keep);
+        } catch (IOException e) {
+            if (!stalled.get()) {
+                throw e;
+            }
+        } finally {
+            watchdog.interrupt();
         }
         if (have < size) {
-            throw new IOException("the connection closed after " + have + " of " + size + " bytes");
+            throw new IOException(stalled.get()
+                    ? "no byte arrived for " + stallLimit.toSeconds() + " s after " + have + " of " + size + " bytes"
+                    : "the connection closed after " + have + " of " + size + " bytes");
         }
         return have;
     }

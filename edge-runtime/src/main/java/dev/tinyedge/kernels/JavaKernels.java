@@ -13,8 +13,8 @@ import dev.tinyedge.tensor.Simd;
  * <p>A single vector goes through a fused decode-and-dot kernel per row, a batch through a tile of rows
  * decoded to floats once and multiplied into the transposed input ({@link Simd#tileTimesTransposed}). The
  * forward pass calls the two from separate call sites: a method that inlines both kernels is more than C2
- * inlines into one compilation (NodeCountInliningCutoff), and the batched one then ran 2.5x slower on
- * boxed vectors.
+ * inlines into one compilation (NodeCountInliningCutoff), and the batched one then runs on boxed vectors,
+ * several times slower.
  */
 public final class JavaKernels implements KernelProvider {
     public static final JavaKernels INSTANCE = new JavaKernels();

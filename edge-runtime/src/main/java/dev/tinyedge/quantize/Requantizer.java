@@ -58,7 +58,7 @@ public final class Requantizer {
             GgmlType to = mix.typeFor(t.name(), t.shape(), t.type(), layers, tiedOutput, pure);
             if (to != t.type() && !FloatTensor.isSupported(t.type())) {
                 throw new GgufFormatException("tensor '" + t.name() + "' has type " + t.type()
-                        + ", which tinyedge cannot read (it reads " + FloatTensor.supportedTypes() + ")", 0);
+                        + ", which tinyedge cannot read (it reads " + FloatTensor.supportedTypes() + ")");
             }
             plans.add(new Plan(t, to));
         }

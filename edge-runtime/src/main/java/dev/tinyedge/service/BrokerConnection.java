@@ -217,13 +217,25 @@ public final class BrokerConnection implements AutoCloseable {
         }
     }
 
-    /** After a lost connection: a new client, connected again (the broker then delivers what is unacknowledged). */
+    /**
+     * After a lost connection: a new client, connected again (the broker then delivers what is unacknowledged).
+     * A broker that now refuses the credentials (its password file or ACL changed under a running daemon) is asked
+     * again at the longest backoff, with an error logged each time, so that the daemon serves again once the
+     * broker is fixed instead of staying silently disconnected.
+     */
     private void reconnect(Link lost) {
         discard(lost);
         try {
-            connectRetrying(true);
-        } catch (IOException e) {
-            log.error("cannot reconnect: {}", e.getMessage());
+            while (!closed) {
+                try {
+                    connectRetrying(true);
+                    return;
+                } catch (IOException e) {
+                    long delayMs = Math.max(FIRST_RETRY_MS, settings.maxRetryDelay().toMillis());
+                    log.error("cannot reconnect: {}; asking again in {} ms", e.getMessage(), delayMs);
+                    Thread.sleep(delayMs);
+                }
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

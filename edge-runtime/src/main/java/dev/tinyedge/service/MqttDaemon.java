@@ -119,7 +119,7 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         broker.connectRetrying();
         publishStatus();
         int interval = config.service.statusIntervalS;
-        statusTimer.scheduleAtFixedRate(this::publishStatus, interval, interval, TimeUnit.SECONDS);
+        statusTimer.scheduleAtFixedRate(this::publishStatusOnTimer, interval, interval, TimeUnit.SECONDS);
     }
 
     /** Serves requests with {@code translator} from now on, and announces the node {@code online}. */
@@ -296,6 +296,15 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
     public boolean healthy() {
         TranslationService service = this.service;
         return service == null || service.healthy();
+    }
+
+    /** An exception escaping a scheduled task would cancel every later status without a word: log it instead. */
+    private void publishStatusOnTimer() {
+        try {
+            publishStatus();
+        } catch (RuntimeException e) {
+            log.error("status not published: {}", e.toString());
+        }
     }
 
     /** Publishes the retained status now (the timer does so every status_interval_s). */

@@ -142,7 +142,15 @@ public final class ServeConfig {
                 .build();
         try {
             ServeConfig config = toml.readValue(Files.readString(file), ServeConfig.class);
-            return config == null ? new ServeConfig() : config;
+            if (config == null) {
+                return new ServeConfig();
+            }
+            // Jackson reads `mqtt = ""` (a string where a table belongs) as a null section
+            if (config.mqtt == null || config.service == null || config.metrics == null) {
+                throw new IOException(file + ": " + (config.mqtt == null ? "mqtt" : config.service == null ? "service"
+                        : "metrics") + " must be a table ([section] with its keys), not a value");
+            }
+            return config;
         } catch (JsonMappingException e) {
             throw new IOException(file + ": " + e.getOriginalMessage(), e);
         }

@@ -12,10 +12,9 @@ public sealed interface Q8_0Products permits Q4_0Tensor, Q8_0Tensor {
 
     /**
      * The rows starting at blocks {@code firstBlockA} and {@code firstBlockB} · the input vector, into out[outA]
-     * and out[outB], in one pass: two streams through memory, and the input's vectors loaded once for both
-     * (1.2x the speed of one row at a time at 256 and 512 bits). Only at 256 bits and more
-     * ({@link MatmulInput#BLOCK_ORDER}): at 128 bits two rows' code is more than C2 inlines into one method
-     * (NodeCountInliningCutoff) and ran three times slower.
+     * and out[outB], in one pass: two streams through memory, and the input's vectors loaded once for both. Only
+     * at 256 bits and more ({@link MatmulInput#BLOCK_ORDER}): at 128 bits two rows' code is more than C2 inlines
+     * into one method (NodeCountInliningCutoff) and runs on boxed vectors.
      */
     void dotQ8_0(long firstBlockA, long firstBlockB, MatmulInput in, int blocks, float[] out, int outA, int outB);
 }

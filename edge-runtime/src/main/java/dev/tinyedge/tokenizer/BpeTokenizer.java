@@ -34,7 +34,7 @@ final class BpeTokenizer extends Tokenizer {
             int space = merge.indexOf(' ', 1);
             if (space < 0) {
                 throw new GgufFormatException(Vocabulary.MERGES + " entry " + rank + " '" + merge
-                        + "' is not two tokens separated by a space", 0);
+                        + "' is not two tokens separated by a space");
             }
             String left = merge.substring(0, space);
             String right = merge.substring(space + 1);
@@ -51,12 +51,12 @@ final class BpeTokenizer extends Tokenizer {
         String name = file.getString(Vocabulary.PRE, null);
         if (name == null) {
             throw new GgufFormatException("metadata key '" + Vocabulary.PRE + "' is missing: it names how llama.cpp "
-                    + "splits text into words (tinyedge knows " + PreTokenizer.knownNames() + ")", 0);
+                    + "splits text into words (tinyedge knows " + PreTokenizer.knownNames() + ")");
         }
         PreTokenizer pre = PreTokenizer.named(name);
         if (pre == null) {
             throw new GgufFormatException(Vocabulary.PRE + " is '" + name + "': tinyedge splits text as llama.cpp does for "
-                    + PreTokenizer.knownNames() + " only", 0);
+                    + PreTokenizer.knownNames() + " only");
         }
         // llama.cpp's BPE defaults: BOS and EOS 11 (GPT-2's), no unknown token; Llama 3 adds BOS
         Vocabulary vocab = Vocabulary.fromGguf(file, new Vocabulary.Defaults(11, 11, -1, pre == PreTokenizer.LLAMA3, false));
@@ -67,7 +67,7 @@ final class BpeTokenizer extends Tokenizer {
         int id = vocab.id(text);
         if (id < 0) {
             throw new GgufFormatException(Vocabulary.MERGES + " entry " + rank + " '" + merge + "' names '" + text
-                    + "', which is not a token of the vocabulary", 0);
+                    + "', which is not a token of the vocabulary");
         }
         return id;
     }

@@ -35,7 +35,7 @@ public abstract sealed class Tokenizer permits SpmTokenizer, BpeTokenizer {
             case "llama" -> SpmTokenizer.load(file);
             case "gpt2" -> BpeTokenizer.load(file);
             default -> throw new GgufFormatException(Vocabulary.MODEL + " is '" + model
-                    + "': tinyedge tokenizes 'llama' (SentencePiece) and 'gpt2' (byte-level BPE) vocabularies", 0);
+                    + "': tinyedge tokenizes 'llama' (SentencePiece) and 'gpt2' (byte-level BPE) vocabularies");
         };
     }
 

@@ -117,10 +117,10 @@ final class Vocabulary {
     static String model(GgufFile file) throws GgufFormatException {
         GgufValue model = file.get(MODEL);
         if (model == null) {
-            throw new GgufFormatException("metadata key '" + MODEL + "' is missing: the file has no tokenizer", 0);
+            throw new GgufFormatException("metadata key '" + MODEL + "' is missing: the file has no tokenizer");
         }
         if (!(model.value() instanceof String name)) {
-            throw new GgufFormatException(MODEL + " is " + describe(model) + ", expected a string", 0);
+            throw new GgufFormatException(MODEL + " is " + describe(model) + ", expected a string");
         }
         return name;
     }
@@ -132,7 +132,7 @@ final class Vocabulary {
         for (int id = 0; id < n; id++) {
             Integer other = ids.putIfAbsent(pieces[id], id);
             if (other != null) {
-                throw new GgufFormatException(TOKENS + " has '" + pieces[id] + "' twice (ids " + other + " and " + id + ")", 0);
+                throw new GgufFormatException(TOKENS + " has '" + pieces[id] + "' twice (ids " + other + " and " + id + ")");
             }
         }
         float[] scores = scores(file, n);
@@ -140,7 +140,7 @@ final class Vocabulary {
         for (int id = 0; id < n; id++) {
             if (types[id] == TokenType.BYTE && parseByte(pieces[id]) < 0) {
                 throw new GgufFormatException(TOKEN_TYPE + " marks token " + id + " '" + pieces[id]
-                        + "' as a byte token, but its text is not <0xNN>", 0);
+                        + "' as a byte token, but its text is not <0xNN>");
             }
         }
         int bos = tokenId(file, BOS_ID, defaults.bos(), n);
@@ -149,10 +149,10 @@ final class Vocabulary {
         boolean addBos = bool(file, ADD_BOS, defaults.addBos());
         boolean addEos = bool(file, ADD_EOS, false);
         if (addBos && bos < 0) {
-            throw new GgufFormatException(ADD_BOS + " asks for a BOS token, but the vocabulary has none", 0);
+            throw new GgufFormatException(ADD_BOS + " asks for a BOS token, but the vocabulary has none");
         }
         if (addEos && eos < 0) {
-            throw new GgufFormatException(ADD_EOS + " asks for an EOS token, but the vocabulary has none", 0);
+            throw new GgufFormatException(ADD_EOS + " asks for an EOS token, but the vocabulary has none");
         }
         BitSet endOfGeneration = endOfGeneration(file, pieces, types, ids, eos);
         return new Vocabulary(pieces, scores, types, bos, eos, unk, addBos, addEos,
@@ -271,10 +271,10 @@ final class Vocabulary {
     static String[] strings(GgufFile file, String key, String what) throws GgufFormatException {
         GgufValue v = file.get(key);
         if (v == null) {
-            throw new GgufFormatException("metadata key '" + key + "' is missing: the file has no " + what, 0);
+            throw new GgufFormatException("metadata key '" + key + "' is missing: the file has no " + what);
         }
         if (!(v.value() instanceof String[] strings)) {
-            throw new GgufFormatException(key + " is " + describe(v) + ", expected an array of strings", 0);
+            throw new GgufFormatException(key + " is " + describe(v) + ", expected an array of strings");
         }
         return strings;
     }
@@ -282,7 +282,7 @@ final class Vocabulary {
     private static String[] tokens(GgufFile file) throws GgufFormatException {
         String[] pieces = strings(file, TOKENS, "vocabulary").clone();
         if (pieces.length == 0) {
-            throw new GgufFormatException(TOKENS + " is empty", 0);
+            throw new GgufFormatException(TOKENS + " is empty");
         }
         for (int id = 0; id < pieces.length; id++) {
             if (pieces[id].isEmpty()) {
@@ -299,7 +299,7 @@ final class Vocabulary {
         }
         if (v.type() != GgufValueType.ARRAY
                 || (v.elementType() != GgufValueType.FLOAT32 && v.elementType() != GgufValueType.INT32)) {
-            throw new GgufFormatException(SCORES + " is " + describe(v) + ", expected an array of f32", 0);
+            throw new GgufFormatException(SCORES + " is " + describe(v) + ", expected an array of f32");
         }
         if (v.length() < n) {
             throw shortArray(SCORES, v.length(), n);
@@ -319,7 +319,7 @@ final class Vocabulary {
             return types;
         }
         if (!(v.value() instanceof int[] raw) || v.elementType() != GgufValueType.INT32) {
-            throw new GgufFormatException(TOKEN_TYPE + " is " + describe(v) + ", expected an array of i32", 0);
+            throw new GgufFormatException(TOKEN_TYPE + " is " + describe(v) + ", expected an array of i32");
         }
         if (raw.length < n) {
             throw shortArray(TOKEN_TYPE, raw.length, n);
@@ -337,7 +337,7 @@ final class Vocabulary {
         }
         long id = file.getLong(key, fallback);
         if (id < 0 || id >= n) {
-            throw new GgufFormatException(key + " is " + id + ", outside the vocabulary of " + n + " tokens", 0);
+            throw new GgufFormatException(key + " is " + id + ", outside the vocabulary of " + n + " tokens");
         }
         return (int) id;
     }
@@ -348,13 +348,13 @@ final class Vocabulary {
             return fallback;
         }
         if (!(v.value() instanceof Boolean b)) {
-            throw new GgufFormatException(key + " is " + describe(v) + ", expected a bool", 0);
+            throw new GgufFormatException(key + " is " + describe(v) + ", expected a bool");
         }
         return b;
     }
 
     private static GgufFormatException shortArray(String key, int length, int n) {
-        return new GgufFormatException(key + " has " + length + " entries for " + n + " tokens", 0);
+        return new GgufFormatException(key + " has " + length + " entries for " + n + " tokens");
     }
 
     static String describe(GgufValue v) {

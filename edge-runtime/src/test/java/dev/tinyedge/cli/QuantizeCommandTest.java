@@ -190,7 +190,7 @@ class QuantizeCommandTest {
         Result result = run("quantize", q2k.toString(), out.toString(), "--type", "q4_0");
         assertEquals(1, result.exitCode());
         assertEquals(List.of("tinyedge: error: " + q2k + ": tensor 'blk.0.attn_q.weight' has type Q2_K, which tinyedge cannot read"
-                + " (it reads " + FloatTensor.supportedTypes() + ") at offset 0"), result.err().lines().toList());
+                + " (it reads " + FloatTensor.supportedTypes() + ")"), result.err().lines().toList());
         assertFalse(Files.exists(out));
     }
 

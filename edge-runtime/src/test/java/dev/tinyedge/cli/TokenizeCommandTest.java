@@ -71,7 +71,7 @@ class TokenizeCommandTest {
         new GgufWriter().put("general.architecture", GgufValue.string("llama")).write(noVocab);
         Result r = run("tokenize", "--model", noVocab.toString(), "x");
         assertEquals(new Result(1, "", "tinyedge: error: " + noVocab + ": metadata key 'tokenizer.ggml.model' is missing: "
-                + "the file has no tokenizer at offset 0\n"), r);
+                + "the file has no tokenizer\n"), r);
 
         Path notGguf = dir.resolve("not.gguf");
         Files.writeString(notGguf, "hello");
@@ -85,16 +85,16 @@ class TokenizeCommandTest {
         String[] bytes = {"a", "b", "ab"};
         GgufValue merges = GgufValue.strings(new String[] {"a b"});
         assertOneLineError(bpe(bytes, GgufValue.strings(new String[] {"a zz"}), "qwen2"),
-                "tokenizer.ggml.merges entry 0 'a zz' names 'zz', which is not a token of the vocabulary at offset 0");
+                "tokenizer.ggml.merges entry 0 'a zz' names 'zz', which is not a token of the vocabulary");
         assertOneLineError(bpe(bytes, merges, "tekken"), "tokenizer.ggml.pre is 'tekken': tinyedge splits text as "
-                + "llama.cpp does for deepseek-r1-qwen, gpt-2, llama-bpe, llama-v3, llama3, qwen2, smollm only at offset 0");
+                + "llama.cpp does for deepseek-r1-qwen, gpt-2, llama-bpe, llama-v3, llama3, qwen2, smollm only");
         assertOneLineError(bpe(bytes, merges, null), "metadata key 'tokenizer.ggml.pre' is missing: it names how "
                 + "llama.cpp splits text into words (tinyedge knows deepseek-r1-qwen, gpt-2, llama-bpe, llama-v3, llama3, "
-                + "qwen2, smollm) at offset 0");
+                + "qwen2, smollm)");
         assertOneLineError(bpe(bytes, null, "qwen2"), "metadata key 'tokenizer.ggml.merges' is missing: the file has "
-                + "no BPE merges at offset 0");
+                + "no BPE merges");
         assertOneLineError(bpe(null, merges, "qwen2"), "metadata key 'tokenizer.ggml.tokens' is missing: the file has "
-                + "no vocabulary at offset 0");
+                + "no vocabulary");
     }
 
     private static Path bpe(String[] tokens, GgufValue merges, String pre) throws Exception {

@@ -17,7 +17,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A stand-in for the Hugging Face Hub on loopback, answering as the real one does (as huggingface_hub's code
@@ -49,12 +52,15 @@ public final class HubStandIn implements AutoCloseable {
     /** The storage host's next answers: cut the body after this many bytes (count down per request). */
     volatile long cutAfterBytes = -1;
     volatile int cutsLeft;
+    /** The cuts keep the connection open and send nothing more, instead of closing it. */
+    volatile boolean stallInsteadOfCut;
     /** After the cuts, answer this status instead of the file (0: serve). */
     volatile int storageStatus;
     volatile boolean ignoreRanges;
     /** Served instead of a file's bytes: a corrupt copy. */
     final Map<String, byte[]> corrupt = new ConcurrentHashMap<>();
 
+    private final CountDownLatch stalled = new CountDownLatch(1);
     private final HttpServer hub;
     private final HttpServer storage;
     private final ObjectMapper json = new ObjectMapper();
@@ -65,6 +71,8 @@ public final class HubStandIn implements AutoCloseable {
         storage = HttpServer.create(new InetSocketAddress(loopback, 0), 0);
         hub.createContext("/", this::onHub);
         storage.createContext("/", this::onStorage);
+        // a stalled answer holds its thread: the resumed request needs another
+        storage.setExecutor(Executors.newCachedThreadPool());
         hub.start();
         storage.start();
     }
@@ -222,6 +230,9 @@ public final class HubStandIn implements AutoCloseable {
                 cutsLeft--;
                 body.write(data, (int) start, (int) Math.min(length, cutAfterBytes));
                 body.flush();
+                if (stallInsteadOfCut) {
+                    stalled.await(60, TimeUnit.SECONDS);
+                }
                 // the connection drops mid-file: the client sees fewer bytes than Content-Length
                 throw new IOException("cut");
             }
@@ -230,6 +241,8 @@ public final class HubStandIn implements AutoCloseable {
             if (!"cut".equals(cut.getMessage())) {
                 throw cut;
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -242,6 +255,7 @@ public final class HubStandIn implements AutoCloseable {
 
     @Override
     public void close() {
+        stalled.countDown();
         hub.stop(0);
         storage.stop(0);
     }

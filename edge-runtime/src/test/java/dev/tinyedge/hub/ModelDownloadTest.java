@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -115,6 +117,24 @@ class ModelDownloadTest {
         long resumedAt = Long.parseLong(requests.get(1).replaceFirst(".*range=bytes=(\\d+)-.*", "$1"));
         assertTrue(resumedAt > 0 && resumedAt <= model.length / 3, requests.toString());
         assertEquals(model.length, result.bytesTransferred(), "no byte fetched twice");
+    }
+
+    @Test
+    void resumesWhenTheStorageHostStopsSendingMidFile() throws Exception {
+        hub.cutAfterBytes = model.length / 3;
+        hub.cutsLeft = 1;
+        hub.stallInsteadOfCut = true; // the connection stays open and silent: a read would wait forever
+        GgufChoice choice = GgufChoice.parse(REPO + ":Q4_0");
+        HubClient client = client();
+        HubFile file = choice.pick(client.listFiles(choice.repo()));
+        // the stand-in holds the silent connection for 60 s: well before, the watchdog has closed it
+        ModelDownload.Result result = assertTimeoutPreemptively(Duration.ofSeconds(30), () ->
+                new ModelDownload(client, new TransferProgress(null), Duration.ofSeconds(1))
+                        .download(choice.repo(), file, folder));
+        assertArrayEquals(model, Files.readAllBytes(result.file()));
+        List<String> requests = hub.storageRequests();
+        assertEquals(2, requests.size(), requests.toString());
+        assertTrue(requests.get(1).contains("range=bytes="), requests.toString());
     }
 
     @Test

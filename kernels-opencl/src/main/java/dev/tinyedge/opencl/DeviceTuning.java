@@ -13,7 +13,7 @@ import java.util.Locale;
  *   as its SIMD width (the preferred work-group size multiple of a kernel: an NVIDIA warp, an AMD wavefront, a
  *   Mali or Adreno subgroup; at most 64), so that neighbouring work-items read neighbouring memory and the loads
  *   coalesce, and {@code rows} rows per work-group of 128 work-items. A CPU device (PoCL) gets a work-item per
- *   row (lanes 1) in work-groups of 64: there barriers are loops and a row per work-item ran 1.2-3x faster.</li>
+ *   row (lanes 1) in work-groups of 64: there barriers are loops, so a row per work-item is faster.</li>
  * <li>{@code vectorWidth}: floats per load in the F32/F16 decode kernels, the device's preferred float vector
  *   width within 4..16 (16 on an AVX-512 CPU, 4 on GPUs that report scalar lanes).</li>
  * <li>{@code rowSum}: a row's lanes are summed with {@code sub_group_reduce_add} where {@code cl_khr_subgroups}

@@ -173,7 +173,7 @@ public final class OpenClBackend implements Backend {
                     throw e;
                 }
                 log.warn("OpenCL: kernels with {} unusable here ({}); using the portable ones", tuning.describe(),
-                        e.getMessage().replaceAll("\\s*\\R\\s*", "; "));
+                        String.valueOf(e.getMessage()).replaceAll("\\s*\\R\\s*", "; "));
                 tuning = tuning.portable();
                 kernels = new Kernels(cl, programs, tuning, kvHalf);
             }

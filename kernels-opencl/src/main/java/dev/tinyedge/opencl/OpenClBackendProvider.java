@@ -34,7 +34,7 @@ public final class OpenClBackendProvider implements Backend.Provider {
                 throw new IOException("OpenCL backend required (tinyedge.opencl.required) but unusable: " + e.getMessage(), e);
             }
             // one line, even for a multi-line build log
-            log.warn("OpenCL unusable, running on the CPU instead: {}", e.getMessage().replaceAll("\\s*\\R\\s*", "; "));
+            log.warn("OpenCL unusable, running on the CPU instead: {}", String.valueOf(e.getMessage()).replaceAll("\\s*\\R\\s*", "; "));
             return new CpuBackend(model, contextLength, threads);
         }
     }

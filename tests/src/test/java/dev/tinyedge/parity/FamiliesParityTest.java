@@ -28,7 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * rounding boundary of the next product's input, one quantum of 1/127 of its block's largest value: most prompts then
  * still agree to 1e-6, and one now and then differs by 1e-2 to 4e-2 (measured on 6-layer Gemmas: with windows of 5 to
  * 500 positions and without one, 1 or 2 prompts of 8 each, the same with the angles of RoPE computed bit for bit as
- * ggml does; the synth file here 9.2e-3). A wrong operation moves every long prompt, by far more.
+ * ggml does). So on Q8_0 every prompt is held to {@link #GEMMA_Q8_0} and all but {@link #GEMMA_Q8_0_OUTLIERS} of
+ * them to 1e-3, as the other families. A wrong operation moves every long prompt, by far more.
  *
  * <p>Every file here carries a SentencePiece vocabulary: the model's math is what is compared. The families' own
  * tokenizers are compared with llama.cpp's in {@link TokenizerParityTest}.
@@ -36,6 +37,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class FamiliesParityTest {
     private static final double GEMMA_F32 = 5e-3;
     private static final double GEMMA_Q8_0 = 0.1;
+    private static final int GEMMA_Q8_0_OUTLIERS = 2;
     private static LlamaCpp llamaCpp;
     private static final Engines engines = new Engines();
 
@@ -75,7 +77,10 @@ class FamiliesParityTest {
         double bound = !name.contains("gemma") ? 1e-3 : type.equals("f32") ? GEMMA_F32 : GEMMA_Q8_0;
         Path model = model(writer, name, type);
         assertEquals(name.replace("tiny-", "").replace("llama3", "llama"), engines.of(model).config().architecture().ggufName);
-        ParityTest.assertNextTokensMatch(llamaCpp, model, engines.of(model), bound, writer + " " + name + " " + type);
+        // Gemma on Q8_0: most prompts agree as the other families do, an fp16 step now and then moves one or two
+        boolean gemmaQ8 = name.contains("gemma") && type.equals("q8_0");
+        ParityTest.assertNextTokensMatch(llamaCpp, model, engines.of(model), bound, gemmaQ8 ? 1e-3 : bound,
+                gemmaQ8 ? GEMMA_Q8_0_OUTLIERS : 0, writer + " " + name + " " + type);
     }
 
     @ParameterizedTest(name = "{0} {1}")
