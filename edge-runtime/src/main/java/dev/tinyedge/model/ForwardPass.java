@@ -57,11 +57,7 @@ public final class ForwardPass {
     private final boolean halfPrecision;
     private final int slots;
     private final int[] cachedPositions;
-    /** Per slot, which position each index of the local layers' ring holds (-1: none yet); null without a ring. */
-    private final int[][] ringPositions;
-    private final int ringLength;
-    /** Per slot, the token evaluated at each position, to rebuild a ring that a rewind finds overwritten. */
-    private final int[][] history;
+    private final WindowRing ring;
     /** The slot and position of each token of the batch being evaluated. */
     private final int[] tokenSlots;
     private final int[] tokenPositions;
@@ -141,10 +137,10 @@ public final class ForwardPass {
         this.slots = slots;
         this.halfPrecision = halfPrecision;
         this.maxBatch = Math.min(MAX_BATCH, contextLength);
-        ringLength = Math.min(contextLength, c.window().size() + maxBatch - 1);
+        ring = new WindowRing(c, contextLength, maxBatch, slots);
         cachedPositions = new int[c.layers()];
         for (int l = 0; l < c.layers(); l++) {
-            cachedPositions[l] = c.isLocal(l) ? ringLength : contextLength;
+            cachedPositions[l] = ring.cachedPositions(l);
         }
         keyCache = halfPrecision ? null : new float[slots][c.layers()][];
         valueCache = halfPrecision ? null : new float[slots][c.layers()][];
@@ -162,13 +158,6 @@ public final class ForwardPass {
                 }
             }
         }
-        ringPositions = ringLength < contextLength ? new int[slots][ringLength] : null;
-        if (ringPositions != null) {
-            for (int[] ring : ringPositions) {
-                Arrays.fill(ring, -1);
-            }
-        }
-        history = new int[slots][contextLength];
         tokenSlots = new int[maxBatch];
         tokenPositions = new int[maxBatch];
         single = new Batch(maxBatch, 1);
@@ -243,7 +232,7 @@ public final class ForwardPass {
         }
         checkSegment(slot, tokens, 0, count, startPos);
         rebuildRing(slot, startPos);
-        System.arraycopy(tokens, 0, history[slot], startPos, count);
+        ring.evaluating(slot, tokens, 0, count, startPos);
         int batch = 0;
         for (int done = 0; done < count; done += batch) {
             batch = Math.min(maxBatch, count - done);
@@ -270,7 +259,7 @@ public final class ForwardPass {
         }
         for (int s = 0; s < step.segments(); s++) {
             rebuildRing(step.slot(s), step.start(s));
-            System.arraycopy(step.tokens(), step.offset(s), history[step.slot(s)], step.start(s), step.count(s));
+            ring.evaluating(step.slot(s), step.tokens(), step.offset(s), step.count(s), step.start(s));
         }
         evaluate(step);
         outputLogits(step, stepLogits);
@@ -291,8 +280,8 @@ public final class ForwardPass {
             return;
         }
         for (int l = 0; l < c.layers(); l++) {
-            // a ring is copied whole: which of its positions are still the prefix's, ringPositions says
-            int values = (c.isLocal(l) && ringPositions != null ? ringLength : length) * c.kvDim();
+            // a ring is copied whole: which of its positions are still the prefix's, the WindowRing says
+            int values = (ring.wraps() && c.isLocal(l) ? cachedPositions[l] : length) * c.kvDim();
             if (halfPrecision) {
                 System.arraycopy(keyCache16[from][l], 0, keyCache16[to][l], 0, values);
                 System.arraycopy(valueCache16[from][l], 0, valueCache16[to][l], 0, values);
@@ -301,13 +290,7 @@ public final class ForwardPass {
                 System.arraycopy(valueCache[from][l], 0, valueCache[to][l], 0, values);
             }
         }
-        if (ringPositions != null) {
-            for (int i = 0; i < ringLength; i++) {
-                int position = ringPositions[from][i];
-                ringPositions[to][i] = position < length ? position : -1;
-            }
-        }
-        System.arraycopy(history[from], 0, history[to], 0, length);
+        ring.copyPrefix(from, to, length);
     }
 
     private void checkSlot(int slot) {
@@ -330,28 +313,15 @@ public final class ForwardPass {
 
     /** A rewind to a prefix whose window later positions have overwritten in the ring: evaluates the prefix again. */
     private void rebuildRing(int slot, int startPos) {
-        if (ringHolds(slot, startPos)) {
+        if (ring.holds(slot, startPos)) {
             return;
         }
         for (int done = 0, batch; done < startPos; done += batch) {
             batch = Math.min(maxBatch, startPos - done);
             single.clear();
-            single.add(slot, history[slot], done, batch, done);
+            single.add(slot, ring.history(slot), done, batch, done);
             evaluate(single);
         }
-    }
-
-    /** Whether the slot's ring still holds every position below {@code startPos} that the local layers can see. */
-    private boolean ringHolds(int slot, int startPos) {
-        if (ringPositions == null) {
-            return true;
-        }
-        for (int t = Math.max(0, startPos - c.window().size() + 1); t < startPos; t++) {
-            if (ringPositions[slot][t % ringLength] != t) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** Final norm and output head of each segment's last token, segment s's logits at out[s * vocabSize..]. */
@@ -424,10 +394,8 @@ public final class ForwardPass {
             }
             add(x, xb, batch * dim);
         }
-        if (ringPositions != null) {
-            for (int b = 0; b < batch; b++) {
-                ringPositions[tokenSlots[b]][tokenPositions[b] % ringLength] = tokenPositions[b];
-            }
+        for (int b = 0; b < batch; b++) {
+            ring.stored(tokenSlots[b], tokenPositions[b]);
         }
     }
 
