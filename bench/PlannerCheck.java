@@ -28,7 +28,7 @@ public class PlannerCheck {
         int genTokens = Integer.parseInt(args[5]);
         MemoryPlan plan;
         try (GgufFile file = GgufFile.open(model)) {
-            plan = new MemoryPlanner(ProfileCatalog.load().all()).plan(ModelShape.of(file), profile, ctx, -1);
+            plan = new MemoryPlanner(ProfileCatalog.load().all()).plan(ModelShape.of(file), profile, ctx, -1, 1); // one sequence, as run below
         }
         try (Engine engine = Engine.load(model, new EngineOptions(ctx, threads, "cpu"))) {
             int[] prompt = new int[promptTokens];

@@ -54,7 +54,7 @@ section=$(mktemp)
     echo "Written by \`bench/soak.sh\` on $started. Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'),"
     echo "$(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, shared with other jobs; load average $load_before before,"
     echo "$(cut -d' ' -f1-3 /proc/loadavg) after. Mosquitto $(mosquitto -h 2>/dev/null | sed -n 's/^mosquitto version \([^ ]*\).*/\1/p'),"
-    echo "the tiny synthetic Q4_0 model, daemon heap $TINYEDGE_HEAP (-Xms = -Xmx, pre-touched), 8 tokens per request."
+    echo "the tiny synthetic Q4_0 model, daemon heap $TINYEDGE_HEAP (-Xms = -Xmx, pre-touched), 24 tokens per request."
     echo
     cat "$work/table.md"
 } > "$section"

@@ -31,9 +31,11 @@ commands:
   greedy MODEL --prompt TEXT [-n N]
       prints {"prompt_tokens":[..],"tokens":[..]}: N (32) argmax tokens after BOS + prompt. Generation
       does not stop at end-of-sequence tokens: exactly N tokens come back.
-  bench MODEL [--prompt-tokens 128] [--gen-tokens 128]
+  bench MODEL [--prompt-tokens 128] [--gen-tokens 128] [--sequences 1]
       prints {"prefill_tok_s":x,"decode_tok_s":y,"peak_rss_mb":z,...} for one prefill of the prompt tokens
-      and the decoding of the generated ones (each with logits and a greedy pick).
+      and the decoding of the generated ones (each with logits and a greedy pick). With --sequences N, N
+      sequences of one context do it at once (llama.cpp batches their steps): the rates are aggregates of
+      all N, and "total_tok_s" counts the generated tokens over the whole run, prefills included.
 
 options for every command:
   --threads N        CPU threads (default: all ${availableParallelism()})
@@ -55,7 +57,7 @@ const COMMAND_OPTIONS = {
     "tokenize-speed": { "text-file": { type: "string" }, warmup: { type: "string", default: "300" }, repeat: { type: "string", default: "1000" } },
     logits: { prompt: { type: "string" }, prompts: { type: "string" }, top: { type: "string", default: "10" } },
     greedy: { prompt: { type: "string" }, n: { type: "string", short: "n", default: "32" } },
-    bench: { "prompt-tokens": { type: "string", default: "128" }, "gen-tokens": { type: "string", default: "128" } },
+    bench: { "prompt-tokens": { type: "string", default: "128" }, "gen-tokens": { type: "string", default: "128" }, sequences: { type: "string", default: "1" } },
 };
 
 class UsageError extends Error {}
@@ -164,16 +166,22 @@ async function loadModel(llama, path, options = {}) {
  * attention the textbook way (softmax of the full score row, then the weighted sum of values) that tinyedge is
  * compared with; the benchmark leaves the choice to llama.cpp, as its users do.
  */
-async function createSequence(model, { threads, kvType, contextSize, flashAttention }) {
+async function createSequence(model, options) {
+    return (await createSequences(model, { ...options, sequences: 1 }))[0];
+}
+
+/** {@code sequences} sequences of one context, whose evaluations llama.cpp batches into shared steps. */
+async function createSequences(model, { threads, kvType, contextSize, flashAttention, sequences }) {
     const context = await model.createContext({
         contextSize,
+        sequences,
         threads,
         experimentalKvCacheKeyType: kvType,
         experimentalKvCacheValueType: kvType,
         flashAttention,
         ignoreMemorySafetyChecks: true,
     });
-    return context.getSequence();
+    return Array.from({ length: sequences }, () => context.getSequence());
 }
 
 /** Token ids as llama_tokenize(add_special = addBos, parse_special = special) gives them. */
@@ -288,30 +296,36 @@ const BENCH_TEXT = "The quick brown fox jumps over the lazy dog while the train 
 async function runBench(llama, opts, cpuBackend) {
     const promptCount = positiveInt("prompt-tokens", opts.values["prompt-tokens"]);
     const genCount = positiveInt("gen-tokens", opts.values["gen-tokens"]);
+    const sequenceCount = positiveInt("sequences", opts.values.sequences);
     const baselineRssKb = statusKb("VmRSS");
     const model = await loadModel(llama, opts.model);
     let tokens = promptTokens(model, BENCH_TEXT);
     while (tokens.length < promptCount)
         tokens = tokens.concat(model.tokenize(BENCH_TEXT, false));
     tokens = tokens.slice(0, promptCount);
-    const sequence = await createSequence(model, {
-        threads: opts.threads, kvType: opts.kvType, flashAttention: "auto",
-        contextSize: contextSizeFor(promptCount + genCount, opts.ctx),
+    const sequences = await createSequences(model, {
+        threads: opts.threads, kvType: opts.kvType, flashAttention: "auto", sequences: sequenceCount,
+        contextSize: contextSizeFor(sequenceCount * (promptCount + genCount), opts.ctx),
     });
     // The first step evaluates the whole prompt in one batch and picks the first new token; each later
-    // step evaluates the previous token and picks the next: genCount decode steps after the prefill.
-    const generator = sequence.evaluate(tokens, { temperature: 0, yieldEogToken: true });
+    // step evaluates the previous token and picks the next: genCount decode steps after the prefill. With
+    // several sequences, each step's evaluations wait for one another and go to llama.cpp as one batch.
+    const generators = sequences.map(sequence => sequence.evaluate(tokens, { temperature: 0, yieldEogToken: true }));
     const t0 = process.hrtime.bigint();
-    await generator.next();
+    await Promise.all(generators.map(generator => generator.next()));
     const t1 = process.hrtime.bigint();
-    for (let i = 0; i < genCount; i++)
-        await generator.next();
+    await Promise.all(generators.map(async generator => {
+        for (let i = 0; i < genCount; i++)
+            await generator.next();
+    }));
     const t2 = process.hrtime.bigint();
-    await generator.return();
+    await Promise.all(generators.map(generator => generator.return()));
     const seconds = (a, b) => Number(b - a) / 1e9;
     return {
-        prefill_tok_s: promptCount / seconds(t0, t1),
-        decode_tok_s: genCount / seconds(t1, t2),
+        prefill_tok_s: sequenceCount * promptCount / seconds(t0, t1),
+        decode_tok_s: sequenceCount * genCount / seconds(t1, t2),
+        total_tok_s: sequenceCount * genCount / seconds(t0, t2),
+        sequences: sequenceCount,
         peak_rss_mb: statusKb("VmHWM") / 1024,
         baseline_rss_mb: baselineRssKb / 1024,
         threads: opts.threads,

@@ -9,6 +9,7 @@ import java.util.ServiceLoader;
 /**
  * Where the forward pass runs. A backend holds what it needs of the model's weights (the CPU reads them in
  * place; a GPU backend uploads them) and its own KV cache, and evaluates batches of tokens into logits.
+ * The KV cache has {@link #slots()} slots, one sequence each; a backend with one slot evaluates only slot 0.
  * Not thread-safe: one forward pass at a time.
  */
 public interface Backend extends AutoCloseable {
@@ -27,6 +28,46 @@ public interface Backend extends AutoCloseable {
      * next call reuses.
      */
     float[] forward(int[] tokens, int count, int startPos);
+
+    /** Sequences the KV cache holds at once (continuous batching); 1 where the backend keeps one. */
+    default int slots() {
+        return 1;
+    }
+
+    /** {@link #forward(int[], int, int)} in the KV-cache slot {@code slot}. */
+    default float[] forward(int slot, int[] tokens, int count, int startPos) {
+        requireSlotZero(slot);
+        return forward(tokens, count, startPos);
+    }
+
+    /**
+     * Evaluates one step of several sequences in one pass (see {@link Batch}) and returns each one's logits of
+     * its last token, sequence s's at [s * vocabulary, (s+1) * vocabulary), in a buffer the next call reuses.
+     */
+    default float[] forward(Batch step) {
+        if (step.segments() != 1) {
+            throw new IllegalArgumentException("this backend's KV cache has one slot: a step holds one sequence");
+        }
+        requireSlotZero(step.slot(0));
+        return forward(java.util.Arrays.copyOfRange(step.tokens(), 0, step.count(0)), step.count(0), step.start(0));
+    }
+
+    /** Makes slot {@code to} hold what slot {@code from} holds at positions [0, length). */
+    default void copyPrefix(int from, int to, int length) {
+        requireSlotZero(from);
+        requireSlotZero(to);
+    }
+
+    /** Tokens one step may hold in all. */
+    default int maxBatch() {
+        return 64;
+    }
+
+    private static void requireSlotZero(int slot) {
+        if (slot != 0) {
+            throw new IllegalArgumentException("this backend's KV cache has one slot, not slot " + slot);
+        }
+    }
 
     /**
      * Uses at most {@code threads} CPU threads from the next pass on: a board above its soft temperature limit
@@ -55,6 +96,18 @@ public interface Backend extends AutoCloseable {
         String name();
 
         Backend load(ModelWeights model, int contextLength, int threads) throws IOException;
+    }
+
+    /**
+     * The backend called {@code name}; the CPU one with {@code slots} KV-cache slots of fp16 or floats. Other
+     * backends keep one slot of their own kind: {@link #slots()} says what was made.
+     */
+    static Backend load(String name, ModelWeights model, int contextLength, int threads, int slots,
+                        boolean halfPrecisionCache) throws IOException {
+        if (name.equals(CpuBackend.NAME)) {
+            return new CpuBackend(model, contextLength, threads, slots, halfPrecisionCache);
+        }
+        return load(name, model, contextLength, threads);
     }
 
     /** The backend called {@code name} for this model, with this many CPU threads (at least 1). */

@@ -22,9 +22,14 @@ public final class CpuBackend implements Backend {
     private final ForwardPass forward;
 
     public CpuBackend(ModelWeights model, int contextLength, int threads) {
+        this(model, contextLength, threads, 1, false);
+    }
+
+    /** @param slots sequences the KV cache holds at once; @param halfPrecisionCache keys and values as fp16 */
+    public CpuBackend(ModelWeights model, int contextLength, int threads, int slots, boolean halfPrecisionCache) {
         this.pool = new WorkerPool(threads);
         try {
-            this.forward = new ForwardPass(model, contextLength, pool);
+            this.forward = new ForwardPass(model, contextLength, slots, halfPrecisionCache, pool);
             warmUp(model);
         } catch (RuntimeException | OutOfMemoryError e) {
             pool.close();
@@ -63,7 +68,9 @@ public final class CpuBackend implements Backend {
 
     @Override
     public String description() {
-        return NAME + " (" + pool.threads() + (pool.threads() == 1 ? " thread, " : " threads, ") + forward.kernels().description() + " kernels)";
+        return NAME + " (" + pool.threads() + (pool.threads() == 1 ? " thread, " : " threads, ") + forward.kernels().description()
+                + " kernels, " + (forward.halfPrecision() ? "f16" : "f32") + " KV cache"
+                + (forward.slots() == 1 ? ")" : " of " + forward.slots() + " sequences)");
     }
 
     @Override
@@ -74,6 +81,31 @@ public final class CpuBackend implements Backend {
     @Override
     public float[] forward(int[] tokens, int count, int startPos) {
         return forward.forward(tokens, count, startPos);
+    }
+
+    @Override
+    public int slots() {
+        return forward.slots();
+    }
+
+    @Override
+    public float[] forward(int slot, int[] tokens, int count, int startPos) {
+        return forward.forward(slot, tokens, count, startPos);
+    }
+
+    @Override
+    public float[] forward(Batch step) {
+        return forward.forward(step);
+    }
+
+    @Override
+    public void copyPrefix(int from, int to, int length) {
+        forward.copyPrefix(from, to, length);
+    }
+
+    @Override
+    public int maxBatch() {
+        return forward.maxBatch();
     }
 
     @Override

@@ -12,7 +12,8 @@ import java.util.Locale;
  * @param backend        the profile's backend ("cpu" or "opencl"), which runs the model
  * @param weightsBytes   the tensors, memory-mapped: their page cache counts in the process's RSS once read,
  *                       and every token reads all of them
- * @param kvCacheBytes   keys and values for every layer and position
+ * @param parallel       sequences the KV cache holds at once (the daemon's {@code service.parallel})
+ * @param kvCacheBytes   keys and values for every layer and position, of every sequence
  * @param scratchBytes   activations and logits of a forward pass
  * @param jvmBytes       the JVM itself: code, metaspace, code cache, thread stacks and the heap's baseline
  * @param totalBytes     the sum: what the process's peak RSS should be
@@ -23,7 +24,7 @@ import java.util.Locale;
  * @param verdict        one line: fits, or does not and what would
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-public record MemoryPlan(String profile, String backend, int contextLength, KvCacheType kvCacheType, long weightsBytes,
+public record MemoryPlan(String profile, String backend, int contextLength, int parallel, KvCacheType kvCacheType, long weightsBytes,
                          long kvCacheBytes, long scratchBytes, long jvmBytes, long totalBytes, long budgetBytes,
                          long availableBytes, long heapBytes, long recommendedHeapMb, long recommendedMemoryMaxMb,
                          boolean fits, String verdict) {
@@ -31,7 +32,7 @@ public record MemoryPlan(String profile, String backend, int contextLength, KvCa
     /** The lines {@code tinyedge inspect} prints. */
     public String describe() {
         return String.format(Locale.ROOT, """
-                memory plan (profile %s, backend %s, context %d, KV cache %s):
+                memory plan (profile %s, backend %s, context %d, KV cache %s, %d %s):
                   weights (mapped)  %8s
                   KV cache          %8s
                   scratch           %8s
@@ -39,7 +40,7 @@ public record MemoryPlan(String profile, String backend, int contextLength, KvCa
                   total             %8s  (budget %s%s)
                   JVM heap          -Xmx%dm (TINYEDGE_HEAP=%dm); systemd MemoryMax=%dM
                 %s
-                """, profile, backend, contextLength, kvCacheType, mib(weightsBytes), mib(kvCacheBytes), mib(scratchBytes),
+                """, profile, backend, contextLength, kvCacheType, parallel, parallel == 1 ? "sequence" : "sequences at once", mib(weightsBytes), mib(kvCacheBytes), mib(scratchBytes),
                 mib(jvmBytes), mib(totalBytes), mib(budgetBytes),
                 availableBytes < 0 ? "" : ", available " + mib(availableBytes),
                 recommendedHeapMb, recommendedHeapMb, recommendedMemoryMaxMb, verdict);

@@ -14,8 +14,8 @@ import java.util.Optional;
  * and refuses with what would fit instead: a shorter context, a smaller quantization, a bigger board.
  *
  * <p>The sizes follow the CPU engine: weights read in place from the mapping (their page cache counts
- * in the process's RSS, and every token reads all of them), an f32 KV cache (of the window only, on the
- * sliding-window layers of Gemma 3) and f32 scratch buffers on the Java heap. The JVM's share was measured, not derived (bench/RESULTS.md ("Memory planner vs measured")): the runs this
+ * in the process's RSS, and every token reads all of them), an f32 or f16 KV cache per sequence served at once
+ * (of the window only, on the sliding-window layers of Gemma 3) and f32 scratch buffers on the Java heap. The JVM's share was measured, not derived (bench/RESULTS.md ("Memory planner vs measured")): the runs this
  * planner was checked against came within 10% of the peak RSS of the 620 MB TinyLlama-shape model.
  */
 public final class MemoryPlanner {
@@ -67,10 +67,18 @@ public final class MemoryPlanner {
      * @param memAvailableBytes  MemAvailable of this machine when the plan is for it, else -1
      */
     public MemoryPlan plan(ModelShape model, Profile profile, int contextLength, long memAvailableBytes) {
+        return plan(model, profile, contextLength, memAvailableBytes, profile.service().parallelOrDefault());
+    }
+
+    /** @param parallel sequences served at once, each with a KV cache of its own */
+    public MemoryPlan plan(ModelShape model, Profile profile, int contextLength, long memAvailableBytes, int parallel) {
+        if (parallel < 1) {
+            throw new IllegalArgumentException("parallel must be at least 1, got " + parallel);
+        }
         int ctx = contextLength > 0 ? contextLength : Math.min(profile.model().contextLength(), model.trainedContextLength());
         KvCacheType kv = profile.model().kvCacheType();
         int threads = profile.compute().threadsFor(Runtime.getRuntime().availableProcessors());
-        Sizes sizes = sizes(model, ctx, kv, threads);
+        Sizes sizes = sizes(model, ctx, kv, threads, parallel);
         long budget = profile.memory().budgetBytes();
         long available = memAvailableBytes < 0 ? -1 : Math.max(0, memAvailableBytes - profile.memory().osReserveBytes());
         long limit = available < 0 ? budget : Math.min(budget, available);
@@ -78,9 +86,11 @@ public final class MemoryPlanner {
         long memoryMaxMb = roundUpMb(sizes.total() + sizes.total() / 8, 64);
         String verdict = fits
                 ? "fits " + profile.name() + ": needs " + MemoryPlan.mib(sizes.total()) + " of " + limitText(budget, available)
-                : "does not fit " + profile.name() + " at context " + ctx + ": needs " + MemoryPlan.mib(sizes.total())
-                        + ", over " + limitText(budget, available) + suggestions(model, profile, ctx, kv, threads, limit);
-        return new MemoryPlan(profile.name(), profile.compute().backend(), ctx, kv, model.weightBytes(), sizes.kvCache(), sizes.scratch(),
+                : "does not fit " + profile.name() + " at context " + ctx
+                        + (parallel == 1 ? "" : " with " + parallel + " sequences at once") + ": needs "
+                        + MemoryPlan.mib(sizes.total()) + ", over " + limitText(budget, available)
+                        + suggestions(model, profile, ctx, kv, threads, parallel, limit);
+        return new MemoryPlan(profile.name(), profile.compute().backend(), ctx, parallel, kv, model.weightBytes(), sizes.kvCache(), sizes.scratch(),
                 sizes.jvm(), sizes.total(), budget, available, sizes.heap(), sizes.heapMaxMb(), memoryMaxMb, fits, verdict);
     }
 
@@ -105,21 +115,23 @@ public final class MemoryPlanner {
         }
     }
 
-    private static Sizes sizes(ModelShape m, int ctx, KvCacheType kv, int threads) {
+    private static Sizes sizes(ModelShape m, int ctx, KvCacheType kv, int threads, int parallel) {
         int batch = Math.min(PREFILL_BATCH, ctx);
         // a local (sliding-window) layer keeps a ring of the positions its window can see while a batch is added
         long cachedPositions = (long) (m.layers() - m.localLayers()) * ctx
                 + (long) m.localLayers() * Math.min(ctx, m.slidingWindow() + batch - 1);
-        long kvCache = 2L * cachedPositions * m.kvHeads() * m.headDim() * kv.bytes;
+        long kvCache = 2L * cachedPositions * m.kvHeads() * m.headDim() * kv.bytes * parallel;
         // ForwardPass's buffers: per batched token the residual and normed input (2 x dim), the queries and the
         // attention output (2 x heads x headDim), the new keys and values (2 x kvHeads x headDim), the FFN's gate
         // and up (2 x ffn), and the products' input transposed twice (as given and rounded to Q8_0); the logits;
-        // the tokens of the context; per thread a tile of 8 decoded weight rows and the attention scores over it
+        // the tokens of the context; per thread a tile of 8 decoded weight rows and the attention scores over it;
+        // with several sequences, per sequence the tokens of its context and its logits twice (the step's, its own)
         int qDim = m.heads() * m.headDim();
         int widest = Math.max(Math.max(m.embeddingLength(), m.feedForwardLength()), qDim);
         long floats = (long) batch * (2L * m.embeddingLength() + 2L * qDim + 2L * m.kvHeads() * m.headDim()
                 + 2L * m.feedForwardLength() + 2L * widest) + m.vocabSize() + ctx
-                + (long) threads * (8L * widest + ctx);
+                + (long) threads * (8L * widest + ctx)
+                + (parallel == 1 ? 0 : (long) parallel * (ctx + 2L * m.vocabSize()));
         return new Sizes(m.weightBytes(), kvCache, 4 * floats);
     }
 
@@ -130,10 +142,17 @@ public final class MemoryPlanner {
     }
 
     /** "; would fit: --ctx 1024, or a Q4_0 file (...), or profile raspberry-pi-4-2gb" or a plain refusal. */
-    private String suggestions(ModelShape model, Profile profile, int ctx, KvCacheType kv, int threads, long limit) {
+    private String suggestions(ModelShape model, Profile profile, int ctx, KvCacheType kv, int threads, int parallel,
+                               long limit) {
         List<String> options = new ArrayList<>();
+        for (int fewer = parallel - 1; fewer >= 1; fewer--) {
+            if (sizes(model, ctx, kv, threads, fewer).total() <= limit) {
+                options.add("service.parallel = " + fewer);
+                break;
+            }
+        }
         for (int shorter = (ctx - 1) / CONTEXT_STEP * CONTEXT_STEP; shorter >= CONTEXT_STEP; shorter -= CONTEXT_STEP) {
-            if (sizes(model, shorter, kv, threads).total() <= limit) {
+            if (sizes(model, shorter, kv, threads, parallel).total() <= limit) {
                 options.add("--ctx " + shorter);
                 break;
             }
@@ -141,11 +160,11 @@ public final class MemoryPlanner {
         long q40Bytes = GgmlType.Q4_0.byteSize(model.weightElements() / GgmlType.Q4_0.blockSize * GgmlType.Q4_0.blockSize);
         if (q40Bytes < model.weightBytes()) {
             ModelShape q40 = model.withWeights(q40Bytes, GgmlType.Q4_0);
-            if (sizes(q40, ctx, kv, threads).total() <= limit) {
+            if (sizes(q40, ctx, kv, threads, parallel).total() <= limit) {
                 options.add("a Q4_0 file (tinyedge quantize IN.gguf OUT.gguf --type q4_0)");
             }
         }
-        long needed = sizes(model, ctx, kv, threads).total();
+        long needed = sizes(model, ctx, kv, threads, parallel).total();
         Optional<Profile> bigger = profiles.stream()
                 .filter(p -> !p.name().equals(profile.name()) && sameBoardFamily(p, profile))
                 .filter(p -> p.memory().budgetBytes() >= needed)

@@ -53,10 +53,18 @@ public record Profile(String name, String description, Match match, Memory memor
 
     public record ModelDefaults(Integer contextLength, KvCacheType kvCacheType) {}
 
-    /** {@code queueLength}: requests waiting for the model, the default of the daemon's {@code service.queue_size}. */
-    public record Service(Integer queueLength) {
+    /**
+     * {@code queueLength}: requests waiting for the model, the default of the daemon's {@code service.queue_size};
+     * {@code parallel}: requests translated at once (KV-cache slots), the default of the daemon's
+     * {@code service.parallel}, lowered by the memory planner to what fits; absent means 1.
+     */
+    public record Service(Integer queueLength, Integer parallel) {
         /** The broker may have this many requests in flight to the daemon (see ServeConfig.MIN_QUEUE_SIZE). */
         public static final int MIN_QUEUE_LENGTH = 20;
+
+        public int parallelOrDefault() {
+            return parallel == null ? 1 : parallel;
+        }
     }
 
     /** {@code zone}: a thermal_zone*&#47;type such as "cpu-thermal", or "auto" for the hottest zone. */
@@ -64,6 +72,9 @@ public record Profile(String name, String description, Match match, Memory memor
 
     /** Line numbers of the status LED and the cancel button; either may be absent (null). */
     public record Gpio(Integer statusLed, Integer button) {}
+
+    /** Sequences a step may decode at once: the forward pass's batch of 64 tokens. */
+    public static final int MAX_PARALLEL = 64;
 
     /** Megabytes a budget may name: far beyond any board, and small enough that its bytes fit a long. */
     private static final long MAX_MB = 1L << 24;
@@ -119,6 +130,8 @@ public record Profile(String name, String description, Match match, Memory memor
         require(source, service.queueLength() != null, "service.queue_length", "is missing");
         require(source, service.queueLength() >= Service.MIN_QUEUE_LENGTH, "service.queue_length",
                 "must be at least " + Service.MIN_QUEUE_LENGTH + " (the broker may have that many requests in flight)");
+        require(source, service.parallel() == null || (service.parallel() >= 1 && service.parallel() <= MAX_PARALLEL),
+                "service.parallel", "must be 1.." + MAX_PARALLEL);
         require(source, thermal != null, "[thermal]", "is missing");
         require(source, thermal.zone() != null && !thermal.zone().isBlank(), "thermal.zone", "is missing (\"auto\" for the hottest)");
         require(source, thermal.softC() != null, "thermal.soft_c", "is missing");

@@ -69,8 +69,9 @@ public final class ModelCatalog {
 
     /**
      * The board profile with the least memory that the planner says holds the entry's file of {@code quant} at
-     * {@link #DEFAULT_CONTEXT} tokens (or the model's own context, if shorter); empty if none does. Only real
-     * boards count, not the generic fallback profiles.
+     * {@link #DEFAULT_CONTEXT} tokens (or the model's own context, if shorter) translating one request at a time
+     * (the daemon lowers a profile's {@code parallel} to what fits); empty if none does. Only real boards count,
+     * not the generic fallback profiles.
      */
     public static Optional<Profile> smallestBoard(CatalogEntry entry, String quant, List<Profile> profiles) {
         MemoryPlanner planner = new MemoryPlanner(profiles);
@@ -78,7 +79,7 @@ public final class ModelCatalog {
         return profiles.stream()
                 .filter(p -> !p.match().models().isEmpty())
                 .filter(p -> {
-                    MemoryPlan plan = planner.plan(entry.modelShape(quant), p, context, -1);
+                    MemoryPlan plan = planner.plan(entry.modelShape(quant), p, context, -1, 1);
                     return plan.fits();
                 })
                 .min(Comparator.comparingLong((Profile p) -> p.memory().budgetMb()).thenComparing(Profile::name));

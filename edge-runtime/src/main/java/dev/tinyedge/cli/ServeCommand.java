@@ -183,10 +183,21 @@ public final class ServeCommand implements Callable<Integer> {
     /** Plans the memory for the model on this board and loads it; a model file it cannot read is one line. */
     private static EngineTranslator load(ServeConfig config, ProfileCatalog catalog, Profile board, BoardFacts facts,
                                          Path modelPath, int threads) throws IOException {
+        String backend = config.backend != null ? config.backend : board.compute().backend();
+        int parallel = parallel(config, board, backend);
         MemoryPlan plan;
         try (GgufFile gguf = GgufFile.open(modelPath)) {
-            plan = new MemoryPlanner(catalog.all()).plan(ModelShape.of(gguf), board, config.context,
-                    facts.memAvailableBytes());
+            MemoryPlanner planner = new MemoryPlanner(catalog.all());
+            ModelShape shape = ModelShape.of(gguf);
+            plan = planner.plan(shape, board, config.context, facts.memAvailableBytes(), parallel);
+            long heap = Runtime.getRuntime().maxMemory();
+            // the profile's number is a ceiling: lowered to what fits the memory and the heap
+            while (config.service.parallel == 0 && plan.parallel() > 1 && (!plan.fits() || plan.heapBytes() > heap)) {
+                plan = planner.plan(shape, board, config.context, facts.memAvailableBytes(), plan.parallel() - 1);
+            }
+            if (plan.parallel() < parallel) {
+                log.info("{} requests at once (the profile's {} do not fit this memory)", plan.parallel(), parallel);
+            }
         } catch (GgufFormatException e) {
             throw new Main.ModelFileException(modelPath, e);
         }
@@ -194,21 +205,34 @@ public final class ServeCommand implements Callable<Integer> {
         plan.requireFits();
         plan.requireHeap(Runtime.getRuntime().maxMemory());
 
-        String backend = config.backend != null ? config.backend : board.compute().backend();
         String device = board.compute().openclDevice();
         if (backend.equals("opencl") && !device.isBlank() && System.getProperty(OPENCL_DEVICE) == null) {
             System.setProperty(OPENCL_DEVICE, device); // the OpenCL backend's device selector
         }
         EngineTranslator translator;
         try {
-            translator = EngineTranslator.load(modelPath, new EngineOptions(plan.contextLength(), threads, backend),
-                    config.service.prefixCache);
+            translator = EngineTranslator.load(modelPath, new EngineOptions(plan.contextLength(), threads, backend,
+                    plan.parallel(), plan.kvCacheType()), config.service.prefixCache);
         } catch (GgufFormatException e) {
             throw new Main.ModelFileException(modelPath, e);
         }
-        log.info("model {} ({} prompt format) on {}", translator.modelName(), translator.format(),
-                translator.backendDescription());
+        log.info("model {} ({} prompt format) on {}, {} at once", translator.modelName(), translator.format(),
+                translator.backendDescription(), translator.parallel() == 1 ? "one request" : translator.parallel() + " requests");
         return translator;
+    }
+
+    /**
+     * Requests translated at once: the configuration's, else the board profile's. The OpenCL backend keeps one
+     * KV-cache slot, so it translates one at a time whatever is asked, and says so.
+     */
+    private static int parallel(ServeConfig config, Profile board, String backend) {
+        int asked = config.service.parallel > 0 ? config.service.parallel : board.service().parallelOrDefault();
+        if (!backend.equals("cpu") && asked > 1) {
+            log.info("the {} backend keeps one KV-cache slot: one request at a time, not the {} of {}", backend, asked,
+                    config.service.parallel > 0 ? "service.parallel" : "profile " + board.name());
+            return 1;
+        }
+        return asked;
     }
 
     /**

@@ -1,11 +1,15 @@
 package dev.tinyedge.engine;
 
 import dev.tinyedge.backend.Backend;
+import dev.tinyedge.backend.Batch;
+import dev.tinyedge.board.KvCacheType;
 import dev.tinyedge.gguf.GgufFile;
 import dev.tinyedge.gguf.GgufFormatException;
 import dev.tinyedge.model.ModelConfig;
 import dev.tinyedge.model.ModelWeights;
 import dev.tinyedge.tokenizer.Tokenizer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -13,17 +17,21 @@ import java.util.Optional;
 
 /**
  * A loaded model ready to run: the mapped GGUF file, its tokenizer and a backend with its KV cache. Sequences
- * run in {@link Session}s, each owning a slot of the KV cache; the backend has one slot today, so one session
- * at a time. Not thread-safe: one forward pass at a time.
+ * run in {@link Session}s, each owning a slot of the KV cache: as many sessions at once as the backend has slots
+ * (the CPU backend as many as {@link EngineOptions#parallel} asks, OpenCL one). A {@link Scheduler} steps
+ * several sessions through one batched pass. Not thread-safe: one forward pass at a time.
  */
 public final class Engine implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Engine.class);
+    /** The OpenCL backend's KV-cache type ("f16" or "f32"), which its provider reads when it loads. */
+    private static final String OPENCL_KV_PROPERTY = "tinyedge.opencl.kv";
     private final GgufFile file;
     private final ModelConfig config;
     private final Tokenizer tokenizer;
     private final Backend backend;
     private final String modelName;
-    /** The session that owns the backend's KV cache, or null. */
-    private Session session;
+    /** Per slot of the backend's KV cache, the session that owns it, or null. */
+    private final Session[] sessions;
 
     private Engine(GgufFile file, ModelConfig config, Tokenizer tokenizer, Backend backend, String modelName) {
         this.file = file;
@@ -31,6 +39,7 @@ public final class Engine implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.backend = backend;
         this.modelName = modelName;
+        this.sessions = new Session[backend.slots()];
     }
 
     public static Engine load(Path model, EngineOptions options) throws IOException, GgufFormatException {
@@ -49,7 +58,16 @@ public final class Engine implements AutoCloseable {
                         + " exceeds the model's " + config.contextLength());
             }
             int context = options.contextLength() > 0 ? options.contextLength() : config.contextLength();
-            Backend backend = Backend.load(options.backend(), weights, context, options.resolvedThreads());
+            if (!options.backend().equals("cpu") && options.kvCache() != null
+                    && System.getProperty(OPENCL_KV_PROPERTY) == null) {
+                System.setProperty(OPENCL_KV_PROPERTY, options.kvCache().toString()); // -D given by hand wins
+            }
+            Backend backend = Backend.load(options.backend(), weights, context, options.resolvedThreads(),
+                    options.parallel(), options.kvCache() == KvCacheType.F16);
+            if (backend.slots() < options.parallel()) {
+                log.info("the {} backend keeps one KV-cache slot: one sequence at a time, not the {} asked for",
+                        backend.name(), options.parallel());
+            }
             String fileName = model.getFileName().toString();
             String name = file.getString("general.name",
                     fileName.endsWith(".gguf") ? fileName.substring(0, fileName.length() - ".gguf".length()) : fileName);
@@ -91,28 +109,51 @@ public final class Engine implements AutoCloseable {
         return backend.contextLength();
     }
 
+    /** Sequences the KV cache holds at once: how many sessions may be open together. */
+    public int slots() {
+        return sessions.length;
+    }
+
     /**
-     * Opens a session on the KV cache.
+     * Opens a session on a free slot of the KV cache.
      *
-     * @throws IllegalStateException while another session holds it
+     * @throws IllegalStateException while other sessions hold every slot
      */
     public Session openSession() {
-        if (session != null) {
-            throw new IllegalStateException("the KV cache is held by another session: close it first");
+        for (int slot = 0; slot < sessions.length; slot++) {
+            if (sessions[slot] == null) {
+                sessions[slot] = new Session(this, slot);
+                return sessions[slot];
+            }
         }
-        session = new Session(this, 0);
-        return session;
+        throw new IllegalStateException("the KV cache is held by another session: close it first"
+                + (sessions.length == 1 ? "" : " (all " + sessions.length + " slots are held)"));
     }
 
     void release(Session closing) {
-        if (session == closing) {
-            session = null;
+        if (sessions[closing.slot()] == closing) {
+            sessions[closing.slot()] = null;
         }
     }
 
     /** Evaluates tokens for a session in its slot of the KV cache (see {@link #forward}). */
     float[] evaluate(int slot, int[] tokens, int count, int startPos) {
-        return backend.forward(tokens, count, startPos);
+        return backend.forward(slot, tokens, count, startPos);
+    }
+
+    /** Evaluates one step of several sessions' tokens in one pass (see {@link Backend#forward(Batch)}). */
+    float[] evaluate(Batch step) {
+        return backend.forward(step);
+    }
+
+    /** Tokens one step may hold. */
+    int maxBatch() {
+        return backend.maxBatch();
+    }
+
+    /** Copies what one slot holds at positions [0, length) into another. */
+    void copyPrefix(int from, int to, int length) {
+        backend.copyPrefix(from, to, length);
     }
 
     /**
@@ -120,10 +161,10 @@ public final class Engine implements AutoCloseable {
      * checks): KV cache entries at >= startPos are overwritten, those below are kept. Returns the logits of the
      * last token (a buffer reused by the next call).
      *
-     * @throws IllegalStateException while a session holds the KV cache
+     * @throws IllegalStateException while a session holds the KV cache's first slot, where this evaluates
      */
     public float[] forward(int[] tokens, int count, int startPos) {
-        if (session != null) {
+        if (sessions[0] != null) {
             throw new IllegalStateException("the KV cache is held by a session");
         }
         return backend.forward(tokens, count, startPos);

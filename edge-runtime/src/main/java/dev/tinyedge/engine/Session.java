@@ -5,7 +5,8 @@ import java.util.Arrays;
 /**
  * One sequence on an {@link Engine}: it owns one KV-cache slot of the backend and knows which tokens the slot
  * holds, so a prompt that starts like the previous one (the same instructions) is evaluated only from where it
- * differs. {@link #generate} is the generation loop of every caller. Not thread-safe.
+ * differs. {@link #generate} runs one sequence on its own; a {@link Scheduler} steps several sessions together.
+ * Not thread-safe.
  */
 public final class Session implements AutoCloseable {
     /**
@@ -15,7 +16,7 @@ public final class Session implements AutoCloseable {
     public static final int PREFILL_CHUNK = 64;
 
     private final Engine engine;
-    /** The KV-cache slot of the backend this session owns (there is one slot today). */
+    /** The KV-cache slot of the backend this session owns. */
     private final int slot;
     /** The tokens whose keys and values the slot holds, at positions 0..length. */
     private int[] held = new int[64];
@@ -25,6 +26,11 @@ public final class Session implements AutoCloseable {
     Session(Engine engine, int slot) {
         this.engine = engine;
         this.slot = slot;
+    }
+
+    /** The KV-cache slot this session owns. */
+    public int slot() {
+        return slot;
     }
 
     public int contextLength() {
@@ -59,7 +65,7 @@ public final class Session implements AutoCloseable {
     }
 
     /** How many of the prompt's first tokens the slot holds already, leaving out the last one. */
-    private int heldPrefix(int[] prompt) {
+    int heldPrefix(int[] prompt) {
         int limit = Math.min(length, prompt.length - 1);
         int same = 0;
         while (same < limit && held[same] == prompt[same]) {
@@ -77,12 +83,43 @@ public final class Session implements AutoCloseable {
             throw new IllegalStateException("the session is closed: its KV-cache slot may belong to another");
         }
         float[] logits = engine.evaluate(slot, tokens, tokens.length, length);
-        if (length + tokens.length > held.length) {
-            held = Arrays.copyOf(held, Math.max(length + tokens.length, 2 * held.length));
-        }
-        System.arraycopy(tokens, 0, held, length, tokens.length);
-        length += tokens.length;
+        evaluated(tokens, 0, tokens.length);
         return logits;
+    }
+
+    /** Tokens the slot holds. */
+    int length() {
+        return length;
+    }
+
+    /** Keeps only the first {@code positions} tokens: what follows will be overwritten. */
+    void keep(int positions) {
+        length = Math.min(length, positions);
+    }
+
+    /** Counts tokens[from, from + count) as held after the positions held: a step evaluated them there. */
+    void evaluated(int[] tokens, int from, int count) {
+        if (closed) {
+            throw new IllegalStateException("the session is closed: its KV-cache slot may belong to another");
+        }
+        if (length + count > held.length) {
+            held = Arrays.copyOf(held, Math.max(length + count, 2 * held.length));
+        }
+        System.arraycopy(tokens, from, held, length, count);
+        length += count;
+    }
+
+    /**
+     * Makes the slot hold the first {@code positions} tokens that {@code other}'s holds, by copying their keys and
+     * values rather than evaluating them again.
+     */
+    void copyPrefixFrom(Session other, int positions) {
+        if (positions > other.length) {
+            throw new IllegalArgumentException("the other session holds " + other.length + " tokens, not " + positions);
+        }
+        length = 0; // until the copy is through, the slot holds nothing it can vouch for
+        engine.copyPrefix(other.slot, slot, positions);
+        evaluated(other.held, 0, positions);
     }
 
     /**

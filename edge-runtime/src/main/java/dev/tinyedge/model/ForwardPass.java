@@ -1,5 +1,6 @@
 package dev.tinyedge.model;
 
+import dev.tinyedge.backend.Batch;
 import dev.tinyedge.backend.WorkerPool;
 import dev.tinyedge.kernels.KernelProvider;
 import dev.tinyedge.kernels.MatrixKernel;
@@ -13,14 +14,18 @@ import java.util.Arrays;
  * The forward pass on the CPU, as llama.cpp runs the GGUF architectures it is given (src/models/*.cpp), one pass
  * for all of them, with each family's parts switched on by its {@link Features}: RMSNorm; Q/K/V projections with
  * optional biases; optional per-head RMSNorm of queries and keys; rotary embeddings on adjacent pairs or NEOX
- * halves, with optional per-dimension factors; grouped-query attention with a causal mask over an f32 KV cache,
- * and a sliding window on the local layers of a {@link ModelConfig.SlidingWindow}; optional norms of the
+ * halves, with optional per-dimension factors; grouped-query attention with a causal mask over an f32 or f16 KV
+ * cache, and a sliding window on the local layers of a {@link ModelConfig.SlidingWindow}; optional norms of the
  * attention and feed-forward outputs; SwiGLU or GELU-gated feed-forward; residual adds, final norm and output head.
  *
  * <p>Tokens are processed in batches: every matrix product takes the whole batch at once, so a weight row
  * is read once per batch (prefill) rather than once per token. Matrix rows, attention heads and elementwise work
  * are split across the worker pool. All buffers are allocated here, once; a forward pass allocates nothing.
  * Local layers keep only the positions their window can still see (plus a batch), in a ring.
+ *
+ * <p>The KV cache has one or more slots, each holding one sequence. A {@link Batch} evaluates tokens of
+ * several slots in one pass (continuous batching): the products take all of them at once, so the weights are
+ * read once per step, while each token attends only to its own slot's positions.
  * Not thread-safe: one forward pass at a time.
  */
 public final class ForwardPass {
@@ -40,17 +45,25 @@ public final class ForwardPass {
     private final int contextLength;
     private final int maxBatch;
     /**
-     * Per layer, the key (value) of position p at slot p % cachedPositions[l], [slot * kvDim, (slot+1) * kvDim),
-     * heads one after another. Global layers hold every position; local layers a ring of window + batch - 1.
+     * Per slot and layer, the key (value) of position p at index p % cachedPositions[l], [index * kvDim,
+     * (index+1) * kvDim), heads one after another: floats, or fp16 bits when {@link #halfPrecision} (then the
+     * float arrays are null, else the short ones). Global layers hold every position; local layers a ring of
+     * window + batch - 1.
      */
-    private final float[][] keyCache;
-    private final float[][] valueCache;
+    private final float[][][] keyCache;
+    private final float[][][] valueCache;
+    private final short[][][] keyCache16;
+    private final short[][][] valueCache16;
+    private final boolean halfPrecision;
+    private final int slots;
     private final int[] cachedPositions;
-    /** Which position each slot of the local layers' ring holds (-1: none yet); null without a ring. */
-    private final int[] ringPositions;
-    private final int ringLength;
-    /** The token evaluated at each position, to rebuild a ring that a rewind finds overwritten. */
-    private final int[] history;
+    private final WindowRing ring;
+    /** The slot and position of each token of the batch being evaluated. */
+    private final int[] tokenSlots;
+    private final int[] tokenPositions;
+    /** A single sequence's batch, and the logits of each sequence of a {@link Batch}, one after another. */
+    private final Batch single;
+    private final float[] stepLogits;
     /** Activations of a batch: token b's vector starts at b * (its width). */
     private final float[] x;
     private final float[] xb;
@@ -71,6 +84,8 @@ public final class ForwardPass {
     /** Per worker thread: decoded weight rows, and attention scores over the positions. */
     private final float[][] rowScratch;
     private final float[][] scores;
+    /** Per worker thread: a query head rounded to fp16, and one head of keys or values widened from fp16. */
+    private final float[][] headScratch;
 
     // The job on the pool, set by the caller before each pool.run (which publishes it to the workers):
     // up to three matrix products of the same input, run as one range of rows (one wait instead of three).
@@ -84,7 +99,6 @@ public final class ForwardPass {
     private final KernelProvider kernels;
     private final ProductInput productInput;
     private int layer;
-    private int batchStart;
     private int batchSize;
     private final WorkerPool.RangeTask batchProductTask = this::batchProductRows;
     private final WorkerPool.RangeTask vectorProductTask = this::vectorProductRows;
@@ -98,7 +112,16 @@ public final class ForwardPass {
     private float[] normOut;
     private int gatedElements;
 
+    /** One KV-cache slot of floats. */
     public ForwardPass(ModelWeights model, int contextLength, WorkerPool pool) {
+        this(model, contextLength, 1, false, pool);
+    }
+
+    /**
+     * @param slots         sequences the KV cache holds at once, each with {@code contextLength} positions
+     * @param halfPrecision keep keys and values as fp16 (llama.cpp's default), half the memory of floats
+     */
+    public ForwardPass(ModelWeights model, int contextLength, int slots, boolean halfPrecision, WorkerPool pool) {
         this.model = model;
         this.c = model.config();
         this.features = c.features();
@@ -106,23 +129,39 @@ public final class ForwardPass {
             throw new IllegalArgumentException("context length " + contextLength + " is outside 1.." + c.contextLength()
                     + " (the model's context length)");
         }
+        if (slots < 1) {
+            throw new IllegalArgumentException("the KV cache needs at least one slot, got " + slots);
+        }
         this.pool = pool;
         this.contextLength = contextLength;
+        this.slots = slots;
+        this.halfPrecision = halfPrecision;
         this.maxBatch = Math.min(MAX_BATCH, contextLength);
-        ringLength = Math.min(contextLength, c.window().size() + maxBatch - 1);
+        ring = new WindowRing(c, contextLength, maxBatch, slots);
         cachedPositions = new int[c.layers()];
-        keyCache = new float[c.layers()][];
-        valueCache = new float[c.layers()][];
         for (int l = 0; l < c.layers(); l++) {
-            cachedPositions[l] = c.isLocal(l) ? ringLength : contextLength;
-            keyCache[l] = new float[cachedPositions[l] * c.kvDim()];
-            valueCache[l] = new float[cachedPositions[l] * c.kvDim()];
+            cachedPositions[l] = ring.cachedPositions(l);
         }
-        ringPositions = ringLength < contextLength ? new int[ringLength] : null;
-        if (ringPositions != null) {
-            Arrays.fill(ringPositions, -1);
+        keyCache = halfPrecision ? null : new float[slots][c.layers()][];
+        valueCache = halfPrecision ? null : new float[slots][c.layers()][];
+        keyCache16 = halfPrecision ? new short[slots][c.layers()][] : null;
+        valueCache16 = halfPrecision ? new short[slots][c.layers()][] : null;
+        for (int slot = 0; slot < slots; slot++) {
+            for (int l = 0; l < c.layers(); l++) {
+                int size = cachedPositions[l] * c.kvDim();
+                if (halfPrecision) {
+                    keyCache16[slot][l] = new short[size];
+                    valueCache16[slot][l] = new short[size];
+                } else {
+                    keyCache[slot][l] = new float[size];
+                    valueCache[slot][l] = new float[size];
+                }
+            }
         }
-        history = new int[contextLength];
+        tokenSlots = new int[maxBatch];
+        tokenPositions = new int[maxBatch];
+        single = new Batch(maxBatch, 1);
+        stepLogits = new float[Math.min(slots, maxBatch) * c.vocabSize()];
         x = new float[maxBatch * c.dim()];
         xb = new float[maxBatch * c.dim()];
         q = new float[maxBatch * c.qDim()];
@@ -150,10 +189,26 @@ public final class ForwardPass {
         productInput = kernels.newInput(maxBatch, widest);
         rowScratch = new float[pool.threads()][kernels.scratchSize(widest)];
         scores = new float[pool.threads()][contextLength];
+        headScratch = new float[pool.threads()][2 * c.headDim()];
     }
 
     public int contextLength() {
         return contextLength;
+    }
+
+    /** Sequences the KV cache holds at once. */
+    public int slots() {
+        return slots;
+    }
+
+    /** Tokens one pass evaluates at most (a {@link Batch} holds no more). */
+    public int maxBatch() {
+        return maxBatch;
+    }
+
+    /** Whether keys and values are kept as fp16. */
+    public boolean halfPrecision() {
+        return halfPrecision;
     }
 
     /** Who computes the matrix products. */
@@ -161,69 +216,147 @@ public final class ForwardPass {
         return kernels;
     }
 
-    /**
-     * Evaluates tokens[0..count) at positions startPos.. and returns the logits of the last one (this
-     * buffer is overwritten by the next call). Cache entries below startPos are kept and attended to.
-     */
+    /** {@link #forward(int, int[], int, int)} in slot 0. */
     public float[] forward(int[] tokens, int count, int startPos) {
-        if (count < 1 || count > tokens.length || startPos < 0 || startPos + count > contextLength) {
-            throw new IllegalArgumentException("cannot evaluate " + count + " tokens at position " + startPos
-                    + " with a context of " + contextLength);
+        return forward(0, tokens, count, startPos);
+    }
+
+    /**
+     * Evaluates tokens[0..count) at positions startPos.. of {@code slot} and returns the logits of the last one
+     * (this buffer is overwritten by the next call). Cache entries below startPos are kept and attended to.
+     */
+    public float[] forward(int slot, int[] tokens, int count, int startPos) {
+        checkSlot(slot);
+        if (count < 1 || count > tokens.length) {
+            throw new IllegalArgumentException("cannot evaluate " + count + " of " + tokens.length + " tokens");
         }
-        for (int i = 0; i < count; i++) {
+        checkSegment(slot, tokens, 0, count, startPos);
+        rebuildRing(slot, startPos);
+        ring.evaluating(slot, tokens, 0, count, startPos);
+        int batch = 0;
+        for (int done = 0; done < count; done += batch) {
+            batch = Math.min(maxBatch, count - done);
+            single.clear();
+            single.add(slot, tokens, done, batch, startPos + done);
+            evaluate(single);
+        }
+        outputLogits(single, logits);
+        return logits;
+    }
+
+    /**
+     * Evaluates one step of several sequences in one pass and returns the logits of each one's last token,
+     * sequence s's at [s * vocabSize, (s+1) * vocabSize) (a buffer the next call overwrites).
+     */
+    public float[] forward(Batch step) {
+        if (step.segments() < 1 || step.segments() > slots || step.size() > maxBatch) {
+            throw new IllegalArgumentException("a step holds 1.." + maxBatch + " tokens of 1.." + slots
+                    + " sequences, got " + step.size() + " of " + step.segments());
+        }
+        for (int s = 0; s < step.segments(); s++) {
+            checkSlot(step.slot(s));
+            checkSegment(step.slot(s), step.tokens(), step.offset(s), step.count(s), step.start(s));
+        }
+        for (int s = 0; s < step.segments(); s++) {
+            rebuildRing(step.slot(s), step.start(s));
+            ring.evaluating(step.slot(s), step.tokens(), step.offset(s), step.count(s), step.start(s));
+        }
+        evaluate(step);
+        outputLogits(step, stepLogits);
+        return stepLogits;
+    }
+
+    /**
+     * Makes slot {@code to} hold what slot {@code from} holds at positions [0, length): a shared prompt prefix
+     * evaluated once and copied rather than evaluated again in every slot.
+     */
+    public void copyPrefix(int from, int to, int length) {
+        checkSlot(from);
+        checkSlot(to);
+        if (length < 0 || length > contextLength) {
+            throw new IllegalArgumentException("cannot copy " + length + " positions of a context of " + contextLength);
+        }
+        if (from == to || length == 0) {
+            return;
+        }
+        for (int l = 0; l < c.layers(); l++) {
+            // a ring is copied whole: which of its positions are still the prefix's, the WindowRing says
+            int values = (ring.wraps() && c.isLocal(l) ? cachedPositions[l] : length) * c.kvDim();
+            if (halfPrecision) {
+                System.arraycopy(keyCache16[from][l], 0, keyCache16[to][l], 0, values);
+                System.arraycopy(valueCache16[from][l], 0, valueCache16[to][l], 0, values);
+            } else {
+                System.arraycopy(keyCache[from][l], 0, keyCache[to][l], 0, values);
+                System.arraycopy(valueCache[from][l], 0, valueCache[to][l], 0, values);
+            }
+        }
+        ring.copyPrefix(from, to, length);
+    }
+
+    private void checkSlot(int slot) {
+        if (slot < 0 || slot >= slots) {
+            throw new IllegalArgumentException("slot " + slot + " is outside the KV cache's 0.." + (slots - 1));
+        }
+    }
+
+    private void checkSegment(int slot, int[] tokens, int from, int count, int startPos) {
+        if (startPos < 0 || startPos + count > contextLength) {
+            throw new IllegalArgumentException("cannot evaluate " + count + " tokens at position " + startPos
+                    + " with a context of " + contextLength + " (slot " + slot + ")");
+        }
+        for (int i = from; i < from + count; i++) {
             if (tokens[i] < 0 || tokens[i] >= c.vocabSize()) {
                 throw new IllegalArgumentException("token id " + tokens[i] + " is outside the vocabulary 0.." + (c.vocabSize() - 1));
             }
         }
-        if (!ringHolds(startPos)) {
-            // a rewind to a prefix whose window later positions have overwritten: evaluate the prefix again
-            forwardBatches(history, startPos, 0);
-        }
-        System.arraycopy(tokens, 0, history, startPos, count);
-        int last = forwardBatches(tokens, count, startPos);
-        int dim = c.dim();
-        rmsNorm(xb, 0, x, (last - 1) * dim, model.outputNorm(), dim, c.rmsEps());
-        product(0, model.output(), logits, 0, c.vocabSize());
-        runProducts(1, xb, 1, dim);
-        return logits;
     }
 
-    /** Whether the local layers' ring still holds every position below {@code startPos} that it can see. */
-    private boolean ringHolds(int startPos) {
-        if (ringPositions == null) {
-            return true;
+    /** A rewind to a prefix whose window later positions have overwritten in the ring: evaluates the prefix again. */
+    private void rebuildRing(int slot, int startPos) {
+        if (ring.holds(slot, startPos)) {
+            return;
         }
-        for (int t = Math.max(0, startPos - c.window().size() + 1); t < startPos; t++) {
-            if (ringPositions[t % ringLength] != t) {
-                return false;
+        for (int done = 0, batch; done < startPos; done += batch) {
+            batch = Math.min(maxBatch, startPos - done);
+            single.clear();
+            single.add(slot, ring.history(slot), done, batch, done);
+            evaluate(single);
+        }
+    }
+
+    /** Final norm and output head of each segment's last token, segment s's logits at out[s * vocabSize..]. */
+    private void outputLogits(Batch step, float[] out) {
+        int dim = c.dim();
+        int segments = step.segments();
+        for (int s = 0; s < segments; s++) {
+            int last = step.offset(s) + step.count(s) - 1;
+            rmsNorm(xb, s * dim, x, last * dim, model.outputNorm(), dim, c.rmsEps());
+        }
+        product(0, model.output(), out, 0, c.vocabSize());
+        runProducts(1, xb, segments, dim);
+    }
+
+    /** Evaluates the step's tokens (at most {@link #maxBatch}) through every layer, leaving their states in x. */
+    private void evaluate(Batch step) {
+        int dim = c.dim();
+        int batch = step.size();
+        float embeddingScale = c.embeddingScale();
+        int[] tokens = step.tokens();
+        for (int s = 0; s < step.segments(); s++) {
+            for (int i = 0; i < step.count(s); i++) {
+                tokenSlots[step.offset(s) + i] = step.slot(s);
+                tokenPositions[step.offset(s) + i] = step.start(s) + i;
             }
         }
-        return true;
-    }
-
-    /** Evaluates tokens[0..count) at startPos.. batch by batch; returns the size of the last batch (0 for none). */
-    private int forwardBatches(int[] tokens, int count, int startPos) {
-        int batch = 0;
-        for (int done = 0; done < count; done += batch) {
-            batch = Math.min(maxBatch, count - done);
-            forwardBatch(tokens, done, batch, startPos + done);
-        }
-        return batch;
-    }
-
-    private void forwardBatch(int[] tokens, int from, int batch, int start) {
-        int dim = c.dim();
-        float embeddingScale = c.embeddingScale();
         for (int b = 0; b < batch; b++) {
-            model.tokenEmbedding().dequantize((long) tokens[from + b] * dim, x, b * dim, dim);
+            model.tokenEmbedding().dequantize((long) tokens[b] * dim, x, b * dim, dim);
             if (embeddingScale != 1f) {
                 for (int i = b * dim; i < (b + 1) * dim; i++) {
                     x[i] *= embeddingScale;
                 }
             }
         }
-        ropeAngles(batch, start);
-        batchStart = start;
+        ropeAngles(batch);
         batchSize = batch;
         for (int l = 0; l < c.layers(); l++) {
             ModelWeights.Layer w = model.layers().get(l);
@@ -261,19 +394,17 @@ public final class ForwardPass {
             }
             add(x, xb, batch * dim);
         }
-        if (ringPositions != null) {
-            for (int b = 0; b < batch; b++) {
-                ringPositions[(start + b) % ringLength] = start + b;
-            }
+        for (int b = 0; b < batch; b++) {
+            ring.stored(tokenSlots[b], tokenPositions[b]);
         }
     }
 
     /** The cos and sin of every rotation angle of the batch's positions, once per batch for all layers. */
-    private void ropeAngles(int batch, int start) {
+    private void ropeAngles(int batch) {
         int pairs = c.headDim() / 2;
         for (int table = 0; table < ropeBases.length; table++) {
             for (int b = 0; b < batch; b++) {
-                ropeAngles(start + b, pairs, ropeBases[table], ropeScales[table], ropeFactors, ropeCos[table],
+                ropeAngles(tokenPositions[b], pairs, ropeBases[table], ropeScales[table], ropeFactors, ropeCos[table],
                         ropeSin[table], b * pairs);
             }
         }
@@ -348,6 +479,48 @@ public final class ForwardPass {
         }
     }
 
+    /**
+     * {@link #attendHead(float[], int, float[], float[], int, int, int, int, int, int, float, float[], float[], int)}
+     * over keys and values kept as fp16, as ggml multiplies an f16 KV cache (llama.cpp's default, without flash
+     * attention): the query is rounded to fp16 for its products with the keys, and each attention weight to fp16 for
+     * its product with the values, both summed in float. {@code head} holds 2 x headDim floats: the rounded query,
+     * and each position's key or value widened to floats.
+     */
+    static void attendHead(float[] q, int qAt, short[] keys, short[] values, int kvAt, int kvDim, int from, int to,
+                           int ring, int headDim, float scale, float[] scores, float[] head, float[] out, int outAt) {
+        for (int i = 0; i < headDim; i++) {
+            head[i] = Float.float16ToFloat(Float.floatToFloat16(q[qAt + i]));
+        }
+        float max = Float.NEGATIVE_INFINITY;
+        int first = from % ring;
+        for (int t = 0, slot = first; t < to - from; t++, slot = slot + 1 == ring ? 0 : slot + 1) {
+            toFloat(keys, slot * kvDim + kvAt, head, headDim, headDim);
+            float score = Simd.dot(head, 0, head, headDim, headDim) * scale;
+            scores[t] = score;
+            max = Math.max(max, score);
+        }
+        float sum = Simd.expShifted(scores, 0, to - from, max);
+        Arrays.fill(out, outAt, outAt + headDim, 0f);
+        for (int t = 0, slot = first; t < to - from; t++, slot = slot + 1 == ring ? 0 : slot + 1) {
+            toFloat(values, slot * kvDim + kvAt, head, headDim, headDim);
+            float weight = Float.float16ToFloat(Float.floatToFloat16(scores[t] / sum));
+            Simd.axpy(weight, head, headDim, out, outAt, headDim);
+        }
+    }
+
+    /** fp16 bits of in[at, at + n) into out[outAt..], rounded to nearest even (as ggml's fp32 to fp16). */
+    static void toHalf(float[] in, int at, short[] out, int outAt, int n) {
+        for (int i = 0; i < n; i++) {
+            out[outAt + i] = Float.floatToFloat16(in[at + i]);
+        }
+    }
+
+    private static void toFloat(short[] in, int at, float[] out, int outAt, int n) {
+        for (int i = 0; i < n; i++) {
+            out[outAt + i] = Float.float16ToFloat(in[at + i]);
+        }
+    }
+
     /** gate[i] = silu(gate[i]) · up[i] for i in [from, to): SwiGLU's gating, before the down projection. */
     static void swiglu(float[] gate, float[] up, int from, int to) {
         Simd.siluGate(gate, up, from, to);
@@ -383,7 +556,7 @@ public final class ForwardPass {
     /**
      * Items b * (heads + kvHeads) + h of the batch's projections: query head h, or for h >= heads key and value head
      * h - heads. Adds the biases, normalizes queries and keys per head, turns RoPE, and stores keys and values in
-     * the layer's cache at their position's slot.
+     * the layer's cache of their sequence's slot, at their position's index.
      */
     private void prepareHeads(int first, int end, int worker) {
         ModelWeights.Layer w = model.layers().get(layer);
@@ -404,9 +577,15 @@ public final class ForwardPass {
             ropeHead(vector, at, headDim, features.rope(), ropeCos[table], ropeSin[table], b * headDim / 2);
             if (!query) {
                 addBias(v, at, w.valueBias(), head * headDim, headDim);
-                int slot = ((batchStart + b) % cachedPositions[layer]) * c.kvDim() + head * headDim;
-                System.arraycopy(k, at, keyCache[layer], slot, headDim);
-                System.arraycopy(v, at, valueCache[layer], slot, headDim);
+                int index = (tokenPositions[b] % cachedPositions[layer]) * c.kvDim() + head * headDim;
+                int slot = tokenSlots[b];
+                if (halfPrecision) {
+                    toHalf(k, at, keyCache16[slot][layer], index, headDim);
+                    toHalf(v, at, valueCache16[slot][layer], index, headDim);
+                } else {
+                    System.arraycopy(k, at, keyCache[slot][layer], index, headDim);
+                    System.arraycopy(v, at, valueCache[slot][layer], index, headDim);
+                }
             }
         }
     }
@@ -420,8 +599,8 @@ public final class ForwardPass {
     }
 
     /**
-     * Attention for items h * batch + b: query head h of token b over the positions it sees (all up to its own,
-     * or on a local layer the last window of them). Head-major, so that every thread's share of a batch holds early
+     * Attention for items h * batch + b: query head h of token b over the positions of its own sequence's slot that
+     * it sees (all up to its own, or on a local layer the last window of them). Head-major, so that every thread's share of a batch holds early
      * and late tokens alike (a late token attends to more positions: token-major, the last thread got the
      * costliest half of a prompt).
      */
@@ -432,11 +611,18 @@ public final class ForwardPass {
         for (int item = first; item < end; item++) {
             int h = item / batchSize;
             int b = item % batchSize;
-            int pos = batchStart + b;
+            int pos = tokenPositions[b];
+            int slot = tokenSlots[b];
             int from = local ? Math.max(0, pos - c.window().size() + 1) : 0;
             int at = b * c.qDim() + h * headDim;
-            attendHead(q, at, keyCache[layer], valueCache[layer], (h / group) * headDim, c.kvDim(), from, pos + 1,
-                    cachedPositions[layer], headDim, c.attentionScale(), scores[worker], attention, at);
+            if (halfPrecision) {
+                attendHead(q, at, keyCache16[slot][layer], valueCache16[slot][layer], (h / group) * headDim, c.kvDim(),
+                        from, pos + 1, cachedPositions[layer], headDim, c.attentionScale(), scores[worker],
+                        headScratch[worker], attention, at);
+            } else {
+                attendHead(q, at, keyCache[slot][layer], valueCache[slot][layer], (h / group) * headDim, c.kvDim(),
+                        from, pos + 1, cachedPositions[layer], headDim, c.attentionScale(), scores[worker], attention, at);
+            }
         }
     }
 

@@ -326,7 +326,7 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         return ProtocolJson.write(new NodeStatus(state, state.equals("error") ? error : null, config.node,
                 translator == null ? null : translator.modelName(),
                 translator == null ? null : translator.backendDescription(), profile, stats.queueDepth(),
-                TranslationService.PARALLEL, stats.active(), stats.served(), stats.errors(), stats.unroutable(),
+                service == null ? (translator == null ? 1 : translator.parallel()) : service.parallel(), stats.active(), stats.served(), stats.errors(), stats.unroutable(),
                 arrivals.droppedQos0(), stats.decodeTokensPerSecond(), (System.nanoTime() - startedNanos) / 1_000_000_000,
                 temperature.isPresent() ? temperature.getAsDouble() : null));
     }

@@ -27,6 +27,7 @@ import java.nio.file.Path;
  *
  * [service]
  * queue_size = 32
+ * parallel = 4                     # requests translated at once; default: the board profile's, as memory allows
  * request_timeout_s = 120
  *
  * [metrics]
@@ -90,6 +91,12 @@ public final class ServeConfig {
         public int queueSizeOrDefault() {
             return queueSize > 0 ? queueSize : DEFAULT_QUEUE_SIZE;
         }
+        /**
+         * Requests translated at once, decoded together in one batched forward pass, each with a KV cache of its
+         * own; 0 takes the board profile's {@code service.parallel}, lowered to what the memory planner fits. A
+         * number set here that does not fit is refused. The OpenCL backend translates one at a time.
+         */
+        public int parallel;
         public int requestTimeoutS = 120;
         public int dedupWindowS = 600;
         public int dedupMaxEntries = 10_000;
@@ -156,6 +163,8 @@ public final class ServeConfig {
         require(service.queueSize == 0 || service.queueSize >= MIN_QUEUE_SIZE, "service.queue_size must be at least "
                 + MIN_QUEUE_SIZE + " (the broker may have that many requests in flight to the daemon), or 0 for the "
                 + "board profile's");
+        require(service.parallel >= 0 && service.parallel <= dev.tinyedge.board.Profile.MAX_PARALLEL,
+                "service.parallel must be 0 (the board profile's) .. " + dev.tinyedge.board.Profile.MAX_PARALLEL);
         require(service.requestTimeoutS > 0, "service.request_timeout_s must be positive");
         require(service.dedupWindowS >= 0, "service.dedup_window_s must not be negative");
         require(service.dedupMaxEntries > 0, "service.dedup_max_entries must be positive");

@@ -18,8 +18,9 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The work behind the protocol: a bounded queue in front of one translator (the model uses every core, so
- * requests run one at a time), cancellation, per-request timeouts, and the dedup window. Transport-neutral:
+ * The work behind the protocol: a bounded queue in front of a translator that runs {@link Translator#parallel()}
+ * requests at once (one worker thread each; the translator batches them through the model together),
+ * cancellation, per-request timeouts, and the dedup window. Transport-neutral:
  * replies go to a {@link ReplyChannel}, which acknowledges each request after its final reply. Outcomes are
  * decided from the replies' types.
  */
@@ -33,9 +34,6 @@ public final class TranslationService {
             this(queueSize, requestTimeout, dedupWindow, dedupMaxEntries, new ServeConfig.Service().dedupMaxBytes);
         }
     }
-
-    /** Requests translated at once: one, since the model uses every core. */
-    public static final int PARALLEL = 1;
 
     /**
      * Counters for the status topic.
@@ -78,8 +76,8 @@ public final class TranslationService {
     private final ArrayDeque<Job> queue = new ArrayDeque<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("request-timeouts").daemon().factory());
-    private final Thread worker;
-    private Job active;
+    private final List<Thread> workers = new ArrayList<>();
+    private final List<Job> active = new ArrayList<>();
     private boolean stopping;
     private long served;
     private long errors;
@@ -105,8 +103,9 @@ public final class TranslationService {
         this.node = node;
         this.replies = replies;
         this.dedup = new DedupCache(limits.dedupWindow().toMillis(), limits.dedupMaxEntries(), limits.dedupMaxBytes());
-        this.worker = Thread.ofPlatform().name("translator").unstarted(this::work);
-        worker.start();
+        for (int i = 0; i < translator.parallel(); i++) {
+            workers.add(Thread.ofPlatform().name("translator-" + (i + 1)).start(this::work));
+        }
     }
 
     /**
@@ -182,7 +181,7 @@ public final class TranslationService {
                 return false;
             }
             job.abort = ErrorCode.CANCELLED;
-            if (job == active) {
+            if (active.contains(job)) {
                 return true; // the worker stops at the next token and replies
             }
             queue.remove(job);
@@ -193,30 +192,40 @@ public final class TranslationService {
         return true;
     }
 
-    /** Cancels whatever request is running (the board's cancel button); false when none is. */
+    /** Cancels the requests that are running (the board's cancel button); false when none is. */
     public boolean cancelRunning() {
-        String id;
+        List<String> ids = new ArrayList<>();
         synchronized (this) {
-            if (active == null || active.request.id() == null) {
-                return false;
+            for (Job job : active) {
+                if (job.request.id() != null) {
+                    ids.add(job.request.id());
+                }
             }
-            id = active.request.id();
         }
-        return cancel(id);
+        boolean any = false;
+        for (String id : ids) {
+            any |= cancel(id);
+        }
+        return any;
     }
 
-    /** False once the translator thread has died: systemd's watchdog then restarts the daemon. */
+    /** False once a translator thread has died: systemd's watchdog then restarts the daemon. */
     public boolean healthy() {
-        return worker.isAlive();
+        return workers.stream().allMatch(Thread::isAlive);
+    }
+
+    /** Requests translated at once. */
+    public int parallel() {
+        return workers.size();
     }
 
     public synchronized Stats stats() {
-        return new Stats(queue.size(), active == null ? 0 : 1, served, errors, unroutable, decodeTokensPerSecond);
+        return new Stats(queue.size(), active.size(), served, errors, unroutable, decodeTokensPerSecond);
     }
 
     /**
      * Stops taking work: queued requests are released unanswered (the broker keeps them in the session), the
-     * running one gets {@code grace} to finish and reply, then is released too.
+     * running ones get {@code grace} to finish and reply, then are released too.
      */
     public void stop(Duration grace) throws InterruptedException {
         synchronized (this) {
@@ -227,19 +236,29 @@ public final class TranslationService {
             queue.clear();
             notifyAll();
         }
-        worker.join(grace.toMillis());
-        synchronized (this) {
-            if (active != null) {
-                active.released = true;
+        long deadline = System.nanoTime() + grace.toNanos();
+        for (Thread worker : workers) {
+            long left = deadline - System.nanoTime();
+            if (left > 0) {
+                worker.join(Math.max(1, left / 1_000_000));
             }
         }
-        worker.join();
+        synchronized (this) {
+            for (Job job : active) {
+                job.released = true;
+            }
+        }
+        for (Thread worker : workers) {
+            worker.join();
+        }
         timer.shutdownNow();
     }
 
     private Job findJob(String id) {
-        if (active != null && id.equals(active.request.id())) {
-            return active;
+        for (Job job : active) {
+            if (id.equals(job.request.id())) {
+                return job;
+            }
         }
         for (Job job : queue) {
             if (id.equals(job.request.id())) {
@@ -252,7 +271,7 @@ public final class TranslationService {
     private void expire(Job job) {
         synchronized (this) {
             job.abort = ErrorCode.TIMEOUT;
-            if (job == active || !queue.remove(job)) {
+            if (active.contains(job) || !queue.remove(job)) {
                 return;
             }
             errors++;
@@ -275,14 +294,16 @@ public final class TranslationService {
                     return;
                 }
                 job = queue.poll();
-                active = job;
+                active.add(job);
             }
             board.show(StatusLight.Signal.BUSY);
             Reply.Final reply = run(job);
             boolean failed = reply instanceof Reply.Failure failure && failure.code() == ErrorCode.INTERNAL;
-            board.show(failed ? StatusLight.Signal.ERROR : StatusLight.Signal.READY);
             synchronized (this) {
-                active = null;
+                active.remove(job);
+                if (failed || active.isEmpty()) {
+                    board.show(failed ? StatusLight.Signal.ERROR : StatusLight.Signal.READY);
+                }
                 job.timeout.cancel(false);
                 if (job.released) {
                     return;

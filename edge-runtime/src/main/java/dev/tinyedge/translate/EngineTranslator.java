@@ -3,7 +3,7 @@ package dev.tinyedge.translate;
 import dev.tinyedge.engine.Engine;
 import dev.tinyedge.engine.EngineOptions;
 import dev.tinyedge.engine.Generation;
-import dev.tinyedge.engine.Session;
+import dev.tinyedge.engine.Scheduler;
 import dev.tinyedge.gguf.GgufFile;
 import dev.tinyedge.gguf.GgufFormatException;
 import dev.tinyedge.sampling.Sampler;
@@ -18,9 +18,10 @@ import java.util.function.Consumer;
 /**
  * Translates with a local model, greedily (translation wants the most likely wording, not variety).
  *
- * <p>Every prompt starts with the same instructions, and the translator's {@link Session} keeps what its KV
- * cache holds between requests: a new request is only prefilled from where it differs from the last one, so
- * the instructions are evaluated once per process, not once per request.
+ * <p>Translations run through a {@link Scheduler}: as many at once as the engine's KV cache has slots, decoded
+ * together in one batched forward pass, each caller's thread waiting for its own. Every prompt starts with the
+ * same instructions: they are evaluated once at load in one slot and copied into the others, and each slot
+ * keeps what it holds between requests, so a new request is only prefilled from where it differs.
  */
 public final class EngineTranslator implements Translator, AutoCloseable {
     /** The answer may be this many times longer than the text in tokens, plus {@link #BUDGET_SLACK}. */
@@ -28,22 +29,23 @@ public final class EngineTranslator implements Translator, AutoCloseable {
     private static final int BUDGET_SLACK = 16;
 
     private final Engine engine;
-    private final Session session;
+    private final Scheduler scheduler;
     private final PromptFormat format;
     private final PromptBuilder prompts;
-    private final boolean reusePrefix;
 
     EngineTranslator(Engine engine, PromptFormat format, boolean reusePrefix) {
         this.engine = engine;
-        this.session = engine.openSession();
         this.format = format;
         this.prompts = new PromptBuilder(engine.tokenizer(), format);
-        this.reusePrefix = reusePrefix;
+        PromptBuilder.Prompt instructions = prompts.build("");
+        this.scheduler = new Scheduler(engine, reusePrefix,
+                Arrays.copyOf(instructions.tokens(), instructions.sharedPrefix()));
     }
 
     /**
      * Loads a model and picks its prompt format from {@code tokenizer.chat_template} (SalamandraTA by name).
      *
+     * @param options     {@link EngineOptions#parallel}: translations at once
      * @param reusePrefix keep the instructions' KV cache between requests (off only to measure what it saves)
      */
     public static EngineTranslator load(Path model, EngineOptions options, boolean reusePrefix)
@@ -53,12 +55,17 @@ public final class EngineTranslator implements Translator, AutoCloseable {
             chatTemplate = file.getString("tokenizer.chat_template", null);
         }
         Engine engine = Engine.load(model, options);
-        EngineTranslator translator = new EngineTranslator(engine, PromptFormat.detect(chatTemplate, engine.modelName()),
-                reusePrefix);
-        if (reusePrefix) {
-            translator.evaluateSharedPrefix();
+        try {
+            return new EngineTranslator(engine, PromptFormat.detect(chatTemplate, engine.modelName()), reusePrefix);
+        } catch (RuntimeException | Error e) {
+            engine.close();
+            throw e;
         }
-        return translator;
+    }
+
+    @Override
+    public int parallel() {
+        return scheduler.parallel();
     }
 
     /** Fewer CPU threads while the board is hot (see {@link Engine#limitThreads}). */
@@ -80,28 +87,17 @@ public final class EngineTranslator implements Translator, AutoCloseable {
         return engine.backendDescription();
     }
 
-    /** Fills the cache with the instructions so that even the first request only prefills its own tokens. */
-    private synchronized void evaluateSharedPrefix() {
-        PromptBuilder.Prompt prompt = prompts.build("");
-        if (prompt.sharedPrefix() > 0) {
-            session.prefill(Arrays.copyOf(prompt.tokens(), prompt.sharedPrefix()));
-        }
-    }
-
     @Override
-    public synchronized Translation translate(String text, Language source, Language target, int maxTokens,
+    public Translation translate(String text, Language source, Language target, int maxTokens,
                                               Consumer<String> onText, BooleanSupplier stop) {
         int[] prompt = prompts.build(format.userMessage(text, source, target)).tokens();
-        if (prompt.length >= session.contextLength()) {
+        if (prompt.length >= scheduler.contextLength()) {
             throw new InputTooLongException("the prompt is " + prompt.length + " tokens; the model's context holds "
-                    + session.contextLength());
+                    + scheduler.contextLength());
         }
         int budget = Math.min(maxTokens, BUDGET_PER_INPUT_TOKEN * prompts.countTokens(text) + BUDGET_SLACK);
-        if (!reusePrefix) {
-            session.clear();
-        }
         Answer answer = new Answer(prompts.stopStrings(), onText);
-        Generation.Result result = session.generate(prompt,
+        Generation.Result result = scheduler.generate(prompt,
                 new Generation.Settings(Sampler.greedy(), budget, Generation.EndTokens.END_OF_TURN, stop), answer);
         boolean cancelled = result.stopReason() == Generation.StopReason.CANCELLED;
         if (!cancelled && result.stopReason() != Generation.StopReason.STOP_TEXT) {
@@ -144,7 +140,7 @@ public final class EngineTranslator implements Translator, AutoCloseable {
 
     @Override
     public void close() {
-        session.close();
+        scheduler.close();
         engine.close();
     }
 }

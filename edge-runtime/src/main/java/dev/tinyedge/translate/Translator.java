@@ -3,7 +3,10 @@ package dev.tinyedge.translate;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
-/** Translates one text at a time. The service depends on this rather than on the engine behind it. */
+/**
+ * Translates texts, {@link #parallel()} of them at once when called from that many threads. The service depends
+ * on this rather than on the engine behind it.
+ */
 public interface Translator {
     /**
      * @param source    the source language, or null to let the model detect it
@@ -16,6 +19,11 @@ public interface Translator {
                           Consumer<String> onText, BooleanSupplier stop);
 
     String modelName();
+
+    /** Translations that run at once (on as many calling threads); more calls wait for one to end. */
+    default int parallel() {
+        return 1;
+    }
 
     String backendDescription();
 }

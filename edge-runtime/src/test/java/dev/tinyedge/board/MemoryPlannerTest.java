@@ -41,10 +41,10 @@ class MemoryPlannerTest {
         Profile f32 = CATALOG.find("raspberry-pi-4-2gb").orElseThrow();
         Profile f16 = new Profile(f32.name(), f32.description(), f32.match(), f32.memory(), f32.compute(),
                 new Profile.ModelDefaults(2048, KvCacheType.F16), f32.service(), f32.thermal(), f32.gpio());
-        MemoryPlan half = PLANNER.plan(TINYLLAMA_Q4_0, f16, 2048, -1);
+        MemoryPlan half = PLANNER.plan(TINYLLAMA_Q4_0, f16, 2048, -1, 1);
         assertEquals(44L << 20, half.kvCacheBytes());
         assertEquals(22.5, half.kvCacheBytes() / 2048 / 1000.0, 0.05);
-        MemoryPlan plan = PLANNER.plan(TINYLLAMA_Q4_0, f32, 2048, -1);
+        MemoryPlan plan = PLANNER.plan(TINYLLAMA_Q4_0, f32, 2048, -1, 1);
         assertEquals(KvCacheType.F32, plan.kvCacheType());
         assertEquals(88L << 20, plan.kvCacheBytes());
         assertEquals(619_094_016L, plan.weightsBytes());
@@ -80,7 +80,8 @@ class MemoryPlannerTest {
             assertEquals("raspberry-pi-5-4gb", named.profile());
             assertEquals(128, named.contextLength());
             assertEquals(-1, named.availableBytes());
-            assertEquals(2L * 1 * 128 * 2 * 16 * 4, named.kvCacheBytes());
+            assertEquals(4, named.parallel(), "the profile's sequences at once");
+            assertEquals(4 * 2L * 1 * 128 * 2 * 16 * 4, named.kvCacheBytes());
             MemoryPlan here = MemoryPlanner.planFor(gguf, "auto", 0);
             assertEquals(256, here.contextLength(), "the profile's 2048, capped at the model's 256");
             assertTrue(here.availableBytes() >= 0);
@@ -101,8 +102,8 @@ class MemoryPlannerTest {
             assertEquals(32, qwenShape.headDim());
             // qwen3: 2 layers x 100 positions x 2 KV heads of 32; gemma: 1 global layer x 100, 5 local x (8 + 63)
             Profile pi5 = CATALOG.find("raspberry-pi-5-4gb").orElseThrow();
-            assertEquals(2L * 2 * 100 * 2 * 32 * 4, PLANNER.plan(qwenShape, pi5, 100, -1).kvCacheBytes());
-            assertEquals(2L * (100 + 5 * 71) * 2 * 32 * 4, PLANNER.plan(gemmaShape, pi5, 100, -1).kvCacheBytes());
+            assertEquals(2L * 2 * 100 * 2 * 32 * 4, PLANNER.plan(qwenShape, pi5, 100, -1, 1).kvCacheBytes());
+            assertEquals(2L * (100 + 5 * 71) * 2 * 32 * 4, PLANNER.plan(gemmaShape, pi5, 100, -1, 1).kvCacheBytes());
         }
     }
 
@@ -113,8 +114,26 @@ class MemoryPlannerTest {
         ModelShape gemma = new ModelShape("gemma-3-1b", 26, 1152, 6912, 4, 1, 256, 262144, 32768, 562_435_584L,
                 999_885_952L, GgmlType.Q4_0, 22, 512);
         Profile pi5 = CATALOG.find("raspberry-pi-5-4gb").orElseThrow();
-        assertEquals(2L * (4 * 4096 + 22 * 575) * 256 * 4, PLANNER.plan(gemma, pi5, 4096, -1).kvCacheBytes());
-        assertEquals(2L * 26 * 256 * 256 * 4, PLANNER.plan(gemma, pi5, 256, -1).kvCacheBytes(), "a context inside the window");
+        assertEquals(2L * (4 * 4096 + 22 * 575) * 256 * 4, PLANNER.plan(gemma, pi5, 4096, -1, 1).kvCacheBytes());
+        assertEquals(2L * 26 * 256 * 256 * 4, PLANNER.plan(gemma, pi5, 256, -1, 1).kvCacheBytes(), "a context inside the window");
+    }
+
+    @Test
+    void countsAKvCachePerSequenceAndSuggestsFewerWhenTheyDoNotFit() {
+        Profile pi4 = CATALOG.find("raspberry-pi-4-2gb").orElseThrow();
+        MemoryPlan one = PLANNER.plan(TINYLLAMA_Q4_0, pi4, 2048, -1, 1);
+        MemoryPlan eight = PLANNER.plan(TINYLLAMA_Q4_0, pi4, 2048, -1, 8);
+        assertEquals(8, eight.parallel());
+        assertEquals(8 * one.kvCacheBytes(), eight.kvCacheBytes());
+        assertTrue(eight.scratchBytes() > one.scratchBytes(), "logits and token history per sequence");
+        assertTrue(one.fits());
+        assertFalse(eight.fits(), eight.verdict());
+        assertTrue(eight.verdict().contains("with 8 sequences at once"), eight.verdict());
+        int suggested = Integer.parseInt(eight.verdict().replaceAll(".*service\\.parallel = (\\d+).*", "$1"));
+        assertTrue(suggested >= 1 && suggested < 8, eight.verdict());
+        assertTrue(PLANNER.plan(TINYLLAMA_Q4_0, pi4, 2048, -1, suggested).fits());
+        assertFalse(PLANNER.plan(TINYLLAMA_Q4_0, pi4, 2048, -1, suggested + 1).fits());
+        assertEquals(2, PLANNER.plan(TINYLLAMA_Q4_0, pi4, 2048, -1).parallel(), "the profile's by default");
     }
 
     @ParameterizedTest(name = "{0} at context {1}: fits {2}")

@@ -103,7 +103,8 @@ class HubFuzzTest {
         URI endpoint = URI.create(ENDPOINT + "/");
         try {
             HubResponses.nextPage(headers, endpoint).ifPresent(page -> {
-                assertEquals("https", page.getScheme(), page.toString());
+                // schemes and hosts are case-insensitive (RFC 3986): htTps://HuggingFace.co is the hub's origin
+                assertEquals("https", page.getScheme().toLowerCase(java.util.Locale.ROOT), page.toString());
                 assertEquals("huggingface.co", page.getHost().toLowerCase(java.util.Locale.ROOT), page.toString());
                 assertEquals(-1, page.getPort(), page.toString());
                 HttpRequest.newBuilder(page).GET().build(); // the listing's next request

@@ -193,6 +193,55 @@ class TranslationServiceTest {
     }
 
     @Test
+    void withEverySlotTakenRequestsQueueAndBeyondTheQueueTheyAreBusy() throws InterruptedException {
+        ScriptedTranslator translator = new ScriptedTranslator(200, 2);
+        start(translator, 2, Duration.ofSeconds(10));
+        assertEquals(2, service.parallel());
+        for (int i = 1; i <= 4; i++) { // two run, two wait
+            service.submit(request("r" + i, "word", false), delivery(i, false));
+            Thread.sleep(20);
+        }
+        assertEquals(2, service.stats().active());
+        assertEquals(2, service.stats().queueDepth());
+        service.submit(request("r5", "word", false), delivery(5, false));
+        Sent busy = finals(1).getFirst();
+        assertEquals("busy", code(busy));
+        assertEquals(5, busy.delivery().packetId());
+        List<Sent> all = finals(5);
+        assertEquals(4, all.stream().filter(s -> code(s).equals("ok")).count());
+        assertEquals(2, translator.mostAtOnce.get(), "two at once, never more");
+    }
+
+    @Test
+    void cancelOrTimeoutOfOneRunningRequestFreesItsSlotAndLeavesTheOtherRunning() throws InterruptedException {
+        ScriptedTranslator translator = new ScriptedTranslator(50, 2);
+        start(translator, 20, Duration.ofMillis(1500));
+        service.submit(request("cancelled", "a b c d e f g h i j k l m n o p q r s t", false), delivery(1, false));
+        service.submit(request("long", "a b c d e f g h i j k l", true), delivery(2, false));
+        service.submit(request("waiting", "a b", false), delivery(3, false));
+        Thread.sleep(100);
+        assertEquals(1, service.stats().queueDepth(), "both slots are taken");
+        assertTrue(service.cancel("cancelled"));
+        List<Sent> finals = finals(3);
+        assertEquals(List.of(1, 3, 2), finals.stream().map(s -> s.delivery().packetId()).toList(),
+                "the waiting request ran in the freed slot while the long one went on");
+        assertEquals(List.of("cancelled", "ok", "ok"), finals.stream().map(TranslationServiceTest::code).toList());
+        assertEquals("A B C D E F G H I J K L", finals.get(2).reply().get("translation").asText());
+        List<Integer> seqs = sent.stream().filter(s -> !s.last() && s.delivery().packetId() == 2)
+                .map(s -> s.reply().get("seq").asInt()).toList();
+        assertEquals(java.util.stream.IntStream.range(0, 12).boxed().toList(), seqs, "its partials, in order");
+
+        service.submit(request("slow", "a b c d e f g h i j k l m n o p q r s t u v w x y z a b c d e f", false),
+                delivery(4, false));
+        service.submit(request("quick", "a", false), delivery(5, false));
+        List<Sent> later = finals(5);
+        assertEquals(List.of(5, 4), later.subList(3, 5).stream().map(s -> s.delivery().packetId()).toList());
+        assertEquals("timeout", code(later.get(4)));
+        service.submit(request("after", "a b", false), delivery(6, false));
+        assertEquals("ok", code(finals(6).get(5)), "the timed-out request's slot serves again");
+    }
+
+    @Test
     void releasesQueuedRequestsOnStop() throws InterruptedException {
         start(new ScriptedTranslator(100), 20, Duration.ofSeconds(10));
         service.submit(request("running", "a b", false), delivery(1, false));

@@ -5,6 +5,7 @@ import dev.tinyedge.model.Features;
 import dev.tinyedge.model.ForwardPass;
 import dev.tinyedge.model.ModelConfig;
 import dev.tinyedge.model.ModelWeights;
+import dev.tinyedge.model.WindowRing;
 import dev.tinyedge.tensor.FloatTensor;
 import dev.tinyedge.tensor.GgmlType;
 import org.lwjgl.system.MemoryUtil;
@@ -14,7 +15,6 @@ import org.slf4j.LoggerFactory;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -59,12 +59,8 @@ public final class OpenClBackend implements Backend {
     private final long[] ropeCos, ropeSin;
     private final float[] ropeCosHost, ropeSinHost;
     private final FloatBuffer ropeStaging;
-    /** Positions the sliding-window layers' caches hold (the context where there is no window). */
-    private final int ringLength;
-    /** Which position each slot of those rings holds (-1: none yet); null without a ring. */
-    private final int[] ringPositions;
-    /** The token evaluated at each position, to rebuild a ring that a rewind finds overwritten. */
-    private final int[] history;
+    /** What the sliding-window layers' caches hold; the device keeps one sequence, slot 0. */
+    private final WindowRing ring;
 
     /** One block's weights on the device; an absent bias or norm is 0. */
     private record Layer(long attentionNorm, DeviceMatrix query, DeviceMatrix key, DeviceMatrix value,
@@ -84,16 +80,11 @@ public final class OpenClBackend implements Backend {
         this.kvHalf = kvHalf;
         ModelConfig c = config;
         WeightLoader loader = new WeightLoader(cl);
-        ringLength = Math.min(contextLength, c.window().size() + MAX_BATCH - 1);
-        ringPositions = ringLength < contextLength ? new int[ringLength] : null;
-        if (ringPositions != null) {
-            Arrays.fill(ringPositions, -1);
-        }
-        history = new int[contextLength];
+        ring = new WindowRing(c, contextLength, MAX_BATCH, 1);
         layers = new Layer[c.layers()];
         for (int i = 0; i < layers.length; i++) {
             ModelWeights.Layer l = model.layers().get(i);
-            long cacheBytes = (long) cachedPositions(i) * c.kvDim() * (kvHalf ? 2 : Float.BYTES);
+            long cacheBytes = (long) ring.cachedPositions(i) * c.kvDim() * (kvHalf ? 2 : Float.BYTES);
             layers[i] = new Layer(loader.uploadVector(l.attentionNorm().data()),
                     matrix(loader, l.query(), c.qDim(), c.dim()),
                     matrix(loader, l.key(), c.kvDim(), c.dim()),
@@ -236,10 +227,6 @@ public final class OpenClBackend implements Backend {
         return loader.upload(tensor.type(), rows, cols, tensor.data());
     }
 
-    private int cachedPositions(int layer) {
-        return config.isLocal(layer) ? ringLength : contextLength;
-    }
-
     /** A 1-D F32 tensor on the device, or 0 for none. */
     private static long vector(WeightLoader loader, FloatTensor tensor) {
         return tensor == null ? 0 : loader.uploadVector(tensor.data());
@@ -270,11 +257,11 @@ public final class OpenClBackend implements Backend {
             throw new IllegalArgumentException("positions " + startPos + ".." + (startPos + count - 1)
                     + " do not fit the context of " + contextLength);
         }
-        if (!ringHolds(startPos)) {
+        if (!ring.holds(0, startPos)) {
             // a rewind to a prefix whose window later positions have overwritten: evaluate the prefix again
-            evaluateBatches(history, startPos, 0);
+            evaluateBatches(ring.history(0), startPos, 0);
         }
-        System.arraycopy(tokens, 0, history, startPos, count);
+        ring.evaluating(0, tokens, 0, count, startPos);
         int batch = evaluateBatches(tokens, count, startPos);
         // the last token's hidden state is row batch - 1 of x
         int dim = config.dim();
@@ -285,29 +272,14 @@ public final class OpenClBackend implements Backend {
         return logits;
     }
 
-    /** Whether the rings still hold every position below {@code startPos} that a window can see from it. */
-    private boolean ringHolds(int startPos) {
-        if (ringPositions == null) {
-            return true;
-        }
-        for (int p = Math.max(0, startPos - config.window().size() + 1); p < startPos; p++) {
-            if (ringPositions[p % ringLength] != p) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     /** Evaluates tokens[0, count) at positions startPos.., batch by batch; returns the last batch's size (0: none). */
     private int evaluateBatches(int[] tokens, int count, int startPos) {
         int batch = 0;
         for (int done = 0; done < count; done += batch) {
             batch = Math.min(MAX_BATCH, count - done);
             evaluate(tokens, done, batch, startPos + done);
-            if (ringPositions != null) {
-                for (int p = startPos + done; p < startPos + done + batch; p++) {
-                    ringPositions[p % ringLength] = p;
-                }
+            for (int p = startPos + done; p < startPos + done + batch; p++) {
+                ring.stored(0, p);
             }
         }
         return batch;
@@ -351,11 +323,11 @@ public final class OpenClBackend implements Backend {
             }
             kernels.rope(q, ropeCos[table], ropeSin[table], n, c.heads(), c.headDim(), neox);
             kernels.rope(k, ropeCos[table], ropeSin[table], n, c.kvHeads(), c.headDim(), neox);
-            int ring = cachedPositions(i);
-            kernels.storeKv(k, l.keyCache(), pos, n, c.kvDim(), ring);
-            kernels.storeKv(v, l.valueCache(), pos, n, c.kvDim(), ring);
+            int cached = ring.cachedPositions(i);
+            kernels.storeKv(k, l.keyCache(), pos, n, c.kvDim(), cached);
+            kernels.storeKv(v, l.valueCache(), pos, n, c.kvDim(), cached);
             kernels.attention(q, l.keyCache(), l.valueCache(), scores, attention, n, c.heads(), c.kvHeads(),
-                    c.headDim(), contextLength, pos, c.attentionScale(), c.isLocal(i) ? c.window().size() : 0, ring);
+                    c.headDim(), contextLength, pos, c.attentionScale(), c.isLocal(i) ? c.window().size() : 0, cached);
             kernels.matmul(l.attentionOutput(), attention, normed, n);
             postNorm(l.postAttentionNorm(), n);
             kernels.add(x, normed, n * dim);

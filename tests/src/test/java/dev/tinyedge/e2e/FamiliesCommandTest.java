@@ -81,8 +81,10 @@ class FamiliesCommandTest {
         JsonNode json = new ObjectMapper().readTree(tinyedge("inspect", "--json", model.toString(),
                 "--profile", "raspberry-pi-5-4gb", "--ctx", "256").stdout);
         assertTrue(json.get("unsupported").isNull());
-        // one global layer of 256 positions, five local ones of 8 + 63, of 2 KV heads of 32, keys and values in f32
-        assertEquals(2L * (256 + 5 * 71) * 2 * 32 * 4, json.get("memory_plan").get("kv_cache_bytes").asLong());
+        // one global layer of 256 positions, five local ones of 8 + 63, of 2 KV heads of 32, keys and values in f32,
+        // for each of the 4 requests the profile translates at once
+        assertEquals(4, json.get("memory_plan").get("parallel").asInt());
+        assertEquals(4 * 2L * (256 + 5 * 71) * 2 * 32 * 4, json.get("memory_plan").get("kv_cache_bytes").asLong());
     }
 
     @Test

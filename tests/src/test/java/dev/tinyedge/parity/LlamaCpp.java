@@ -102,9 +102,15 @@ public final class LlamaCpp {
 
     /** For each prompt, the {@code top} most likely tokens after BOS + prompt, with an F32 KV cache. */
     public List<NextTokens> nextTokens(Path model, List<String> prompts, int top) throws IOException {
+        return nextTokens(model, prompts, top, "F32");
+    }
+
+    /** {@link #nextTokens(Path, List, int)} with a KV cache of {@code kvType}: F32, or F16 (llama.cpp's default). */
+    public List<NextTokens> nextTokens(Path model, List<String> prompts, int top, String kvType) throws IOException {
         Path promptsFile = jsonFile(prompts);
         try {
-            String json = run(List.of("logits", model.toString(), "--prompts", promptsFile.toString(), "--top", Integer.toString(top)));
+            String json = run(List.of("logits", model.toString(), "--prompts", promptsFile.toString(), "--top",
+                    Integer.toString(top), "--kv-type", kvType));
             return List.of(JSON.readValue(json, NextTokens[].class));
         } finally {
             Files.deleteIfExists(promptsFile);

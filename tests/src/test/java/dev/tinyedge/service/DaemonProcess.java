@@ -21,6 +21,12 @@ public final class DaemonProcess implements AutoCloseable {
     /** @param mqttKeys more lines for the configuration's [mqtt] table */
     public DaemonProcess(Path dir, String node, Path model, String brokerUrl, String prefix, String mqttKeys)
             throws IOException {
+        this(dir, node, model, brokerUrl, prefix, mqttKeys, "");
+    }
+
+    /** @param serviceKeys more lines for the configuration's [service] table */
+    public DaemonProcess(Path dir, String node, Path model, String brokerUrl, String prefix, String mqttKeys,
+                         String serviceKeys) throws IOException {
         config = dir.resolve(node + ".toml");
         log = dir.resolve(node + ".log");
         Files.writeString(config, """
@@ -37,7 +43,8 @@ public final class DaemonProcess implements AutoCloseable {
 
                 [service]
                 request_timeout_s = 60
-                """.formatted(node, model, brokerUrl, prefix, node, prefix, mqttKeys));
+                %s
+                """.formatted(node, model, brokerUrl, prefix, node, prefix, mqttKeys, serviceKeys));
     }
 
     /** Starts the daemon and waits until it serves requests. */

@@ -52,8 +52,14 @@ class ServeFaultTest {
         mosquitto.close();
     }
 
+    /** Requests each daemon translates at once. */
+    int parallel() {
+        return 1;
+    }
+
     private DaemonProcess daemon(String node) throws Exception {
-        DaemonProcess daemon = new DaemonProcess(dir, node, TinyModel.path(), mosquitto.url(), prefix);
+        DaemonProcess daemon = new DaemonProcess(dir, node, TinyModel.path(), mosquitto.url(), prefix, "",
+                "parallel = " + parallel());
         daemons.add(daemon);
         return daemon;
     }

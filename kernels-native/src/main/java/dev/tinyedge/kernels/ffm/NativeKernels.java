@@ -81,11 +81,6 @@ public final class NativeKernels implements KernelProvider {
         }
     }
 
-    /** For tests: the given tier, or an exception when the library or the CPU lacks it. */
-    public static NativeKernels forTier(String label) throws IOException {
-        return load(label);
-    }
-
     public String tier() {
         return tier.label;
     }

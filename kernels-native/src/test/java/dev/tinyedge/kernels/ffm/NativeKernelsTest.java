@@ -36,7 +36,7 @@ class NativeKernelsTest {
     @ParameterizedTest
     @MethodSource("tiers")
     void productsMatchTheScalarReference(String tier) throws IOException {
-        NativeKernels kernels = NativeKernels.forTier(tier);
+        NativeKernels kernels = NativeKernels.load(tier);
         Products products = new Products(kernels, KernelCase.MAX_BATCH, 512);
         for (KernelCase c : CASES) {
             FloatTensor w = FloatTensor.of(c.type(), MemorySegment.ofArray(c.weights()), (long) c.rows() * c.cols());
@@ -70,7 +70,7 @@ class NativeKernelsTest {
         }
         FloatTensor w = FloatTensor.of(GgmlType.Q8_0, MemorySegment.ofArray(identity.array()), 32 * 32);
         float[] out = new float[32];
-        new Products(NativeKernels.forTier(tier), 1, 32).multiply(w, x, 1, 32, out, 0, 32);
+        new Products(NativeKernels.load(tier), 1, 32).multiply(w, x, 1, 32, out, 0, 32);
         for (int j = 0; j < 32; j++) {
             assertEquals((float) Math.rint(x[j]), out[j], 0f, "element " + j + " = " + x[j]);
         }
@@ -78,7 +78,7 @@ class NativeKernelsTest {
 
     @Test
     void typesWithoutNativeKernelsGoToTheVectorApi() throws IOException {
-        NativeKernels kernels = NativeKernels.forTier(tiers().getFirst());
+        NativeKernels kernels = NativeKernels.load(tiers().getFirst());
         for (GgmlType type : List.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1)) {
             assertFalse(kernels.kernel(type).getClass().getName().contains("Native"), type + " runs on the Vector API kernels");
         }
