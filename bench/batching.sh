@@ -197,15 +197,7 @@ section=$(mktemp)
         console.log("  " + [1, 2, 4, 8].map(n => `${n} sequence${n > 1 ? "s" : ""} ${s["step_ms_" + n]} ms`
             + ` (${s["tok_s_" + n].toFixed(1)} tok/s)`).join(", ") + ".");' "$step"
 } > "$section"
-node -e '
-    const fs = require("fs");
-    const [file, section] = process.argv.slice(1);
-    const begin = "<!-- bench/batching.sh: begin -->", end = "<!-- bench/batching.sh: end -->";
-    const body = begin + "\n" + fs.readFileSync(section, "utf8") + end;
-    let old = fs.readFileSync(file, "utf8");
-    if (!old.includes(begin)) old = old.trimEnd() + "\n\n" + begin + "\n" + end + "\n";
-    const at = old.indexOf(begin), to = old.indexOf(end);
-    fs.writeFileSync(file, old.slice(0, at) + body + old.slice(to + end.length));' bench/RESULTS.md "$section"
+bench/write-section.py bench/batching.sh "$section"
 rm -f "$section"
 echo "$table"
 say "wrote bench/RESULTS.md"

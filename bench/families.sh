@@ -99,14 +99,6 @@ table=$(node bench/report.mjs "$runs" "$bandwidth" "${models[@]}")
     echo "- llama.cpp: node-llama-cpp 3.21.1's CPU build with only libggml-cpu-icelake.so, F16 KV cache (tinyedge: f32)," \
         "flash attention as llama.cpp chooses. Other columns as in bench/run.sh's table."
 } > "$work/speed.md"
-node -e '
-    const fs = require("fs");
-    const [file, section] = process.argv.slice(1);
-    const begin = "<!-- bench/families.sh: begin -->", end = "<!-- bench/families.sh: end -->";
-    const body = begin + "\n" + fs.readFileSync(section, "utf8") + end;
-    const old = fs.readFileSync(file, "utf8");
-    const at = old.indexOf(begin), to = old.indexOf(end);
-    fs.writeFileSync(file, at < 0 || to < 0 ? old.trimEnd() + "\n\n" + body + "\n"
-        : old.slice(0, at) + body + old.slice(to + end.length));' bench/RESULTS.md "$work/speed.md"
+bench/write-section.py bench/families.sh "$work/speed.md"
 echo "$table"
 say "wrote bench/RESULTS.md"

@@ -126,16 +126,7 @@ section=$(mktemp)
     echo "Findings and their fixes are listed under \"Fuzzing: findings\" below; every reproducer stays in the"
     echo "committed corpus, which \`tests/run.sh\` replays."
 } > "$section"
-python3 - bench/RESULTS.md "$section" <<'EOF'
-import sys
-path, section = sys.argv[1], open(sys.argv[2]).read()
-begin, end = "<!-- bench/fuzz.sh: begin -->", "<!-- bench/fuzz.sh: end -->"
-text = open(path).read()
-if begin not in text:
-    text += "\n" + begin + "\n" + end + "\n"
-at, to = text.index(begin), text.index(end)
-open(path, "w").write(text[:at] + begin + "\n" + section + end + text[to + len(end):])
-EOF
+bench/write-section.py bench/fuzz.sh "$section"
 rm -f "$section"
 printf '%s\n' "${rows[@]}"
 say "wrote bench/RESULTS.md"

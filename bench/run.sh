@@ -162,15 +162,6 @@ default_variant=$(node -e 'const seen = new Set(); for (const l of require("fs")
         "variants, the copy of the weights that ggml's CPU_REPACK makes at load in an interleaved layout (Q4_0 as" \
         "q4_0_8x8: 555 MiB for TinyLlama) on top of the mapped file."
 } > "$work/speed.md"
-# bench/RESULTS.md holds other measurements too (planner, MQTT, OpenCL): replace only this script's section
-node -e '
-    const fs = require("fs");
-    const [file, section] = process.argv.slice(1);
-    const begin = "<!-- bench/run.sh: begin -->", end = "<!-- bench/run.sh: end -->";
-    const body = begin + "\n" + fs.readFileSync(section, "utf8") + end;
-    const old = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "# Benchmark results\n\n" + begin + "\n" + end + "\n";
-    const at = old.indexOf(begin), to = old.indexOf(end);
-    if (at < 0 || to < 0) throw new Error(file + " lacks the bench/run.sh markers");
-    fs.writeFileSync(file, old.slice(0, at) + body + old.slice(to + end.length));' bench/RESULTS.md "$work/speed.md"
+bench/write-section.py bench/run.sh "$work/speed.md"
 echo "$table"
 say "wrote bench/RESULTS.md"

@@ -58,16 +58,7 @@ section=$(mktemp)
     echo
     cat "$work/table.md"
 } > "$section"
-python3 - bench/RESULTS.md "$section" <<'EOF'
-import sys
-path, section = sys.argv[1], open(sys.argv[2]).read()
-begin, end = "<!-- bench/soak.sh: begin -->", "<!-- bench/soak.sh: end -->"
-text = open(path).read()
-if begin not in text:
-    text += "\n" + begin + "\n" + end + "\n"
-at, to = text.index(begin), text.index(end)
-open(path, "w").write(text[:at] + begin + "\n" + section + end + text[to + len(end):])
-EOF
+bench/write-section.py bench/soak.sh "$section"
 rm -f "$section"
 grep -a '^soak: ' "$work/soak.log" | tail -40 >&2 || true
 say "wrote bench/RESULTS.md (log: $work/soak.log)"
