@@ -56,6 +56,15 @@ TEK_INLINE __m256i nibbles(const uint8_t *qs) {
     return _mm256_and_si256(both, _mm256_set1_epi8(0xF));
 }
 
+/*
+ * The rows8 kernels read eight rows in lockstep: eight streams through memory, which the hardware prefetchers
+ * serve at half the rate of one (bench/RESULTS.md). The eight rows lie one after another, so each step also
+ * prefetches its share of the next eight rows, [from, from + bytes) past next: one linear stream, a group ahead.
+ */
+TEK_INLINE void prefetch_next_rows(const uint8_t *next, int64_t from, int64_t bytes) {
+    for (int64_t l = 0; l < bytes; l += 64) _mm_prefetch((const char *) (next + from + l), _MM_HINT_T0);
+}
+
 /* ---- activation rounding ------------------------------------------------------------------------------ */
 
 /* One block of 32 to Q8_0: d = amax/127 kept as fp16, quants x*(1/d) rounded half to even. */
@@ -256,7 +265,10 @@ TEK_INLINE void rows8_q4_0(const uint8_t *w, int64_t cols, const uint8_t *xq, in
     __m256 acc[PANEL];
     for (int t = 0; t < n; t++) acc[t] = _mm256_setzero_ps();
     int64_t j = 0;
-    for (; j + 2 <= nb; j += 2) q4_0_rows8_step(w, row_bytes, j, xq, stride, cols, acc, n, 2);
+    for (; j + 2 <= nb; j += 2) {
+        prefetch_next_rows(w + 8 * row_bytes, 8 * j * (int64_t) sizeof(block_q4_0), 16 * sizeof(block_q4_0));
+        q4_0_rows8_step(w, row_bytes, j, xq, stride, cols, acc, n, 2);
+    }
     if (j < nb) q4_0_rows8_step(w, row_bytes, j, xq, stride, cols, acc, n, 1);
     for (int t = 0; t < n; t++) _mm256_storeu_ps(out + t * out_stride, acc[t]);
 }
@@ -336,7 +348,10 @@ TEK_INLINE void rows8_q8_0(const uint8_t *w, int64_t cols, const uint8_t *xq, in
     __m256 acc[PANEL];
     for (int t = 0; t < n; t++) acc[t] = _mm256_setzero_ps();
     int64_t j = 0;
-    for (; j + 2 <= nb; j += 2) q8_0_rows8_step(w, row_bytes, j, xq, stride, cols, acc, n, 2);
+    for (; j + 2 <= nb; j += 2) {
+        prefetch_next_rows(w + 8 * row_bytes, 8 * j * (int64_t) sizeof(block_q8_0), 16 * sizeof(block_q8_0));
+        q8_0_rows8_step(w, row_bytes, j, xq, stride, cols, acc, n, 2);
+    }
     if (j < nb) q8_0_rows8_step(w, row_bytes, j, xq, stride, cols, acc, n, 1);
     for (int t = 0; t < n; t++) _mm256_storeu_ps(out + t * out_stride, acc[t]);
 }
@@ -474,6 +489,7 @@ TEK_INLINE void rows8_q4_K(const uint8_t *w, int64_t cols, const uint8_t *xq, in
     __m256i sumi[PANEL];
     for (int t = 0; t < n; t++) acc[t] = _mm256_setzero_ps();
     for (int64_t i = 0; i < nb; i++) {
+        prefetch_next_rows(w + 8 * row_bytes, 8 * i * (int64_t) sizeof(block_q4_K), 8 * sizeof(block_q4_K));
         const uint8_t *b0 = w + i * sizeof(block_q4_K);
         /* per row: scales and mins, then lanes of rows */
         uint32_t sc[8][2], mn[8][2];
@@ -555,6 +571,7 @@ TEK_INLINE void rows8_q6_K(const uint8_t *w, int64_t cols, const uint8_t *xq, in
     uint8_t quants[8][QK_K] __attribute__((aligned(32)));
     for (int t = 0; t < n; t++) acc[t] = _mm256_setzero_ps();
     for (int64_t i = 0; i < nb; i++) {
+        prefetch_next_rows(w + 8 * row_bytes, 8 * i * (int64_t) sizeof(block_q6_K), 8 * sizeof(block_q6_K));
         int8_t sc[16][8] __attribute__((aligned(16))); /* [j][r]: row r's j-th scale */
         uint16_t d[8];
 #pragma GCC unroll 1
@@ -769,7 +786,7 @@ TEK_EXPORT void TIER_FN(matmul)(TEK_MATMUL_ARGS) {
             break;
         case TEK_Q5_K: K_ROWS(ktile_q5_K, block_q5_K); break;
         case TEK_Q6_K:
-            if (batch == 1) K_ROWS(ktile_q6_K, block_q6_K);
+            if (batch <= KTILE_N) K_ROWS(ktile_q6_K, block_q6_K); /* rows8's unpacking outweighs a few vectors */
             else K_ROWS8(rows8_q6_K, ktile_q6_K, block_q6_K);
             break;
         default: break;

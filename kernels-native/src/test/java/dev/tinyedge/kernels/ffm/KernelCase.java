@@ -45,7 +45,7 @@ record KernelCase(GgmlType type, int rows, int cols, int batch, boolean exact, b
             int[] colsChoices = type.blockSize == 32 ? new int[] {32, 96, 288} : new int[] {256, 512};
             for (int rows : new int[] {1, 3, 5, 13, 29}) {
                 for (int cols : colsChoices) {
-                    for (int batch : new int[] {1, 2, 3, 5, 9}) {
+                    for (int batch : new int[] {1, 2, 3, 4, 5, 9}) {
                         cases.add(make(type, rows, cols, batch, true, seed++));
                         cases.add(make(type, rows, cols, batch, false, seed++));
                     }
