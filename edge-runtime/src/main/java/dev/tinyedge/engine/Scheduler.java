@@ -12,23 +12,16 @@ import java.util.concurrent.ExecutionException;
  * Continuous batching: up to {@link Engine#slots()} generations at once, each in a {@link Session} of its own,
  * stepped together by one thread. Every step evaluates one token for each sequence that decodes and a chunk of
  * prompt for sequences being admitted, in one forward pass ({@link Batch}): the weights are read once per step
- * for all of them, while attention stays per sequence. Sequences join and leave between steps; while others
- * decode, the prompt chunks of a step are held to {@link #PROMPT_TOKENS_WHILE_DECODING}, so that an arrival
- * slows the running streams by a bounded amount per step instead of stalling them for its whole prompt.
+ * for all of them, while attention stays per sequence. Sequences join and leave between steps; prompt chunks
+ * fill what the decoding tokens leave of one batch ({@link Batch#maxTokens()}), so that an arrival slows the
+ * running streams by a bounded amount per step instead of stalling them for its whole prompt, and a translation
+ * request's own part of its prompt (the instructions are held already) mostly fits one step.
  *
  * <p>A new sequence takes the free session that holds the longest start of its prompt; where another session
  * holds a longer one (the shared instructions), it is copied from there rather than evaluated again.
  * {@link #generate} blocks its caller until its sequence ends; callers on several threads run together.
  */
 public final class Scheduler implements AutoCloseable {
-    /**
-     * Prompt tokens one step takes, all admitted sequences together, while other sequences decode: a translation
-     * request's own part of its prompt (the instructions are held already) fits one or two steps, so its first
-     * token comes about as soon as on an idle board, while the running streams' step costs at most that of a
-     * 56-token batch.
-     */
-    public static final int PROMPT_TOKENS_WHILE_DECODING = 48;
-
     private final Engine engine;
     private final boolean reusePrefix;
     private final Session[] sessions;
@@ -205,8 +198,7 @@ public final class Scheduler implements AutoCloseable {
                 decoding++;
             }
         }
-        int promptBudget = Math.min(batch.maxTokens() - decoding,
-                decoding > 0 ? PROMPT_TOKENS_WHILE_DECODING : batch.maxTokens());
+        int promptBudget = batch.maxTokens() - decoding;
         for (int i = 0; i < running.size() && promptBudget > 0; i++) {
             Sequence sequence = running.get(i);
             if (sequence.decoding) {
