@@ -305,57 +305,19 @@ TEK_INLINE void ktile_q6_K(const uint8_t *w, int64_t cols, const uint8_t *xq, in
 
 /* ---- the product ---------------------------------------------------------------------------------------- */
 
-#define TILES(kernel, RM, w, row_bytes, r, xq, t, out)                                                       \
-    do {                                                                                                    \
-        int32_t t_ = 0;                                                                                     \
-        for (; t_ + TILE_N <= batch; t_ += TILE_N)                                                          \
-            kernel((w) + (r) * (row_bytes), cols, (xq) + t_ * stride, stride, (out) + t_ * out_stride + (r), out_stride, RM, TILE_N); \
-        if (batch - t_ == 1)                                                                                \
-            kernel((w) + (r) * (row_bytes), cols, (xq) + t_ * stride, stride, (out) + t_ * out_stride + (r), out_stride, RM, 1); \
-    } while (0)
-
-#define ROWS(kernel, block_type, block_elems)                                                                \
-    do {                                                                                                    \
-        const int64_t row_bytes = cols / (block_elems) * (int64_t) sizeof(block_type);                      \
-        int32_t r = row_start;                                                                              \
-        for (; r + TILE_M <= row_end; r += TILE_M) TILES(kernel, TILE_M, w, row_bytes, r, xq, 0, out);      \
-        for (; r < row_end; r++) TILES(kernel, 1, w, row_bytes, r, xq, 0, out);                             \
-    } while (0)
-
-/* K-quant rows one after another (one stream through memory), each against the vectors KTILE_N at a time. */
-#define K_ROWS(ktile, block_type)                                                                             \
-    do {                                                                                                    \
-        const int64_t row_bytes = cols / QK_K * (int64_t) sizeof(block_type);                               \
-        for (int32_t r = row_start; r < row_end; r++) {                                                     \
-            int32_t t = 0;                                                                                  \
-            for (; t + KTILE_N <= batch; t += KTILE_N)                                                      \
-                ktile(w + r * row_bytes, cols, xq + t * stride, stride, out + t * out_stride + r, out_stride, KTILE_N); \
-            for (; t < batch; t++)                                                                          \
-                ktile(w + r * row_bytes, cols, xq + t * stride, stride, out + t * out_stride + r, out_stride, 1); \
-        }                                                                                                   \
-    } while (0)
-
-/* A single vector, row after row: one stream through memory per thread (as on x86). */
-#define SINGLE_ROWS(kernel, block_type)                                                                      \
-    do {                                                                                                    \
-        const int64_t row_bytes = cols / QK * (int64_t) sizeof(block_type);                                 \
-        for (int32_t r = row_start; r < row_end; r++)                                                       \
-            kernel(w + r * row_bytes, cols, xq, stride, out + r, out_stride, 1, 1);                         \
-    } while (0)
-
 TEK_EXPORT void TIER_FN(matmul)(TEK_MATMUL_ARGS) {
     switch (type) {
         case TEK_Q4_0:
             if (batch == 1) SINGLE_ROWS(tile_q4_0, block_q4_0);
-            else ROWS(tile_q4_0, block_q4_0, QK);
+            else ROWS(tile_q4_0, block_q4_0, QK, row_start);
             break;
         case TEK_Q8_0:
             if (batch == 1) SINGLE_ROWS(tile_q8_0, block_q8_0);
-            else ROWS(tile_q8_0, block_q8_0, QK);
+            else ROWS(tile_q8_0, block_q8_0, QK, row_start);
             break;
-        case TEK_Q4_K: K_ROWS(ktile_q4_K, block_q4_K); break;
-        case TEK_Q5_K: K_ROWS(ktile_q5_K, block_q5_K); break;
-        case TEK_Q6_K: K_ROWS(ktile_q6_K, block_q6_K); break;
+        case TEK_Q4_K: K_ROWS(ktile_q4_K, block_q4_K, row_start); break;
+        case TEK_Q5_K: K_ROWS(ktile_q5_K, block_q5_K, row_start); break;
+        case TEK_Q6_K: K_ROWS(ktile_q6_K, block_q6_K, row_start); break;
         default: break;
     }
 }

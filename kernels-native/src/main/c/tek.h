@@ -81,6 +81,62 @@ TEK_INLINE const int16_t *in_bsums32(const uint8_t *rec, int64_t cols) { return 
 #define TEK_MATMUL_ARGS int32_t type, const uint8_t *w, int64_t cols, const uint8_t *xq, int64_t stride, int32_t batch, \
     float *out, int64_t out_stride, int32_t row_start, int32_t row_end
 
+/*
+ * How a tier's TIER_FN(matmul) walks rows [row_start, row_end) and the batch's vectors. Macros, so that every
+ * kernel call has constant tile sizes (RM rows, RN vectors) for the compiler to unroll; they expand inside
+ * matmul and use its arguments by name. A tier defines TILE_M, TILE_N (at most 4) and KTILE_N.
+ */
+
+/* kernel on rows r .. r+RM-1 (row_bytes each) against vectors t .. t+RN-1 */
+#define TILE(kernel, RM, RN) \
+    kernel(w + r * row_bytes, cols, xq + t * stride, stride, out + t * out_stride + r, out_stride, RM, RN)
+
+/* Rows r .. r+RM-1 against the vectors TILE_N at a time, the rest of them (fewer than TILE_N) in one call. */
+#define TILES(kernel, RM)                                                                                    \
+    do {                                                                                                    \
+        _Static_assert(TILE_N <= 4, "TILES calls the rest of the vectors as one tile of 1, 2 or 3");        \
+        int32_t t = 0;                                                                                      \
+        for (; t + TILE_N <= batch; t += TILE_N) TILE(kernel, RM, TILE_N);                                  \
+        switch (batch - t) { /* 2 and 3 occur only below TILE_N; the tiles' sizes stay within it */         \
+            case 3: if (3 < TILE_N) TILE(kernel, RM, 3 < TILE_N ? 3 : 1); break;                            \
+            case 2: if (2 < TILE_N) TILE(kernel, RM, 2 < TILE_N ? 2 : 1); break;                            \
+            case 1: TILE(kernel, RM, 1); break;                                                             \
+            default: break;                                                                                 \
+        }                                                                                                   \
+    } while (0)
+
+/* Rows from `first` in groups of TILE_M (the rest one at a time), each group against the vectors in groups of TILE_N. */
+#define ROWS(kernel, block_type, block_elems, first)                                                         \
+    do {                                                                                                    \
+        const int64_t row_bytes = cols / (block_elems) * (int64_t) sizeof(block_type);                      \
+        const int32_t first_ = (first);                                                                     \
+        int32_t r = first_;                                                                                 \
+        for (; r + TILE_M <= row_end; r += TILE_M) TILES(kernel, TILE_M);                                   \
+        for (; r < row_end; r++) TILES(kernel, 1);                                                          \
+    } while (0)
+
+/* K-quant rows from `first` one after another (one stream through memory), each against the vectors KTILE_N at a time. */
+#define K_ROWS(ktile, block_type, first)                                                                     \
+    do {                                                                                                    \
+        const int64_t row_bytes = cols / QK_K * (int64_t) sizeof(block_type);                               \
+        const int32_t first_ = (first);                                                                     \
+        for (int32_t r = first_; r < row_end; r++) {                                                        \
+            int32_t t = 0;                                                                                  \
+            for (; t + KTILE_N <= batch; t += KTILE_N)                                                      \
+                ktile(w + r * row_bytes, cols, xq + t * stride, stride, out + t * out_stride + r, out_stride, KTILE_N); \
+            for (; t < batch; t++)                                                                          \
+                ktile(w + r * row_bytes, cols, xq + t * stride, stride, out + t * out_stride + r, out_stride, 1); \
+        }                                                                                                   \
+    } while (0)
+
+/* A single vector, row after row: one stream through memory per thread. */
+#define SINGLE_ROWS(kernel, block_type)                                                                      \
+    do {                                                                                                    \
+        const int64_t row_bytes = cols / QK * (int64_t) sizeof(block_type);                                 \
+        for (int32_t r = row_start; r < row_end; r++)                                                       \
+            kernel(w + r * row_bytes, cols, xq, stride, out + r, out_stride, 1, 1);                         \
+    } while (0)
+
 /* ggml's quantize_row_q8_K_ref for one super-block, with the fields placed as the Q8_K form keeps them. */
 TEK_INLINE void quantize_q8_K_block(const float *x, int8_t *qs, float *d, int16_t *bsums, int16_t *bsums32) {
     float max = 0, amax = 0;

@@ -355,9 +355,9 @@ TEK_INLINE void rows8_q8_0(const uint8_t *w, int64_t cols, const uint8_t *xq, in
     if (j < nb) q8_0_rows8_step(w, row_bytes, j, xq, stride, cols, acc, n, 1);
     for (int t = 0; t < n; t++) _mm256_storeu_ps(out + t * out_stride, acc[t]);
 }
-#define Q8_0_BATCH(kernel, block_type) ROWS8(rows8_q8_0, kernel, block_type)
+#define Q8_0_BATCH ROWS8(rows8_q8_0, cols / QK * (int64_t) sizeof(block_q8_0), for (; r < row_end; r++) TILES(tile_q8_0, 1))
 #else
-#define Q8_0_BATCH(kernel, block_type) ROWS(kernel, block_type, QK)
+#define Q8_0_BATCH ROWS(tile_q8_0, block_q8_0, QK, row_start)
 #endif
 
 /* ---- K-quants: one row by RN vectors ---------------------------------------------------------------- */
@@ -690,104 +690,35 @@ TEK_INLINE void ktile_q6_K(const uint8_t *w, int64_t cols, const uint8_t *xq, in
 
 /* ---- the product ---------------------------------------------------------------------------------------- */
 
-#define TILES(kernel, RM, w, row_bytes, r, xq, t, out)                                                       \
+/* Rows eight at a time against the vectors PANEL at a time, then the rest of the rows as `rest` does from there. */
+#define ROWS8(kernel8, bytes_per_row, rest)                                                                  \
     do {                                                                                                    \
-        int32_t t_ = 0;                                                                                     \
-        for (; t_ + TILE_N <= batch; t_ += TILE_N)                                                          \
-            kernel((w) + (r) * (row_bytes), cols, (xq) + t_ * stride, stride, (out) + t_ * out_stride + (r), out_stride, RM, TILE_N); \
-        switch (batch - t_) {                                                                               \
-            case 1: kernel((w) + (r) * (row_bytes), cols, (xq) + t_ * stride, stride, (out) + t_ * out_stride + (r), out_stride, RM, 1); break; \
-            REMAINDERS_OF_4(kernel, RM, w, row_bytes, r, xq, out)                                           \
-            default: break;                                                                                 \
-        }                                                                                                   \
-    } while (0)
-
-#if TILE_N == 4
-#define REMAINDERS_OF_4(kernel, RM, w, row_bytes, r, xq, out)                                                \
-    case 2: kernel((w) + (r) * (row_bytes), cols, (xq) + t_ * stride, stride, (out) + t_ * out_stride + (r), out_stride, RM, 2); break; \
-    case 3: kernel((w) + (r) * (row_bytes), cols, (xq) + t_ * stride, stride, (out) + t_ * out_stride + (r), out_stride, RM, 3); break;
-#else
-#define REMAINDERS_OF_4(kernel, RM, w, row_bytes, r, xq, out)
-#endif
-
-/* Rows in groups of TILE_M (the rest one at a time), each group against the vectors in groups of TILE_N. */
-#define ROWS(kernel, block_type, block_elems)                                                                \
-    do {                                                                                                    \
-        const int64_t row_bytes = cols / (block_elems) * (int64_t) sizeof(block_type);                      \
-        int32_t r = row_start;                                                                              \
-        for (; r + TILE_M <= row_end; r += TILE_M) TILES(kernel, TILE_M, w, row_bytes, r, xq, 0, out);      \
-        for (; r < row_end; r++) TILES(kernel, 1, w, row_bytes, r, xq, 0, out);                             \
-    } while (0)
-
-/* K-quant rows one after another (one stream through memory), each against the vectors KTILE_N at a time. */
-#define K_ROWS(ktile, block_type)                                                                             \
-    do {                                                                                                    \
-        const int64_t row_bytes = cols / QK_K * (int64_t) sizeof(block_type);                               \
-        for (int32_t r = row_start; r < row_end; r++) {                                                     \
-            int32_t t = 0;                                                                                  \
-            for (; t + KTILE_N <= batch; t += KTILE_N)                                                      \
-                ktile(w + r * row_bytes, cols, xq + t * stride, stride, out + t * out_stride + r, out_stride, KTILE_N); \
-            for (; t < batch; t++)                                                                          \
-                ktile(w + r * row_bytes, cols, xq + t * stride, stride, out + t * out_stride + r, out_stride, 1); \
-        }                                                                                                   \
-    } while (0)
-
-/* K-quant rows eight at a time against the vectors PANEL at a time, then the rest of the rows as K_ROWS does. */
-#define K_ROWS8(kernel8, ktile, block_type)                                                                  \
-    do {                                                                                                    \
-        const int64_t row_bytes = cols / QK_K * (int64_t) sizeof(block_type);                               \
-        int32_t r8 = row_start;                                                                             \
-        for (; r8 + 8 <= row_end; r8 += 8)                                                                  \
-            for (int32_t t = 0; t < batch; t += PANEL)                                                      \
-                kernel8(w + r8 * row_bytes, cols, xq + t * stride, stride, out + t * out_stride + r8, out_stride, \
-                        batch - t < PANEL ? batch - t : PANEL);                                             \
-        const int32_t row_start_ = row_start;                                                               \
-        row_start = r8;                                                                                     \
-        K_ROWS(ktile, block_type);                                                                          \
-        row_start = row_start_;                                                                             \
-    } while (0)
-
-/*
- * A single vector, row after row: one stream through memory per thread. Q8_0 does; Q4_0 runs rows8 even for
- * one vector, whose lockstep streams the prefetch of the next rows makes as fast per byte as one, and which
- * takes 0.6 of the instructions per weight (bench/RESULTS.md).
- */
-#define SINGLE_ROWS(kernel, block_type)                                                                      \
-    do {                                                                                                    \
-        const int64_t row_bytes = cols / QK * (int64_t) sizeof(block_type);                                 \
-        for (int32_t r = row_start; r < row_end; r++)                                                       \
-            kernel(w + r * row_bytes, cols, xq, stride, out + r, out_stride, 1, 1);                         \
-    } while (0)
-
-/* Eight rows at a time against the vectors PANEL at a time, then the rest of the rows as ROWS does. */
-#define ROWS8(kernel8, kernel, block_type)                                                                   \
-    do {                                                                                                    \
-        const int64_t row_bytes = cols / QK * (int64_t) sizeof(block_type);                                 \
+        const int64_t row_bytes = (bytes_per_row);                                                          \
         int32_t r = row_start;                                                                              \
         for (; r + 8 <= row_end; r += 8)                                                                    \
             for (int32_t t = 0; t < batch; t += PANEL)                                                      \
                 kernel8(w + r * row_bytes, cols, xq + t * stride, stride, out + t * out_stride + r, out_stride, \
                         batch - t < PANEL ? batch - t : PANEL);                                             \
-        for (; r < row_end; r++) TILES(kernel, 1, w, row_bytes, r, xq, 0, out);                             \
+        rest;                                                                                               \
     } while (0)
 
 TEK_EXPORT void TIER_FN(matmul)(TEK_MATMUL_ARGS) {
     switch (type) {
-        case TEK_Q4_0:
-            ROWS8(rows8_q4_0, tile_q4_0, block_q4_0);
+        case TEK_Q4_0: /* rows8 for one vector too: as fast per byte from DRAM as one row, 0.6 of the instructions */
+            ROWS8(rows8_q4_0, cols / QK * (int64_t) sizeof(block_q4_0), for (; r < row_end; r++) TILES(tile_q4_0, 1));
             break;
         case TEK_Q8_0:
             if (batch == 1) SINGLE_ROWS(tile_q8_0, block_q8_0);
-            else Q8_0_BATCH(tile_q8_0, block_q8_0);
+            else Q8_0_BATCH;
             break;
         case TEK_Q4_K:
-            if (batch == 1) K_ROWS(ktile_q4_K, block_q4_K);
-            else K_ROWS8(rows8_q4_K, ktile_q4_K, block_q4_K);
+            if (batch == 1) K_ROWS(ktile_q4_K, block_q4_K, row_start);
+            else ROWS8(rows8_q4_K, cols / QK_K * (int64_t) sizeof(block_q4_K), K_ROWS(ktile_q4_K, block_q4_K, r));
             break;
-        case TEK_Q5_K: K_ROWS(ktile_q5_K, block_q5_K); break;
+        case TEK_Q5_K: K_ROWS(ktile_q5_K, block_q5_K, row_start); break;
         case TEK_Q6_K:
-            if (batch <= KTILE_N) K_ROWS(ktile_q6_K, block_q6_K); /* rows8's unpacking outweighs a few vectors */
-            else K_ROWS8(rows8_q6_K, ktile_q6_K, block_q6_K);
+            if (batch <= KTILE_N) K_ROWS(ktile_q6_K, block_q6_K, row_start); /* rows8's unpacking outweighs a few vectors */
+            else ROWS8(rows8_q6_K, cols / QK_K * (int64_t) sizeof(block_q6_K), K_ROWS(ktile_q6_K, block_q6_K, r));
             break;
         default: break;
     }
