@@ -4,6 +4,7 @@ import dev.tinyedge.metrics.RequestObserver;
 import dev.tinyedge.translate.Translator;
 import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttActionListener;
+import org.eclipse.paho.mqttv5.client.MqttClientException;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.eclipse.paho.mqttv5.common.MqttSubscription;
@@ -244,13 +245,13 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
     }
 
     @Override
-    public void partial(Delivery delivery, Reply.Partial reply) {
-        publish(delivery, reply, null);
+    public boolean partial(Delivery delivery, Reply.Partial reply) {
+        return publish(delivery, reply, Duration.ZERO, null);
     }
 
     @Override
     public void complete(Delivery delivery, Reply.Final reply) {
-        publish(delivery, reply, new MqttActionListener() {
+        publish(delivery, reply, PUBLISH_WAIT, new MqttActionListener() {
             @Override
             public void onSuccess(IMqttToken token) {
                 acknowledge(delivery);
@@ -264,7 +265,8 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         });
     }
 
-    private void publish(Delivery delivery, Reply reply, MqttActionListener whenPublished) {
+    /** Publishes a reply, waiting up to {@code inFlightWait} for room in the in-flight window; false when not sent. */
+    private boolean publish(Delivery delivery, Reply reply, Duration inFlightWait, MqttActionListener whenPublished) {
         MqttProperties properties = new MqttProperties();
         if (delivery.correlationData() != null) {
             properties.setCorrelationData(delivery.correlationData());
@@ -272,13 +274,18 @@ public final class MqttDaemon implements ReplyChannel, AutoCloseable {
         properties.setContentType("application/json");
         try {
             broker.publish(delivery.replyTopic(), new MqttMessage(ProtocolJson.write(reply), QOS, false, properties),
-                    PUBLISH_WAIT, whenPublished);
+                    inFlightWait, whenPublished);
+            return true;
         } catch (MqttException e) {
+            if (reply instanceof Reply.Partial && e.getReasonCode() == MqttClientException.REASON_CODE_MAX_INFLIGHT) {
+                return false; // its text goes with the next partial
+            }
             log.warn("cannot publish to {} ({}); the broker will deliver the request again",
                     delivery.replyTopic(), e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        return false;
     }
 
     /** PUBACK for a request, unless it came on an earlier connection (see {@link BrokerConnection#acknowledge}). */

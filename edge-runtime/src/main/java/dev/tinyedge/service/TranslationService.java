@@ -326,12 +326,17 @@ public final class TranslationService {
         long started = System.nanoTime();
         Delivery first = job.deliveries.getFirst();
         int[] seq = {0};
+        StringBuilder unsent = new StringBuilder(); // text a partial could not take yet: it goes with the next
         try {
             Translation translation = translator.translate(request.text(), request.source(), request.target(),
                     request.maxTokens(),
                     delta -> {
                         if (request.stream() && !job.released) {
-                            replies.partial(first, new Reply.Partial(request.id(), seq[0]++, delta));
+                            unsent.append(delta);
+                            if (replies.partial(first, new Reply.Partial(request.id(), seq[0], unsent.toString()))) {
+                                seq[0]++;
+                                unsent.setLength(0);
+                            }
                         }
                     },
                     () -> job.abort != null || job.released);

@@ -173,7 +173,8 @@ class LimitsTest {
         List<Reply.Final> finals = new CopyOnWriteArrayList<>();
         ReplyChannel channel = new ReplyChannel() {
             @Override
-            public void partial(Delivery delivery, Reply.Partial reply) {
+            public boolean partial(Delivery delivery, Reply.Partial reply) {
+                return true;
             }
 
             @Override

@@ -27,10 +27,16 @@ class TranslationServiceTest {
     }
 
     private final List<Sent> sent = new CopyOnWriteArrayList<>();
+    /** Partials the channel turns away from now on, as a full in-flight window would. */
+    private final java.util.concurrent.atomic.AtomicInteger refusePartials = new java.util.concurrent.atomic.AtomicInteger();
     private final ReplyChannel channel = new ReplyChannel() {
         @Override
-        public void partial(Delivery delivery, Reply.Partial reply) {
+        public boolean partial(Delivery delivery, Reply.Partial reply) {
+            if (refusePartials.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                return false;
+            }
             sent.add(new Sent(delivery, ProtocolJson.tree(reply), false));
+            return true;
         }
 
         @Override
@@ -77,6 +83,19 @@ class TranslationServiceTest {
 
     private static String code(Sent sent) {
         return sent.reply().path("error").path("code").asText(sent.reply().path("status").asText());
+    }
+
+    @Test
+    void aPartialTheChannelCannotTakeGoesWithTheNextOne() throws InterruptedException {
+        start(new ScriptedTranslator(1), 20, Duration.ofSeconds(10));
+        refusePartials.set(2); // "ONE" and " TWO" find the window full; " THREE" carries all three
+        service.submit(request("a", "one two three four", true), delivery(1, false));
+        Sent result = finals(1).getFirst();
+        assertEquals("ONE TWO THREE FOUR", result.reply().get("translation").asText());
+        List<Sent> partials = sent.stream().filter(s -> !s.last()).toList();
+        assertEquals(List.of(0, 1), partials.stream().map(p -> p.reply().get("seq").asInt()).toList(),
+                "no seq is skipped for the partials that were not sent");
+        assertEquals(List.of("ONE TWO THREE", " FOUR"), partials.stream().map(p -> p.reply().get("delta").asText()).toList());
     }
 
     @Test
