@@ -5,8 +5,11 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * A fixed set of threads that split a range of work items (matrix rows, attention heads) between them.
- * The calling thread takes the first share, so {@code threads} counts it. Jobs are handed over through
- * fields, not task objects, so running one allocates nothing; idle workers spin briefly, then park.
+ * The calling thread takes part, so {@code threads} counts it. A job is cut into a few chunks per thread: each
+ * thread runs its own first chunk, then takes the next one left, so that threads held up (another process on
+ * their core, the slow cores of a big.LITTLE board) do not hold up the job by their whole share. Jobs are
+ * handed over through fields, not task objects, so running one allocates nothing; idle workers spin briefly,
+ * then park.
  * One job at a time: the pool belongs to one forward pass. A hot board can {@link #limit} the threads a
  * job uses; the workers left out sleep until the limit rises.
  */
@@ -18,14 +21,18 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     private static final int SPINS = 1 << 12;
+    private static final int CHUNKS_PER_THREAD = 4;
 
     private final Thread[] workers;
     private final AtomicInteger unfinished = new AtomicInteger();
+    /** The next chunk of the current job that no thread has taken; chunks below {@link #sharing} are the threads' own. */
+    private final AtomicInteger nextChunk = new AtomicInteger();
     private volatile int generation;
     private volatile boolean closed;
     private volatile int limit;
     private RangeTask task;
     private int items;
+    private int chunkSize;
     /** Threads taking part in the current job (the limit when it started); written before generation. */
     private int sharing;
     private Thread caller;
@@ -60,7 +67,7 @@ public final class WorkerPool implements AutoCloseable {
         return workers.length + 1;
     }
 
-    /** Runs {@code task} over items [0, count), split evenly between the threads; returns when all are done. */
+    /** Runs {@code task} over items [0, count), in chunks shared between the threads; returns when all are done. */
     public void run(int count, RangeTask task) {
         int share = limit;
         if (share == 1 || count == 1) {
@@ -69,14 +76,16 @@ public final class WorkerPool implements AutoCloseable {
         }
         this.task = task;
         this.items = count;
+        this.chunkSize = Math.ceilDiv(count, share * CHUNKS_PER_THREAD);
         this.caller = Thread.currentThread();
         this.sharing = share;
+        nextChunk.set(share);
         unfinished.set(share - 1);
-        generation++; // the volatile write publishes task, items, caller and sharing to the workers
+        generation++; // the volatile write publishes task, items, chunkSize, caller and sharing to the workers
         for (int i = 0; i < share - 1; i++) {
             LockSupport.unpark(workers[i]);
         }
-        task.run(0, end(count, 0, share), 0);
+        runChunks(task, 0);
         for (int spins = 0; unfinished.get() != 0; spins++) {
             if (spins < SPINS) {
                 Thread.onSpinWait();
@@ -92,8 +101,13 @@ public final class WorkerPool implements AutoCloseable {
         }
     }
 
-    private static int end(int count, int worker, int share) {
-        return (int) ((long) count * (worker + 1) / share);
+    /** The worker's own chunk, then every chunk still left when it asks. */
+    private void runChunks(RangeTask job, int worker) {
+        int chunks = Math.ceilDiv(items, chunkSize);
+        for (int chunk = worker; chunk < chunks; chunk = nextChunk.getAndIncrement()) {
+            int start = chunk * chunkSize;
+            job.run(start, Math.min(items, start + chunkSize), worker);
+        }
     }
 
     private void work(int worker) {
@@ -123,8 +137,7 @@ public final class WorkerPool implements AutoCloseable {
                 continue;
             }
             try {
-                int start = (int) ((long) items * worker / share);
-                task.run(start, end(items, worker, share), worker);
+                runChunks(task, worker);
             } catch (Throwable e) {
                 failure = e;
             } finally {

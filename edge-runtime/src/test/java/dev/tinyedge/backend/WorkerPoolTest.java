@@ -34,6 +34,25 @@ class WorkerPoolTest {
     }
 
     @Test
+    void threadsThatFinishTakeTheChunksOfOneHeldUp() {
+        try (WorkerPool pool = new WorkerPool(2)) {
+            AtomicIntegerArray byWorker = new AtomicIntegerArray(2);
+            pool.run(80, (start, end, worker) -> {
+                if (worker == 1 && byWorker.get(1) == 0) {
+                    try {
+                        Thread.sleep(300); // its core busy with something else
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                byWorker.addAndGet(worker, end - start);
+            });
+            assertEquals(80, byWorker.get(0) + byWorker.get(1));
+            assertEquals(10, byWorker.get(1), "the held-up worker ran only its own first chunk");
+        }
+    }
+
+    @Test
     void aWorkersFailureReachesTheCallerAndThePoolGoesOn() {
         try (WorkerPool pool = new WorkerPool(2)) {
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> pool.run(10, (start, end, worker) -> {
